@@ -1,0 +1,51 @@
+"""The season strategy: which seasons a scrape fetches, in which order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tracker_core.errors import FetchError
+from tracker_core.ports import ProfileFetcher
+from tracker_core.stats import FetchedProfile, SeasonStats
+
+
+def earlier_seasons(current: int, available: Iterable[int], count: int) -> list[int]:
+    """The ``count`` most recent seasons before ``current`` among ``available``, newest first."""
+    if count <= 0:
+        return []
+    return sorted({s for s in available if s < current}, reverse=True)[:count]
+
+
+def fetch_profile(
+    fetcher: ProfileFetcher, api_path: str, *, first_scrape: bool, initial_seasons: int
+) -> FetchedProfile:
+    """Fetch the current season and, on a first scrape, the most recent earlier seasons.
+
+    Earlier seasons are fetched one after another (each through the fetcher's rate budget).
+    A failure of the current-season request fails the scrape; a failure of an earlier season
+    is recorded in ``seasons_failed`` unless it is a rate limit, which stops the scrape.
+
+    Raises:
+        FetchError: the current season could not be fetched, or tracker.gg rate-limited us.
+    """
+    page = fetcher.fetch_page(api_path, None)
+    current = page.current_season
+    seasons: list[SeasonStats] = [page.season]
+    failed: list[int] = []
+    if first_scrape:
+        for number in earlier_seasons(current, page.available_seasons, initial_seasons):
+            try:
+                seasons.append(fetcher.fetch_page(api_path, number).season)
+            except FetchError as exc:
+                if exc.category == "rate_limited":
+                    raise
+                failed.append(number)
+    return FetchedProfile(
+        current_season=current,
+        seasons=tuple(seasons),
+        platform_user_id=page.platform_user_id,
+        trn_last_updated=page.trn_last_updated,
+        api_url=page.api_url,
+        upstream_status=page.upstream_status,
+        seasons_failed=tuple(failed),
+    )

@@ -1,0 +1,203 @@
+"""Users, guilds, memberships, guild settings and the access rules built on them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.mmr import MmrConfig
+
+
+@attrs.define(kw_only=True)
+class User:
+    """A Discord user; only the fields supplied by the bot or the JWT are ever written."""
+
+    id: str
+    username: str
+    created_at: datetime
+    updated_at: datetime
+    global_name: str | None = None
+    avatar: str | None = None
+    email: str | None = None
+    version: int = 0
+
+    def apply_profile(self, profile: UserProfile, now: datetime) -> bool:
+        """Write the supplied fields; True when something changed."""
+        changed = False
+        for name in ("username", "global_name", "avatar", "email"):
+            value = getattr(profile, name)
+            if value is not None and getattr(self, name) != value:
+                setattr(self, name, value)
+                changed = True
+        if changed:
+            self.updated_at = now
+        return changed
+
+
+@attrs.frozen(kw_only=True)
+class UserProfile:
+    """User fields supplied by a request (None: not supplied)."""
+
+    username: str | None = None
+    global_name: str | None = None
+    avatar: str | None = None
+    email: str | None = None
+
+    def new_user(self, user_id: str, now: datetime) -> User:
+        return User(
+            id=user_id,
+            username=self.username or user_id,
+            global_name=self.global_name,
+            avatar=self.avatar,
+            email=self.email,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+@attrs.define(kw_only=True)
+class Guild:
+    """A Discord server running a league."""
+
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    icon: str | None = None
+    owner_id: str | None = None
+    is_active: bool = True
+    version: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class GuildMember:
+    """A user's membership of a guild, with the role ids they hold."""
+
+    guild_id: str
+    user_id: str
+    roles: tuple[str, ...] = ()
+    nickname: str | None = None
+    is_banned: bool = False
+    is_deleted: bool = False
+
+    @property
+    def is_current(self) -> bool:
+        return not self.is_banned and not self.is_deleted
+
+
+@attrs.frozen(kw_only=True)
+class NotificationSettings:
+    webhook_url: str | None = None
+    min_rating_change: int = 1
+    notify_on_failure: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class GuildSettings:
+    """A guild's settings with their defaults applied."""
+
+    tracker_processing_enabled: bool = True
+    admin_roles: tuple[str, ...] = ()
+    mmr: MmrConfig = attrs.field(factory=MmrConfig)
+    notifications: NotificationSettings = attrs.field(factory=NotificationSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trackerProcessing": {"enabled": self.tracker_processing_enabled},
+            "roles": {"admin": list(self.admin_roles)},
+            "mmrCalculation": self.mmr.to_dict(),
+            "notifications": {
+                "webhookUrl": self.notifications.webhook_url,
+                "minRatingChange": self.notifications.min_rating_change,
+                "notifyOnFailure": self.notifications.notify_on_failure,
+            },
+        }
+
+    def merged(self, patch: Mapping[str, Any]) -> GuildSettings:
+        """These settings with a (partial, JSON-shaped) patch applied and validated.
+
+        Raises:
+            ValidationFailed: a field has the wrong type or value.
+            InvalidFormulaError: a CUSTOM formula is missing or invalid.
+        """
+        data = self.to_dict()
+        for key, value in patch.items():
+            if key not in data:
+                raise ValidationFailed([FieldError(key, f"Unknown setting '{key}'")])
+            if not isinstance(value, Mapping):
+                raise ValidationFailed([FieldError(key, "must be an object")])
+            for sub in value:
+                if sub not in data[key] and key != "mmrCalculation":
+                    raise ValidationFailed([FieldError(f"{key}.{sub}", "Unknown setting")])
+            data[key] = {**data[key], **value}
+        return GuildSettings.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GuildSettings:
+        """Settings from their JSON form; missing keys take the defaults.
+
+        Raises:
+            ValidationFailed: a field has the wrong type or value.
+        """
+        processing = _section(data, "trackerProcessing")
+        roles = _section(data, "roles")
+        notes = _section(data, "notifications")
+        enabled = _typed(processing, "enabled", bool, True, "trackerProcessing")
+        admin = _typed(roles, "admin", list, [], "roles")
+        if not all(isinstance(r, str) for r in admin):
+            raise ValidationFailed([FieldError("roles.admin", "must be a list of role ids")])
+        min_change = _typed(notes, "minRatingChange", int, 1, "notifications")
+        if isinstance(min_change, bool) or min_change < 0:
+            raise ValidationFailed(
+                [FieldError("notifications.minRatingChange", "must be an integer ≥ 0")]
+            )
+        webhook = notes.get("webhookUrl")
+        if webhook is not None and (
+            not isinstance(webhook, str) or not webhook.startswith(("https://", "http://"))
+        ):
+            raise ValidationFailed([FieldError("notifications.webhookUrl", "must be an URL")])
+        return cls(
+            tracker_processing_enabled=enabled,
+            admin_roles=tuple(admin),
+            mmr=MmrConfig.from_dict(_section(data, "mmrCalculation")),
+            notifications=NotificationSettings(
+                webhook_url=webhook,
+                min_rating_change=min_change,
+                notify_on_failure=_typed(notes, "notifyOnFailure", bool, True, "notifications"),
+            ),
+        )
+
+
+def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationFailed([FieldError(key, "must be an object")])
+    return value
+
+
+def _typed(section: Mapping[str, Any], key: str, kind: type, default: Any, prefix: str) -> Any:
+    value = section.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValidationFailed([FieldError(f"{prefix}.{key}", f"must be a {kind.__name__}")])
+    return value
+
+
+def is_guild_admin(member: GuildMember | None, settings: GuildSettings) -> bool:
+    """Holders of one of the guild's admin roles, with a current membership."""
+    if member is None or not member.is_current:
+        return False
+    return bool(set(member.roles) & set(settings.admin_roles))
+
+
+def processing_allowed(owner_guild_settings: Iterable[GuildSettings]) -> bool:
+    """The processing guard: no guild at all, or at least one guild with processing on."""
+    settings = list(owner_guild_settings)
+    return not settings or any(s.tracker_processing_enabled for s in settings)

@@ -1,0 +1,220 @@
+"""Ports: the small protocols the core needs from the outside world.
+
+Adapters implement them structurally (no inheritance); mypy checks conformance where they
+are wired. Every repository ``save`` is a compare-and-set on the aggregate's ``version``: it
+raises :class:`tracker_core.errors.Conflict` when another writer got there first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
+
+if TYPE_CHECKING:
+    from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
+    from tracker_core.mmr import PlayerRating
+    from tracker_core.model import (
+        ActivityLog,
+        Priority,
+        ScrapingLog,
+        Tracker,
+        TrackerQuery,
+        TrackerSeason,
+        TrackerSnapshot,
+        TrackerStatus,
+    )
+    from tracker_core.notifications import Notification
+    from tracker_core.schedules import Schedule, ScheduleStatus
+    from tracker_core.stats import ProfilePage
+
+
+class Clock(Protocol):
+    """Tells the time (timezone-aware UTC)."""
+
+    def now(self) -> datetime: ...
+
+
+class ProfileFetcher(Protocol):
+    """Fetches and parses one tracker.gg profile page, within the global rate budget."""
+
+    def fetch_page(self, api_path: str, season: int | None) -> ProfilePage:
+        """Fetch ``api_path`` (``"<platform>/<username encoded once>"``) for one season.
+
+        ``season`` None means the current season. Raises a :class:`FetchError` subclass.
+        """
+        ...
+
+
+class JobQueue(Protocol):
+    """Queues scrape jobs; at most one job per tracker is queued at a time."""
+
+    def enqueue(
+        self, tracker_ids: Sequence[str], priority: Priority, *, not_before: datetime | None = None
+    ) -> int:
+        """Queue a scrape job per tracker (one round trip); returns how many were new."""
+        ...
+
+    def is_queued(self, tracker_id: str) -> bool:
+        """Whether a job for this tracker is queued, scheduled or running."""
+        ...
+
+    def depth(self) -> int:
+        """How many scrape jobs wait to run."""
+        ...
+
+
+class Notifier(Protocol):
+    """Delivers one notification on one channel; raises DeliveryFailed on failure."""
+
+    def send(self, notification: Notification) -> None: ...
+
+
+class UserRepository(Protocol):
+    def get(self, user_id: str) -> User | None: ...
+    def add(self, user: User) -> None: ...
+    def save(self, user: User) -> None: ...
+    def delete(self, user_id: str) -> None: ...
+    def lock(self, user_id: str) -> None:
+        """Serialize writers of this user's trackers until the unit of work ends."""
+        ...
+
+    def list(self, page: int, limit: int) -> tuple[list[User], int]: ...
+
+
+class GuildRepository(Protocol):
+    def get(self, guild_id: str) -> Guild | None: ...
+    def add(self, guild: Guild) -> None: ...
+    def save(self, guild: Guild) -> None: ...
+    def delete(self, guild_id: str) -> None: ...
+    def settings(self, guild_id: str) -> GuildSettings: ...
+    def save_settings(self, guild_id: str, settings: GuildSettings) -> None: ...
+    def members(self, guild_id: str) -> list[GuildMember]: ...
+    def member(self, guild_id: str, user_id: str) -> GuildMember | None: ...
+    def replace_members(self, guild_id: str, members: Sequence[GuildMember]) -> None: ...
+    def memberships(self, user_id: str) -> list[GuildMember]:
+        """The user's memberships that are neither deleted nor banned."""
+        ...
+
+    def settings_by_user(self, user_ids: Sequence[str]) -> dict[str, list[GuildSettings]]:
+        """Settings of each user's current guilds (users in no guild are absent)."""
+        ...
+
+
+class TrackerRepository(Protocol):
+    def get(self, tracker_id: str) -> Tracker | None:
+        """The tracker, deleted or not."""
+        ...
+
+    def add(self, tracker: Tracker) -> None:
+        """Insert; raises AlreadyRegistered if a live tracker has the same identity."""
+        ...
+
+    def save(self, tracker: Tracker) -> None:
+        """Compare-and-set on ``version``; raises Conflict (or AlreadyRegistered)."""
+        ...
+
+    def for_user(self, user_id: str, *, include_deleted: bool = False) -> list[Tracker]: ...
+    def live_by_identity(self, identity: str) -> Tracker | None: ...
+    def search(self, query: TrackerQuery) -> tuple[list[Tracker], int]: ...
+    def pending_ids(self) -> list[str]:
+        """Active, non-deleted PENDING trackers."""
+        ...
+
+    def pending_or_stale_ids(self, stale_before: datetime, guild_id: str | None) -> list[str]:
+        """Active, non-deleted, not IN_PROGRESS trackers that are PENDING, never scraped or
+        last scraped before ``stale_before``; members of ``guild_id`` when given."""
+        ...
+
+    def mark_pending(self, tracker_ids: Sequence[str], now: datetime) -> list[str]:
+        """``Tracker.requeue`` in bulk for live, not IN_PROGRESS trackers; the ids changed."""
+        ...
+
+    def expired_leases(self, now: datetime) -> list[Tracker]: ...
+    def status_counts(self) -> dict[TrackerStatus, int]: ...
+
+
+class SeasonRepository(Protocol):
+    def for_tracker(self, tracker_id: str) -> list[TrackerSeason]:
+        """Newest season first."""
+        ...
+
+    def upsert(self, season: TrackerSeason) -> None: ...
+
+
+class SnapshotRepository(Protocol):
+    def add(self, snapshot: TrackerSnapshot) -> None: ...
+    def for_tracker(
+        self, tracker_id: str, *, season: int | None = None, limit: int | None = None
+    ) -> list[TrackerSnapshot]:
+        """Newest first."""
+        ...
+
+
+class ScrapingLogRepository(Protocol):
+    def add(self, log: ScrapingLog) -> None: ...
+    def search(
+        self, tracker_id: str | None, status: str | None, page: int, limit: int
+    ) -> tuple[list[ScrapingLog], int]: ...
+
+
+class ActivityLogRepository(Protocol):
+    def add(self, entry: ActivityLog) -> None: ...
+
+
+class ScheduleRepository(Protocol):
+    def get(self, schedule_id: str) -> Schedule | None: ...
+    def add(self, schedule: Schedule) -> None: ...
+    def save(self, schedule: Schedule) -> None:
+        """Compare-and-set on ``version``; raises Conflict."""
+        ...
+
+    def for_guild(
+        self, guild_id: str, status: ScheduleStatus | None, include_completed: bool
+    ) -> list[Schedule]:
+        """Ordered by ``scheduled_at`` ascending."""
+        ...
+
+    def due(self, now: datetime) -> list[Schedule]:
+        """PENDING schedules whose instant has come."""
+        ...
+
+
+class NotificationRepository(Protocol):
+    def add(self, notification: Notification) -> None: ...
+    def save(self, notification: Notification) -> None: ...
+    def due(self, now: datetime, limit: int) -> list[Notification]: ...
+
+
+class PlayerRatingRepository(Protocol):
+    def upsert(self, rating: PlayerRating) -> None: ...
+    def for_guild(self, guild_id: str) -> list[PlayerRating]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: ``with uow: ...; uow.commit()``; leaving without commit rolls back."""
+
+    users: UserRepository
+    guilds: GuildRepository
+    trackers: TrackerRepository
+    seasons: SeasonRepository
+    snapshots: SnapshotRepository
+    scraping_logs: ScrapingLogRepository
+    activity: ActivityLogRepository
+    schedules: ScheduleRepository
+    notifications: NotificationRepository
+    ratings: PlayerRatingRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def next_id(self) -> str:
+        """A new CUID-format id (``^c[a-z0-9]{24}$``)."""
+        ...

@@ -1,0 +1,319 @@
+"""Use cases of one scrape: run it, store its result or its failure, notify, rate."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from datetime import datetime
+
+import attrs
+
+from tracker_core.changes import ChangeSet, describe_update, diff_stats, update_is_notable
+from tracker_core.errors import FetchError
+from tracker_core.fetching import fetch_profile
+from tracker_core.guilds import GuildSettings
+from tracker_core.model import (
+    ActivityKind,
+    ActivityLog,
+    AttemptOutcome,
+    LogStatus,
+    ScrapingLog,
+    Tracker,
+    TrackerSeason,
+    TrackerSnapshot,
+)
+from tracker_core.notifications import Channel, Kind, Notification
+from tracker_core.policy import Policy
+from tracker_core.ports import Clock, ProfileFetcher, UnitOfWork
+from tracker_core.ratings import update_player_ratings
+from tracker_core.stats import RANKED_PLAYLISTS, FetchedProfile, SeasonStats
+from tracker_core.use_cases.processing import ClaimedScrape, claim_tracker, retry_delay
+
+
+@attrs.frozen
+class ScrapeOutcome:
+    """How one job execution ended: ``completed``, ``retry``, ``failed`` or ``skipped``."""
+
+    tracker_id: str
+    result: str
+    retry_at: datetime | None = None
+    error_category: str | None = None
+
+
+def run_scrape(
+    tracker_id: str,
+    *,
+    uow: UnitOfWork,
+    fetcher: ProfileFetcher,
+    clock: Clock,
+    policy: Policy,
+    rng: random.Random,
+) -> ScrapeOutcome:
+    """Claim, fetch per the season strategy, and store the result or the failure."""
+    claimed = claim_tracker(tracker_id, uow=uow, clock=clock, policy=policy)
+    if claimed is None:
+        return ScrapeOutcome(tracker_id, "skipped")
+    try:
+        profile = fetch_profile(
+            fetcher,
+            claimed.api_path,
+            first_scrape=claimed.first_scrape,
+            initial_seasons=policy.initial_seasons,
+        )
+    except FetchError as error:
+        outcome = apply_scrape_failure(claimed, error, uow=uow, clock=clock, policy=policy, rng=rng)
+        if outcome is None:
+            return ScrapeOutcome(tracker_id, "skipped", error_category=error.category)
+        result = "failed" if outcome.became_failed else "retry"
+        return ScrapeOutcome(tracker_id, result, outcome.retry_at, error.category)
+    stored = apply_scrape_result(claimed, profile, uow=uow, clock=clock)
+    return ScrapeOutcome(tracker_id, "completed" if stored else "skipped")
+
+
+def _store_seasons(
+    uow: UnitOfWork, tracker: Tracker, profile: FetchedProfile, now: datetime
+) -> SeasonStats | None:
+    """Upsert fetched seasons (past seasons only once); the previous current-season stats."""
+    existing = {s.season_number: s for s in uow.seasons.for_tracker(tracker.id)}
+    previous: SeasonStats | None = None
+    for stats in profile.seasons:
+        old = existing.get(stats.season_number)
+        if stats.season_number == profile.current_season:
+            previous = old.stats if old else None
+        elif old is not None:
+            continue
+        uow.seasons.upsert(
+            TrackerSeason(
+                id=old.id if old else uow.next_id(),
+                tracker_id=tracker.id,
+                stats=stats,
+                scraped_at=now,
+                created_at=old.created_at if old else now,
+                updated_at=now,
+            )
+        )
+    return previous
+
+
+def _scrape_snapshot(uow: UnitOfWork, tracker: Tracker, season: SeasonStats, now: datetime) -> None:
+    uow.snapshots.add(
+        TrackerSnapshot(
+            id=uow.next_id(),
+            tracker_id=tracker.id,
+            captured_at=now,
+            season_number=season.season_number,
+            ratings={
+                p: (s.rating if (s := season.playlist(p)) else None) for p in RANKED_PLAYLISTS
+            },
+            games_played={
+                p: (s.matches_played if (s := season.playlist(p)) else None)
+                for p in RANKED_PLAYLISTS
+            },
+            source="SCRAPE",
+            entered_by=None,
+            created_at=now,
+        )
+    )
+
+
+def apply_scrape_result(
+    claimed: ClaimedScrape, profile: FetchedProfile, *, uow: UnitOfWork, clock: Clock
+) -> bool:
+    """Store seasons, the SCRAPE snapshot, status, logs, notifications and MMR in one go.
+
+    False (nothing stored) when the job no longer holds the tracker's lease.
+    """
+    now = clock.now()
+    with uow:
+        tracker = uow.trackers.get(claimed.tracker_id)
+        if tracker is None or not tracker.holds_lease(claimed.lease_token):
+            return False
+        was_scraped = tracker.last_scraped_at is not None
+        previous = _store_seasons(uow, tracker, profile, now)
+        current = profile.current() or SeasonStats(
+            profile.current_season, f"Season {profile.current_season}"
+        )
+        _scrape_snapshot(uow, tracker, current, now)
+        tracker.complete(now, profile.platform_user_id)
+        uow.trackers.save(tracker)
+        changes = diff_stats(previous.playlists if previous else None, current.playlists)
+        if not was_scraped:
+            changes = attrs.evolve(changes, first=True)
+        _log(
+            uow,
+            claimed,
+            now,
+            status="PARTIAL" if profile.seasons_failed else "SUCCESS",
+            scraped=len(profile.seasons),
+            failed=len(profile.seasons_failed),
+            metadata={"apiUrl": profile.api_url, "upstreamStatus": profile.upstream_status},
+        )
+        _activity(uow, tracker, now, "SCRAPE_SUCCEEDED", "Scrape succeeded")
+        _notify_update(uow, tracker, changes, current, now)
+        update_player_ratings(uow, tracker.user_id, now)
+        uow.commit()
+    return True
+
+
+def apply_scrape_failure(
+    claimed: ClaimedScrape,
+    error: FetchError,
+    *,
+    uow: UnitOfWork,
+    clock: Clock,
+    policy: Policy,
+    rng: random.Random,
+) -> AttemptOutcome | None:
+    """Record a failed attempt: retry later per the error's category, or FAILED.
+
+    None when the job no longer holds the tracker's lease.
+    """
+    now = clock.now()
+    with uow:
+        tracker = uow.trackers.get(claimed.tracker_id)
+        if tracker is None or not tracker.holds_lease(claimed.lease_token):
+            return None
+        delay = retry_delay(claimed.attempt, error.retry_after, policy, rng)
+        outcome = tracker.fail_attempt(
+            now,
+            message=error.message,
+            category=error.category,
+            retryable=error.retryable,
+            max_attempts=policy.max_scraping_attempts,
+            retry_delay=delay,
+        )
+        uow.trackers.save(tracker)
+        _log(
+            uow,
+            claimed,
+            now,
+            status="FAILED",
+            scraped=0,
+            failed=1,
+            error=error,
+            metadata={"apiUrl": error.api_url, "upstreamStatus": error.upstream_status},
+        )
+        if outcome.became_failed:
+            _activity(uow, tracker, now, "SCRAPE_FAILED", f"Scrape failed: {error.message}")
+            _notify_failure(uow, tracker, error, now)
+        uow.commit()
+    return outcome
+
+
+def _log(
+    uow: UnitOfWork,
+    claimed: ClaimedScrape,
+    now: datetime,
+    *,
+    status: LogStatus,
+    scraped: int,
+    failed: int,
+    metadata: dict[str, object],
+    error: FetchError | None = None,
+) -> None:
+    duration_ms = int((now - claimed.started_at).total_seconds() * 1000)
+    uow.scraping_logs.add(
+        ScrapingLog(
+            id=uow.next_id(),
+            tracker_id=claimed.tracker_id,
+            status=status,
+            seasons_scraped=scraped,
+            seasons_failed=failed,
+            error_message=error.message if error else None,
+            error_category=error.category if error else None,
+            started_at=claimed.started_at,
+            completed_at=now,
+            metadata={**metadata, "durationMs": duration_ms, "attempt": claimed.attempt},
+        )
+    )
+
+
+def _activity(
+    uow: UnitOfWork, tracker: Tracker, now: datetime, kind: ActivityKind, message: str
+) -> None:
+    uow.activity.add(
+        ActivityLog(
+            id=uow.next_id(),
+            tracker_id=tracker.id,
+            user_id=tracker.user_id,
+            kind=kind,
+            message=message,
+            created_at=now,
+        )
+    )
+
+
+def _display(tracker: Tracker) -> str:
+    return tracker.display_name or f"{tracker.username} ({tracker.platform})"
+
+
+def _guild_settings(uow: UnitOfWork, user_id: str) -> list[tuple[str, GuildSettings]]:
+    return [(m.guild_id, uow.guilds.settings(m.guild_id)) for m in uow.guilds.memberships(user_id)]
+
+
+def _notify_update(
+    uow: UnitOfWork, tracker: Tracker, changes: ChangeSet, current: SeasonStats, now: datetime
+) -> None:
+    guilds = _guild_settings(uow, tracker.user_id)
+    threshold = min((s.notifications.min_rating_change for _, s in guilds), default=1)
+    message = describe_update(_display(tracker), changes, current.playlists)
+    payload = {"changes": [attrs.asdict(c) for c in changes.changed], "first": changes.first}
+    if update_is_notable(changes, threshold):
+        _outbox(
+            uow,
+            tracker,
+            "TRACKER_UPDATE",
+            "DISCORD_DM",
+            tracker.user_id,
+            message,
+            payload,
+            now,
+            None,
+        )
+    for guild_id, settings in guilds:
+        hook = settings.notifications.webhook_url
+        if hook and update_is_notable(changes, settings.notifications.min_rating_change):
+            _outbox(
+                uow, tracker, "TRACKER_UPDATE", "WEBHOOK", hook, message, payload, now, guild_id
+            )
+
+
+def _notify_failure(uow: UnitOfWork, tracker: Tracker, error: FetchError, now: datetime) -> None:
+    message = f"Tracker {_display(tracker)} failed: {error.message}"
+    payload = {"category": error.category}
+    _outbox(
+        uow, tracker, "TRACKER_FAILED", "DISCORD_DM", tracker.user_id, message, payload, now, None
+    )
+    for guild_id, settings in _guild_settings(uow, tracker.user_id):
+        hook = settings.notifications.webhook_url
+        if hook and settings.notifications.notify_on_failure:
+            _outbox(
+                uow, tracker, "TRACKER_FAILED", "WEBHOOK", hook, message, payload, now, guild_id
+            )
+
+
+def _outbox(
+    uow: UnitOfWork,
+    tracker: Tracker,
+    kind: Kind,
+    channel: Channel,
+    target: str,
+    message: str,
+    payload: Mapping[str, object],
+    now: datetime,
+    guild_id: str | None,
+) -> None:
+    uow.notifications.add(
+        Notification(
+            id=uow.next_id(),
+            kind=kind,
+            channel=channel,
+            target=target,
+            tracker_id=tracker.id,
+            user_id=tracker.user_id,
+            guild_id=guild_id,
+            message=message,
+            payload=dict(payload),
+            created_at=now,
+        )
+    )

@@ -1,0 +1,487 @@
+"""In-memory fakes of the core's ports: a dict store with transactions, a list queue,
+a recording notifier, a fixed clock and a fetcher answering canned profiles."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+
+from tracker_core.errors import AlreadyRegistered, Conflict, FetchError
+from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
+from tracker_core.mmr import PlayerRating
+from tracker_core.model import (
+    ActivityLog,
+    Priority,
+    ScrapingLog,
+    Tracker,
+    TrackerQuery,
+    TrackerSeason,
+    TrackerSnapshot,
+    TrackerStatus,
+)
+from tracker_core.notifications import DeliveryStatus, Notification
+from tracker_core.schedules import Schedule, ScheduleStatus
+from tracker_core.stats import ProfilePage
+
+
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+@attrs.define
+class Store:
+    """Everything the fake database holds."""
+
+    users: dict[str, User] = attrs.field(factory=dict)
+    guilds: dict[str, Guild] = attrs.field(factory=dict)
+    settings: dict[str, GuildSettings] = attrs.field(factory=dict)
+    members: dict[tuple[str, str], GuildMember] = attrs.field(factory=dict)
+    trackers: dict[str, Tracker] = attrs.field(factory=dict)
+    seasons: dict[tuple[str, int], TrackerSeason] = attrs.field(factory=dict)
+    snapshots: list[TrackerSnapshot] = attrs.field(factory=list)
+    scraping_logs: list[ScrapingLog] = attrs.field(factory=list)
+    activity: list[ActivityLog] = attrs.field(factory=list)
+    schedules: dict[str, Schedule] = attrs.field(factory=dict)
+    notifications: dict[str, Notification] = attrs.field(factory=dict)
+    ratings: dict[tuple[str, str], PlayerRating] = attrs.field(factory=dict)
+    audit: list[dict[str, Any]] = attrs.field(factory=list)
+
+
+def _cas(table: dict[Any, Any], key: Any, obj: Any) -> None:
+    stored = table.get(key)
+    if stored is None or stored.version != obj.version:
+        raise Conflict(f"{type(obj).__name__} {key} was changed concurrently")
+    obj.version += 1
+    table[key] = copy.deepcopy(obj)
+
+
+class _Repo:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def s(self) -> Store:
+        return self._uow.working()
+
+
+class FakeUserRepository(_Repo):
+    def get(self, user_id: str) -> User | None:
+        return copy.deepcopy(self.s.users.get(user_id))
+
+    def add(self, user: User) -> None:
+        if user.id in self.s.users:
+            raise Conflict(f"User {user.id} exists")
+        self.s.users[user.id] = copy.deepcopy(user)
+
+    def save(self, user: User) -> None:
+        _cas(self.s.users, user.id, user)
+
+    def delete(self, user_id: str) -> None:
+        self.s.users.pop(user_id, None)
+
+    def lock(self, user_id: str) -> None:
+        """Single-threaded fake: nothing to serialize."""
+
+    def list(self, page: int, limit: int) -> tuple[list[User], int]:
+        users = sorted(self.s.users.values(), key=lambda u: u.created_at)
+        return copy.deepcopy(users[(page - 1) * limit : page * limit]), len(users)
+
+
+class FakeGuildRepository(_Repo):
+    def get(self, guild_id: str) -> Guild | None:
+        return copy.deepcopy(self.s.guilds.get(guild_id))
+
+    def add(self, guild: Guild) -> None:
+        if guild.id in self.s.guilds:
+            raise Conflict(f"Guild {guild.id} exists")
+        self.s.guilds[guild.id] = copy.deepcopy(guild)
+
+    def save(self, guild: Guild) -> None:
+        _cas(self.s.guilds, guild.id, guild)
+
+    def delete(self, guild_id: str) -> None:
+        self.s.guilds.pop(guild_id, None)
+        self.s.settings.pop(guild_id, None)
+        for key in [k for k in self.s.members if k[0] == guild_id]:
+            del self.s.members[key]
+
+    def settings(self, guild_id: str) -> GuildSettings:
+        return self.s.settings.get(guild_id, GuildSettings())
+
+    def save_settings(self, guild_id: str, settings: GuildSettings) -> None:
+        self.s.settings[guild_id] = settings
+
+    def members(self, guild_id: str) -> list[GuildMember]:
+        return [m for (g, _), m in sorted(self.s.members.items()) if g == guild_id]
+
+    def member(self, guild_id: str, user_id: str) -> GuildMember | None:
+        return self.s.members.get((guild_id, user_id))
+
+    def replace_members(self, guild_id: str, members: Sequence[GuildMember]) -> None:
+        for key in [k for k in self.s.members if k[0] == guild_id]:
+            del self.s.members[key]
+        for member in members:
+            self.s.members[(guild_id, member.user_id)] = member
+
+    def memberships(self, user_id: str) -> list[GuildMember]:
+        return [m for (_, u), m in sorted(self.s.members.items()) if u == user_id and m.is_current]
+
+    def settings_by_user(self, user_ids: Sequence[str]) -> dict[str, list[GuildSettings]]:
+        out: dict[str, list[GuildSettings]] = {}
+        for user_id in user_ids:
+            found = [self.settings(m.guild_id) for m in self.memberships(user_id)]
+            if found:
+                out[user_id] = found
+        return out
+
+
+def _sort_key(field: str) -> Callable[[Tracker], Any]:
+    attr = {
+        "createdAt": "created_at",
+        "updatedAt": "updated_at",
+        "lastScrapedAt": "last_scraped_at",
+    }[field]
+    floor = datetime.min.replace(tzinfo=UTC)
+    return lambda t: (getattr(t, attr) or floor, t.id)
+
+
+class FakeTrackerRepository(_Repo):
+    def get(self, tracker_id: str) -> Tracker | None:
+        return copy.deepcopy(self.s.trackers.get(tracker_id))
+
+    def _check_identity(self, tracker: Tracker) -> None:
+        if tracker.is_deleted:
+            return
+        for other in self.s.trackers.values():
+            if (
+                other.id != tracker.id
+                and not other.is_deleted
+                and (other.identity == tracker.identity)
+            ):
+                raise AlreadyRegistered(f"Tracker identity {tracker.identity} is taken")
+
+    def add(self, tracker: Tracker) -> None:
+        self._check_identity(tracker)
+        self.s.trackers[tracker.id] = copy.deepcopy(tracker)
+
+    def save(self, tracker: Tracker) -> None:
+        self._check_identity(tracker)
+        _cas(self.s.trackers, tracker.id, tracker)
+
+    def _live(self) -> list[Tracker]:
+        return [t for t in self.s.trackers.values() if not t.is_deleted]
+
+    def for_user(self, user_id: str, *, include_deleted: bool = False) -> list[Tracker]:
+        pool = self.s.trackers.values() if include_deleted else self._live()
+        found = [t for t in pool if t.user_id == user_id]
+        return copy.deepcopy(sorted(found, key=lambda t: (t.created_at, t.id)))
+
+    def live_by_identity(self, identity: str) -> Tracker | None:
+        found = [t for t in self._live() if t.identity == identity]
+        return copy.deepcopy(found[0]) if found else None
+
+    def search(self, query: TrackerQuery) -> tuple[list[Tracker], int]:
+        found = [
+            t
+            for t in self._live()
+            if (query.user_ids is None or t.user_id in query.user_ids)
+            and (not query.platforms or t.platform in query.platforms)
+            and (not query.statuses or t.scraping_status in query.statuses)
+            and (query.is_active is None or t.is_active == query.is_active)
+        ]
+        found.sort(key=_sort_key(query.sort_by), reverse=query.sort_order == "desc")
+        start = (query.page - 1) * query.limit
+        return copy.deepcopy(found[start : start + query.limit]), len(found)
+
+    def pending_ids(self) -> list[str]:
+        return sorted(
+            t.id for t in self._live() if t.is_active and t.scraping_status == TrackerStatus.PENDING
+        )
+
+    def pending_or_stale_ids(self, stale_before: datetime, guild_id: str | None) -> list[str]:
+        members = None
+        if guild_id is not None:
+            members = {u for (g, u), m in self.s.members.items() if g == guild_id and m.is_current}
+        return sorted(
+            t.id
+            for t in self._live()
+            if t.is_active
+            and t.scraping_status != TrackerStatus.IN_PROGRESS
+            and (members is None or t.user_id in members)
+            and (
+                t.scraping_status == TrackerStatus.PENDING
+                or t.last_scraped_at is None
+                or t.last_scraped_at < stale_before
+            )
+        )
+
+    def mark_pending(self, tracker_ids: Sequence[str], now: datetime) -> list[str]:
+        changed = []
+        for tracker_id in tracker_ids:
+            t = self.s.trackers.get(tracker_id)
+            if t is None or t.is_deleted or t.scraping_status == TrackerStatus.IN_PROGRESS:
+                continue
+            t.requeue(now)
+            t.version += 1
+            changed.append(tracker_id)
+        return changed
+
+    def expired_leases(self, now: datetime) -> list[Tracker]:
+        return copy.deepcopy([t for t in self.s.trackers.values() if t.lease_expired(now)])
+
+    def status_counts(self) -> dict[TrackerStatus, int]:
+        counts = dict.fromkeys(TrackerStatus, 0)
+        for t in self._live():
+            counts[t.scraping_status] += 1
+        return counts
+
+
+class FakeSeasonRepository(_Repo):
+    def for_tracker(self, tracker_id: str) -> list[TrackerSeason]:
+        found = [s for (t, _), s in self.s.seasons.items() if t == tracker_id]
+        return copy.deepcopy(sorted(found, key=lambda s: -s.season_number))
+
+    def upsert(self, season: TrackerSeason) -> None:
+        self.s.seasons[(season.tracker_id, season.season_number)] = copy.deepcopy(season)
+
+
+class FakeSnapshotRepository(_Repo):
+    def add(self, snapshot: TrackerSnapshot) -> None:
+        self.s.snapshots.append(snapshot)
+
+    def for_tracker(
+        self, tracker_id: str, *, season: int | None = None, limit: int | None = None
+    ) -> list[TrackerSnapshot]:
+        found = [
+            s
+            for s in self.s.snapshots
+            if s.tracker_id == tracker_id and (season is None or s.season_number == season)
+        ]
+        found.sort(key=lambda s: (s.captured_at, s.id), reverse=True)
+        return found[:limit] if limit is not None else found
+
+
+class FakeScrapingLogRepository(_Repo):
+    def add(self, log: ScrapingLog) -> None:
+        self.s.scraping_logs.append(log)
+
+    def search(
+        self, tracker_id: str | None, status: str | None, page: int, limit: int
+    ) -> tuple[list[ScrapingLog], int]:
+        found = [
+            entry
+            for entry in reversed(self.s.scraping_logs)
+            if (tracker_id is None or entry.tracker_id == tracker_id)
+            and (status is None or entry.status == status)
+        ]
+        return found[(page - 1) * limit : page * limit], len(found)
+
+
+class FakeActivityLogRepository(_Repo):
+    def add(self, entry: ActivityLog) -> None:
+        self.s.activity.append(entry)
+
+
+class FakeScheduleRepository(_Repo):
+    def get(self, schedule_id: str) -> Schedule | None:
+        return copy.deepcopy(self.s.schedules.get(schedule_id))
+
+    def add(self, schedule: Schedule) -> None:
+        self.s.schedules[schedule.id] = copy.deepcopy(schedule)
+
+    def save(self, schedule: Schedule) -> None:
+        _cas(self.s.schedules, schedule.id, schedule)
+
+    def for_guild(
+        self, guild_id: str, status: ScheduleStatus | None, include_completed: bool
+    ) -> list[Schedule]:
+        found = [
+            s
+            for s in self.s.schedules.values()
+            if s.guild_id == guild_id
+            and (
+                s.status == status
+                if status is not None
+                else include_completed or s.status != ScheduleStatus.COMPLETED
+            )
+        ]
+        return copy.deepcopy(sorted(found, key=lambda s: (s.scheduled_at, s.id)))
+
+    def due(self, now: datetime) -> list[Schedule]:
+        found = [s for s in self.s.schedules.values() if s.is_due(now)]
+        return copy.deepcopy(sorted(found, key=lambda s: (s.scheduled_at, s.id)))
+
+
+class FakeNotificationRepository(_Repo):
+    def add(self, notification: Notification) -> None:
+        self.s.notifications[notification.id] = copy.deepcopy(notification)
+
+    def save(self, notification: Notification) -> None:
+        _cas(self.s.notifications, notification.id, notification)
+
+    def due(self, now: datetime, limit: int) -> list[Notification]:
+        found = [
+            n
+            for n in self.s.notifications.values()
+            if n.status == DeliveryStatus.PENDING
+            and (n.next_attempt_at is None or n.next_attempt_at <= now)
+        ]
+        return copy.deepcopy(sorted(found, key=lambda n: (n.created_at, n.id))[:limit])
+
+
+class FakePlayerRatingRepository(_Repo):
+    def upsert(self, rating: PlayerRating) -> None:
+        self.s.ratings[(rating.guild_id, rating.user_id)] = rating
+
+    def for_guild(self, guild_id: str) -> list[PlayerRating]:
+        return sorted(
+            (r for (g, _), r in self.s.ratings.items() if g == guild_id),
+            key=lambda r: (-r.mmr, r.user_id),
+        )
+
+
+class FakeAuditLog(_Repo):
+    def add(
+        self, actor: str | None, method: str, path: str, status: int, body: Any, at: datetime
+    ) -> None:
+        self.s.audit.append(
+            {
+                "actor": actor,
+                "method": method,
+                "path": path,
+                "status": status,
+                "body": body,
+                "at": at,
+            }
+        )
+
+
+class FakeUnitOfWork:
+    """A transactional dict store: each ``with`` works on a copy, ``commit`` publishes it."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self.committed = store or Store()
+        self._working: Store | None = None
+        self._ids = itertools.count(1)
+        self.commits = 0
+        self.users = FakeUserRepository(self)
+        self.guilds = FakeGuildRepository(self)
+        self.trackers = FakeTrackerRepository(self)
+        self.seasons = FakeSeasonRepository(self)
+        self.snapshots = FakeSnapshotRepository(self)
+        self.scraping_logs = FakeScrapingLogRepository(self)
+        self.activity = FakeActivityLogRepository(self)
+        self.schedules = FakeScheduleRepository(self)
+        self.notifications = FakeNotificationRepository(self)
+        self.ratings = FakePlayerRatingRepository(self)
+        self.audit = FakeAuditLog(self)
+
+    def working(self) -> Store:
+        if self._working is None:
+            raise RuntimeError("repository used outside 'with uow:'")
+        return self._working
+
+    def __enter__(self) -> Self:
+        if self._working is not None:
+            raise RuntimeError("unit of work is already open")
+        self._working = copy.deepcopy(self.committed)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = None
+
+    def commit(self) -> None:
+        self.committed = copy.deepcopy(self.working())
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._working = copy.deepcopy(self.committed)
+
+    def next_id(self) -> str:
+        return f"c{next(self._ids):024d}"
+
+
+class FakeQueue:
+    """A list queue: one entry per tracker at a time, like the real ones."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, tuple[Priority, datetime | None]] = {}
+        self.history: list[tuple[str, Priority]] = []
+
+    def enqueue(
+        self, tracker_ids: Sequence[str], priority: Priority, *, not_before: datetime | None = None
+    ) -> int:
+        new = 0
+        for tracker_id in tracker_ids:
+            if tracker_id not in self.jobs:
+                self.jobs[tracker_id] = (priority, not_before)
+                self.history.append((tracker_id, priority))
+                new += 1
+        return new
+
+    def is_queued(self, tracker_id: str) -> bool:
+        return tracker_id in self.jobs
+
+    def depth(self) -> int:
+        return len(self.jobs)
+
+    def pop(self) -> str | None:
+        """Take the next job, highest priority first (what a worker does)."""
+        for lane in (Priority.HIGH, Priority.DEFAULT, Priority.LOW):
+            for tracker_id, (priority, _) in self.jobs.items():
+                if priority == lane:
+                    del self.jobs[tracker_id]
+                    return tracker_id
+        return None
+
+
+class RecordingNotifier:
+    """Keeps every notification it was asked to send; can be told to fail."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+        self.fail_with: Exception | None = None
+
+    def send(self, notification: Notification) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append(notification)
+
+
+class FakeFetcher:
+    """Answers canned pages per (api_path, season); an exception instead of a page fails."""
+
+    def __init__(self) -> None:
+        self.pages: dict[tuple[str, int | None], ProfilePage | FetchError] = {}
+        self.calls: list[tuple[str, int | None]] = []
+
+    def fetch_page(self, api_path: str, season: int | None) -> ProfilePage:
+        self.calls.append((api_path, season))
+        answer = self.pages.get((api_path, season))
+        if answer is None:
+            answer = self.pages.get((api_path, None))
+        if answer is None:
+            raise RuntimeError(f"FakeFetcher has no page for {api_path} season {season}")
+        if isinstance(answer, FetchError):
+            raise answer
+        return answer
