@@ -213,3 +213,21 @@ FETCH_ERROR_CATEGORIES: dict[str, type[FetchError]] = {
         InvalidPayload,
     )
 }
+
+
+class DeliveryFailed(TrackerError):
+    """A notification could not be delivered; retry after ``retry_after`` unless ``permanent``.
+
+    ``retry_after`` is the delay in seconds the channel asked for (Discord 429), None to use
+    backoff; ``permanent`` means another try cannot help (e.g. the user does not accept DMs).
+    Messages never contain credentials (bot token, webhook URL).
+    """
+
+    code = "DELIVERY_FAILED"
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.permanent = permanent

@@ -6,30 +6,6 @@ from datetime import datetime
 
 from tracker_core.mmr import MmrConfig, MmrInputs, PlayerRating, calculate_mmr
 from tracker_core.ports import UnitOfWork
-from tracker_core.stats import PlaylistStats, SeasonStats
-
-
-def mmr_inputs(season: SeasonStats) -> MmrInputs:
-    """MMR inputs from one season: ratings, games played and all-time peaks."""
-
-    def pick(name: str) -> PlaylistStats:
-        return season.playlists.get(name) or PlaylistStats()  # type: ignore[call-overload]
-
-    ones, twos, threes, fours = (pick(p) for p in ("1v1", "2v2", "3v3", "4v4"))
-    return MmrInputs(
-        ones=ones.rating,
-        twos=twos.rating,
-        threes=threes.rating,
-        fours=fours.rating,
-        ones_games=ones.matches_played,
-        twos_games=twos.matches_played,
-        threes_games=threes.matches_played,
-        fours_games=fours.matches_played,
-        ones_peak=ones.all_time_peak_rating,
-        twos_peak=twos.all_time_peak_rating,
-        threes_peak=threes.all_time_peak_rating,
-        fours_peak=fours.all_time_peak_rating,
-    )
 
 
 def best_rating(
@@ -43,7 +19,7 @@ def best_rating(
         seasons = uow.seasons.for_tracker(tracker.id)
         if not seasons:
             continue
-        inputs = mmr_inputs(seasons[0].stats)
+        inputs = MmrInputs.from_season(seasons[0].stats)
         mmr = calculate_mmr(inputs, config)
         if best is None or mmr > best.mmr:
             best = PlayerRating(

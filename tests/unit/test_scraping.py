@@ -6,9 +6,9 @@ import random
 from datetime import timedelta
 
 import pytest
-
 from tests.builders import page, season
 from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock
+
 from tracker_core.errors import (
     ChallengeBlocked,
     FetchRateLimited,
@@ -31,25 +31,33 @@ from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 URL = "https://rocketleague.tracker.network/rocket-league/profile/steam/{}/overview"
 
 
-def setup_tracker(uow: FakeUnitOfWork, clock: FixedClock, user: str = "1",
-                  name: str = "player") -> str:
-    [t] = register_trackers(RegisterTrackers(user_id=user, urls=(URL.format(name),)),
-                            uow=uow, queue=FakeQueue(), clock=clock)
+def setup_tracker(
+    uow: FakeUnitOfWork, clock: FixedClock, user: str = "1", name: str = "player"
+) -> str:
+    [t] = register_trackers(
+        RegisterTrackers(user_id=user, urls=(URL.format(name),)),
+        uow=uow,
+        queue=FakeQueue(),
+        clock=clock,
+    )
     return t.id
 
 
 def scrape(tid, uow, fetcher, clock, policy=None):
-    return run_scrape(tid, uow=uow, fetcher=fetcher, clock=clock, policy=policy or Policy(),
-                      rng=random.Random(1))
+    return run_scrape(
+        tid, uow=uow, fetcher=fetcher, clock=clock, policy=policy or Policy(), rng=random.Random(1)
+    )
 
 
 def add_guild(uow, clock, guild_id="100000000000000001", members=("1",), **settings):
     with uow:
-        uow.guilds.add(Guild(id=guild_id, name="League", created_at=clock.now(),
-                             updated_at=clock.now()))
+        uow.guilds.add(
+            Guild(id=guild_id, name="League", created_at=clock.now(), updated_at=clock.now())
+        )
         uow.guilds.save_settings(guild_id, GuildSettings(**settings))
-        uow.guilds.replace_members(guild_id, [GuildMember(guild_id=guild_id, user_id=m)
-                                              for m in members])
+        uow.guilds.replace_members(
+            guild_id, [GuildMember(guild_id=guild_id, user_id=m) for m in members]
+        )
         uow.commit()
 
 
@@ -61,8 +69,12 @@ def test_first_scrape_fetches_current_and_three_earlier_seasons(uow, clock):
         fetcher.pages[("steam/player", n)] = page(stats=season(n, twos=(1000 + n, 10)))
     outcome = scrape(tid, uow, fetcher, clock)
     assert outcome.result == "completed"
-    assert fetcher.calls == [("steam/player", None), ("steam/player", 33),
-                             ("steam/player", 32), ("steam/player", 31)]
+    assert fetcher.calls == [
+        ("steam/player", None),
+        ("steam/player", 33),
+        ("steam/player", 32),
+        ("steam/player", 31),
+    ]
     stored = uow.committed
     tracker = stored.trackers[tid]
     assert tracker.scraping_status == TrackerStatus.COMPLETED
@@ -90,7 +102,8 @@ def test_an_unchanged_refresh_sends_no_notification(uow, clock):
     scrape(tid, uow, fetcher, clock)
     assert len(uow.committed.notifications) == 1
     fetcher.pages[("steam/player", None)] = page(
-        available=(34,), stats=season(34, twos=(1552, 110), threes=(1400, 80)))
+        available=(34,), stats=season(34, twos=(1552, 110), threes=(1400, 80))
+    )
     uow.committed.trackers[tid].scraping_status = TrackerStatus.PENDING
     scrape(tid, uow, fetcher, clock)
     messages = sorted(n.message for n in uow.committed.notifications.values())
@@ -115,8 +128,9 @@ def test_retryable_errors_back_off_then_fail_at_the_cap(uow, clock):
     assert len(failures) == 1
 
 
-@pytest.mark.parametrize("error", [ProfileNotFound("gone", upstream_status=404),
-                                   InvalidPayload("API changed")])
+@pytest.mark.parametrize(
+    "error", [ProfileNotFound("gone", upstream_status=404), InvalidPayload("API changed")]
+)
 def test_terminal_errors_fail_at_once(uow, clock, error):
     tid = setup_tracker(uow, clock)
     fetcher = FakeFetcher()
@@ -165,6 +179,7 @@ def test_expired_lease_returns_to_pending_and_stale_result_is_discarded(uow, clo
     assert uow.committed.trackers[tid].scraping_status == TrackerStatus.PENDING
     from tracker_core.stats import FetchedProfile
     from tracker_core.use_cases.scraping import apply_scrape_result
+
     late = FetchedProfile(current_season=34, seasons=(season(34, twos=(1, 1)),))
     assert apply_scrape_result(claimed, late, uow=uow, clock=clock) is False
     assert uow.committed.snapshots == []
@@ -180,8 +195,7 @@ def test_processing_guard_and_guild_processing(uow, clock):
     refused = uow.committed.trackers[t1]
     assert refused.scraping_status == TrackerStatus.FAILED
     assert refused.scraping_error == "Tracker processing disabled by guild settings"
-    guild = process_guild("100000000000000001", uow=uow, queue=queue, clock=clock,
-                          policy=Policy())
+    guild = process_guild("100000000000000001", uow=uow, queue=queue, clock=clock, policy=Policy())
     assert guild.tracker_ids == (t1,)
     assert uow.committed.trackers[t1].scraping_status == TrackerStatus.PENDING
 
@@ -199,9 +213,14 @@ def test_mmr_is_stored_per_guild_for_the_best_tracker(uow, clock):
 
 
 def test_webhook_rows_follow_guild_settings(uow, clock):
-    add_guild(uow, clock, members=("1",),
-              notifications=NotificationSettings(webhook_url="https://hooks.example/x",
-                                                 min_rating_change=100))
+    add_guild(
+        uow,
+        clock,
+        members=("1",),
+        notifications=NotificationSettings(
+            webhook_url="https://hooks.example/x", min_rating_change=100
+        ),
+    )
     tid = setup_tracker(uow, clock)
     fetcher = FakeFetcher()
     fetcher.pages[("steam/player", None)] = page(available=(34,))
@@ -210,12 +229,14 @@ def test_webhook_rows_follow_guild_settings(uow, clock):
     assert channels == ["DISCORD_DM", "WEBHOOK"]
     uow.committed.trackers[tid].scraping_status = TrackerStatus.PENDING
     fetcher.pages[("steam/player", None)] = page(
-        available=(34,), stats=season(34, twos=(1550, 110), threes=(1400, 80)))
+        available=(34,), stats=season(34, twos=(1550, 110), threes=(1400, 80))
+    )
     scrape(tid, uow, fetcher, clock)
     assert len(uow.committed.notifications) == 2  # +50 is below the guild's 100
     uow.committed.trackers[tid].scraping_status = TrackerStatus.PENDING
     fetcher.pages[("steam/player", None)] = page(
-        available=(34,), stats=season(34, twos=(1650, 120), threes=(1400, 80)))
+        available=(34,), stats=season(34, twos=(1650, 120), threes=(1400, 80))
+    )
     scrape(tid, uow, fetcher, clock)
     channels = sorted(n.channel for n in uow.committed.notifications.values())
     assert channels == ["DISCORD_DM", "DISCORD_DM", "WEBHOOK", "WEBHOOK"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
+
 from tracker_core.errors import (
     AlreadyRegistered,
     Forbidden,
@@ -40,21 +40,31 @@ def url(name: str, platform: str = "steam") -> str:
     return f"{BASE}/{platform}/{name}/overview"
 
 
-def register(uow: FakeUnitOfWork, queue: FakeQueue, clock: FixedClock, user: str,
-             *names: str) -> list[str]:
+def register(
+    uow: FakeUnitOfWork, queue: FakeQueue, clock: FixedClock, user: str, *names: str
+) -> list[str]:
     cmd = RegisterTrackers(user_id=user, urls=tuple(url(n) for n in names))
     return [t.id for t in register_trackers(cmd, uow=uow, queue=queue, clock=clock)]
 
 
-def add(uow: FakeUnitOfWork, queue: FakeQueue, clock: FixedClock, user: str, name: str,
-        policy: Policy | None = None) -> str:
+def add(
+    uow: FakeUnitOfWork,
+    queue: FakeQueue,
+    clock: FixedClock,
+    user: str,
+    name: str,
+    policy: Policy | None = None,
+) -> str:
     cmd = AddTracker(user_id=user, url=url(name))
     return add_tracker(cmd, uow=uow, queue=queue, clock=clock, policy=policy or Policy()).id
 
 
 def live(uow: FakeUnitOfWork, user: str) -> list[str]:
-    return sorted(t.username for t in uow.committed.trackers.values()
-                  if t.user_id == user and not t.is_deleted)
+    return sorted(
+        t.username
+        for t in uow.committed.trackers.values()
+        if t.user_id == user and not t.is_deleted
+    )
 
 
 def test_register_stores_canonical_pending_trackers_and_queues_them(uow, queue, clock):
@@ -96,7 +106,9 @@ def test_register_rejects_duplicate_identities(uow, queue, clock):
     with pytest.raises(RuleViolation, match="^Duplicate URLs are not allowed$"):
         register_trackers(
             RegisterTrackers(user_id="1", urls=(url("Abc"), url("abc") + "/")),
-            uow=uow, queue=queue, clock=clock,
+            uow=uow,
+            queue=queue,
+            clock=clock,
         )
 
 
@@ -105,8 +117,7 @@ def test_register_is_all_or_nothing_when_a_url_is_taken(uow, queue, clock):
     with pytest.raises(AlreadyRegistered) as err:
         register(uow, queue, clock, "2", "free", "TAKEN", "other")
     assert str(err.value) == (
-        "The following tracker URL(s) have already been registered: "
-        f"{url('TAKEN')}, {url('other')}"
+        f"The following tracker URL(s) have already been registered: {url('TAKEN')}, {url('other')}"
     )
     assert live(uow, "2") == []
 
@@ -144,16 +155,17 @@ def test_soft_delete_frees_the_url_and_hides_the_tracker(uow, queue, clock):
     other = add(uow, queue, clock, "2", "a")
     assert live(uow, "2") == ["a"] and other != tid
     with pytest.raises(NotFound, match="^Tracker not found$"):
-        update_tracker(UpdateTracker(actor_id="1", tracker_id=tid, display_name="x"),
-                       uow=uow, clock=clock)
+        update_tracker(
+            UpdateTracker(actor_id="1", tracker_id=tid, display_name="x"), uow=uow, clock=clock
+        )
 
 
 def test_re_adding_ones_deleted_tracker_restores_it_with_history(uow, queue, clock):
     [tid] = register(uow, queue, clock, "1", "a")
     create_manual_snapshot(
-        CreateManualSnapshot(actor_id="1", tracker_id=tid, season_number=34,
-                             ratings={"2v2": 1500}),
-        uow=uow, clock=clock,
+        CreateManualSnapshot(actor_id="1", tracker_id=tid, season_number=34, ratings={"2v2": 1500}),
+        uow=uow,
+        clock=clock,
     )
     delete_tracker("1", tid, uow=uow, clock=clock)
     assert add(uow, queue, clock, "1", "A") == tid
@@ -175,31 +187,46 @@ def test_owner_only_operations(uow, queue, clock, policy):
     [tid] = register(uow, queue, clock, "1", "a")
     message = "^You can only perform this operation on your own trackers$"
     with pytest.raises(Forbidden, match=message):
-        update_tracker(UpdateTracker(actor_id="2", tracker_id=tid, is_active=False),
-                       uow=uow, clock=clock)
+        update_tracker(
+            UpdateTracker(actor_id="2", tracker_id=tid, is_active=False), uow=uow, clock=clock
+        )
     with pytest.raises(Forbidden, match=message):
         delete_tracker("2", tid, uow=uow, clock=clock)
     with pytest.raises(Forbidden, match=message):
-        refresh_tracker(RefreshTracker(tracker_id=tid, actor_id="2"),
-                        uow=uow, queue=queue, clock=clock, policy=policy)
+        refresh_tracker(
+            RefreshTracker(tracker_id=tid, actor_id="2"),
+            uow=uow,
+            queue=queue,
+            clock=clock,
+            policy=policy,
+        )
     with pytest.raises(Forbidden, match=message):
         create_manual_snapshot(
-            CreateManualSnapshot(actor_id="2", tracker_id=tid, season_number=None,
-                                 ratings={"1v1": 900}), uow=uow, clock=clock)
+            CreateManualSnapshot(
+                actor_id="2", tracker_id=tid, season_number=None, ratings={"1v1": 900}
+            ),
+            uow=uow,
+            clock=clock,
+        )
     assert not uow.committed.trackers[tid].is_deleted
 
 
 def test_update_changes_only_given_fields(uow, queue, clock):
     [tid] = register(uow, queue, clock, "1", "a")
-    update_tracker(UpdateTracker(actor_id="1", tracker_id=tid, display_name="Main"),
-                   uow=uow, clock=clock)
-    update_tracker(UpdateTracker(actor_id="1", tracker_id=tid, is_active=False),
-                   uow=uow, clock=clock)
+    update_tracker(
+        UpdateTracker(actor_id="1", tracker_id=tid, display_name="Main"), uow=uow, clock=clock
+    )
+    update_tracker(
+        UpdateTracker(actor_id="1", tracker_id=tid, is_active=False), uow=uow, clock=clock
+    )
     stored = uow.committed.trackers[tid]
     assert (stored.display_name, stored.is_active) == ("Main", False)
     with pytest.raises(RuleViolation):
-        update_tracker(UpdateTracker(actor_id="1", tracker_id=tid, display_name="x" * 101),
-                       uow=uow, clock=clock)
+        update_tracker(
+            UpdateTracker(actor_id="1", tracker_id=tid, display_name="x" * 101),
+            uow=uow,
+            clock=clock,
+        )
 
 
 def test_manual_snapshot_on_deleted_tracker_is_refused(uow, queue, clock):
@@ -207,33 +234,58 @@ def test_manual_snapshot_on_deleted_tracker_is_refused(uow, queue, clock):
     delete_tracker("1", tid, uow=uow, clock=clock)
     with pytest.raises(RuleViolation, match="^Cannot create snapshot for deleted tracker$"):
         create_manual_snapshot(
-            CreateManualSnapshot(actor_id="1", tracker_id=tid, season_number=34,
-                                 ratings={"2v2": 1500}), uow=uow, clock=clock)
+            CreateManualSnapshot(
+                actor_id="1", tracker_id=tid, season_number=34, ratings={"2v2": 1500}
+            ),
+            uow=uow,
+            clock=clock,
+        )
 
 
 def test_refresh_does_not_queue_twice_and_honours_the_cooldown(uow, queue, clock, policy):
     [tid] = register(uow, queue, clock, "1", "a")
-    outcome = refresh_tracker(RefreshTracker(tracker_id=tid, actor_id="1"),
-                              uow=uow, queue=queue, clock=clock, policy=policy)
+    outcome = refresh_tracker(
+        RefreshTracker(tracker_id=tid, actor_id="1"),
+        uow=uow,
+        queue=queue,
+        clock=clock,
+        policy=policy,
+    )
     assert outcome.enqueued is False and outcome.status == TrackerStatus.PENDING
     assert len(queue.history) == 1
     queue.jobs.clear()
-    first = refresh_tracker(RefreshTracker(tracker_id=tid, actor_id="1"),
-                            uow=uow, queue=queue, clock=clock, policy=policy)
+    first = refresh_tracker(
+        RefreshTracker(tracker_id=tid, actor_id="1"),
+        uow=uow,
+        queue=queue,
+        clock=clock,
+        policy=policy,
+    )
     assert first.enqueued and queue.jobs[tid][0] == Priority.HIGH
     queue.jobs.clear()
     clock.advance(seconds=100)
     with pytest.raises(RateLimited) as err:
-        refresh_tracker(RefreshTracker(tracker_id=tid, actor_id="1"),
-                        uow=uow, queue=queue, clock=clock, policy=policy)
+        refresh_tracker(
+            RefreshTracker(tracker_id=tid, actor_id="1"),
+            uow=uow,
+            queue=queue,
+            clock=clock,
+            policy=policy,
+        )
     assert err.value.retry_after == 200
-    bot = refresh_tracker(RefreshTracker(tracker_id=tid), uow=uow, queue=queue, clock=clock,
-                          policy=policy)
+    bot = refresh_tracker(
+        RefreshTracker(tracker_id=tid), uow=uow, queue=queue, clock=clock, policy=policy
+    )
     assert bot.enqueued
     queue.jobs.clear()
     clock.advance(seconds=policy.refresh_cooldown.total_seconds())
-    assert refresh_tracker(RefreshTracker(tracker_id=tid, actor_id="1"), uow=uow,
-                           queue=queue, clock=clock, policy=policy).enqueued
+    assert refresh_tracker(
+        RefreshTracker(tracker_id=tid, actor_id="1"),
+        uow=uow,
+        queue=queue,
+        clock=clock,
+        policy=policy,
+    ).enqueued
 
 
 def test_refresh_of_a_running_scrape_answers_its_status(uow, queue, clock, policy):
@@ -245,7 +297,8 @@ def test_refresh_of_a_running_scrape_answers_its_status(uow, queue, clock, polic
         tracker.claim(clock.now(), timedelta(minutes=5), "lease")
         uow.trackers.save(tracker)
         uow.commit()
-    outcome = refresh_tracker(RefreshTracker(tracker_id=tid), uow=uow, queue=queue,
-                              clock=clock, policy=policy)
+    outcome = refresh_tracker(
+        RefreshTracker(tracker_id=tid), uow=uow, queue=queue, clock=clock, policy=policy
+    )
     assert outcome.status == TrackerStatus.IN_PROGRESS and not outcome.enqueued
     assert queue.jobs == {}
