@@ -164,6 +164,12 @@ class FakeTrackerRepository(_Repo):
     def get(self, tracker_id: str) -> Tracker | None:
         return copy.deepcopy(self.s.trackers.get(tracker_id))
 
+    def get_many(self, tracker_ids: Sequence[str]) -> list[Tracker]:
+        wanted = set(tracker_ids)
+        return copy.deepcopy(
+            sorted((t for t in self.s.trackers.values() if t.id in wanted), key=lambda t: t.id)
+        )
+
     def _check_identity(self, tracker: Tracker) -> None:
         if tracker.is_deleted:
             return

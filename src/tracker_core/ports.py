@@ -107,6 +107,10 @@ class TrackerRepository(Protocol):
         """The tracker, deleted or not."""
         ...
 
+    def get_many(self, tracker_ids: Sequence[str]) -> list[Tracker]:
+        """The existing trackers among ``tracker_ids`` (deleted or not), in one query."""
+        ...
+
     def add(self, tracker: Tracker) -> None:
         """Insert; raises AlreadyRegistered if a live tracker has the same identity."""
         ...

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock, RecordingNotifier
+
 from tracker_core.policy import Policy
 
 

@@ -45,7 +45,7 @@ class ReconcileResult:
 
 def _apply_guard(uow: UnitOfWork, ids: Sequence[str], now: datetime) -> list[str]:
     """Trackers allowed by the processing guard; refused PENDING ones become FAILED."""
-    trackers = [t for t in (uow.trackers.get(i) for i in ids) if t is not None]
+    trackers = uow.trackers.get_many(ids)
     settings = uow.guilds.settings_by_user(sorted({t.user_id for t in trackers}))
     allowed = []
     for tracker in trackers:
@@ -100,20 +100,10 @@ def refresh_stale(
         if tracker_ids is None:
             ids = uow.trackers.pending_or_stale_ids(now - policy.refresh_interval, None)
         else:
-            ids = [
-                t.id
-                for t in (uow.trackers.get(i) for i in tracker_ids)
-                if t is not None and not t.is_deleted
-            ]
-        settings = uow.guilds.settings_by_user(
-            sorted({t.user_id for t in (uow.trackers.get(i) for i in ids) if t is not None})
-        )
-        allowed = [
-            i
-            for i in ids
-            if (t := uow.trackers.get(i)) is not None
-            and processing_allowed(settings.get(t.user_id, []))
-        ]
+            ids = list(tracker_ids)
+        trackers = [t for t in uow.trackers.get_many(ids) if not t.is_deleted]
+        settings = uow.guilds.settings_by_user(sorted({t.user_id for t in trackers}))
+        allowed = [t.id for t in trackers if processing_allowed(settings.get(t.user_id, []))]
         changed = set(uow.trackers.mark_pending(allowed, now))
         uow.commit()
     queued = [i for i in allowed if i in changed]
@@ -168,9 +158,7 @@ def reconcile(*, uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: Policy)
     """Return expired leases to PENDING and queue every PENDING tracker not queued."""
     expired = reap_expired_leases(uow=uow, clock=clock, policy=policy)
     with uow:
-        pending = [
-            t for t in (uow.trackers.get(i) for i in uow.trackers.pending_ids()) if t is not None
-        ]
+        pending = uow.trackers.get_many(uow.trackers.pending_ids())
     now = clock.now()
     requeued = 0
     due = [t.id for t in pending if t.next_attempt_at is None or t.next_attempt_at <= now]

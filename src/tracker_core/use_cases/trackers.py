@@ -126,8 +126,8 @@ def register_trackers(
     """
     parsed = _parse_register_urls(cmd.urls)
     with uow:
-        upsert_user(uow, cmd.user_id, cmd.profile, clock.now())
         uow.users.lock(cmd.user_id)
+        upsert_user(uow, cmd.user_id, cmd.profile, clock.now())
         own = uow.trackers.for_user(cmd.user_id, include_deleted=True)
         live = [t for t in own if not t.is_deleted]
         if live:
@@ -182,8 +182,8 @@ def add_tracker(
     """
     parsed = parse_tracker_url(cmd.url)
     with uow:
-        upsert_user(uow, cmd.user_id, cmd.profile, clock.now())
         uow.users.lock(cmd.user_id)
+        upsert_user(uow, cmd.user_id, cmd.profile, clock.now())
         own = uow.trackers.for_user(cmd.user_id, include_deleted=True)
         live = [t for t in own if not t.is_deleted]
         if any(t.identity == parsed.identity for t in live):

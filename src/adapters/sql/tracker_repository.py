@@ -1,0 +1,190 @@
+"""The tracker repository: identity uniqueness, compare-and-set saves and the list queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, false, func, select, true, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters.sql import mapping
+from adapters.sql.database import Database
+from adapters.sql.tables import LIVE, guild_members, trackers
+from tracker_core.errors import AlreadyRegistered
+from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
+
+_SORT_COLUMNS = {
+    "createdAt": trackers.c.created_at,
+    "updatedAt": trackers.c.updated_at,
+    "lastScrapedAt": trackers.c.last_scraped_at,
+}
+_IN_PROGRESS = TrackerStatus.IN_PROGRESS.value
+_PENDING = TrackerStatus.PENDING.value
+
+
+def _taken(tracker: Tracker) -> AlreadyRegistered:
+    return AlreadyRegistered(f"Tracker identity {tracker.identity} is taken")
+
+
+class SqlAlchemyTrackerRepository:
+    """Trackers in the ``trackers`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _load(self, statement: Select[Any]) -> list[Tracker]:
+        found = [mapping.tracker_from_row(row) for row in self._db.execute(statement).mappings()]
+        self._db.live_trackers.update(t.id for t in found if not t.is_deleted)
+        return found
+
+    def get(self, tracker_id: str) -> Tracker | None:
+        found = self._load(select(trackers).where(trackers.c.id == tracker_id))
+        return found[0] if found else None
+
+    def get_many(self, tracker_ids: Sequence[str]) -> list[Tracker]:
+        found: list[Tracker] = []
+        for among in self._db.among(trackers.c.id, tracker_ids):
+            found.extend(self._load(select(trackers).where(among)))
+        return sorted(found, key=lambda t: t.id)
+
+    def add(self, tracker: Tracker) -> None:
+        statement = (
+            self._db.insert(trackers)
+            .values(mapping.tracker_to_row(tracker))
+            .on_conflict_do_nothing(index_elements=[trackers.c.identity], index_where=LIVE)
+            .returning(trackers.c.id)
+        )
+        if self._db.execute(statement).first() is None:
+            raise _taken(tracker)
+        if not tracker.is_deleted:
+            self._db.live_trackers.add(tracker.id)
+
+    def save(self, tracker: Tracker) -> None:
+        values = mapping.tracker_to_row(tracker)
+        del values["id"], values["version"]
+        if tracker.is_deleted or tracker.id in self._db.live_trackers:
+            # Cannot newly enter the unique index on identity: no savepoint needed.
+            self._db.compare_and_set(trackers, tracker.id, tracker.version, values)
+        else:
+            try:
+                with self._db.savepoint():
+                    self._db.compare_and_set(trackers, tracker.id, tracker.version, values)
+            except IntegrityError as exc:
+                raise _taken(tracker) from exc
+        tracker.version += 1
+        if tracker.is_deleted:
+            self._db.live_trackers.discard(tracker.id)
+        else:
+            self._db.live_trackers.add(tracker.id)
+
+    def for_user(self, user_id: str, *, include_deleted: bool = False) -> list[Tracker]:
+        statement = select(trackers).where(
+            trackers.c.user_id == user_id,
+            true() if include_deleted else LIVE,
+        )
+        return self._load(statement.order_by(trackers.c.created_at, trackers.c.id))
+
+    def live_by_identity(self, identity: str) -> Tracker | None:
+        found = self._load(select(trackers).where(trackers.c.identity == identity, LIVE))
+        return found[0] if found else None
+
+    def search(self, query: TrackerQuery) -> tuple[list[Tracker], int]:
+        if query.user_ids is not None and not query.user_ids:
+            return [], 0
+        conditions = [LIVE, *self._filters(query)]
+        total = self._db.execute(
+            select(func.count()).select_from(trackers).where(*conditions)
+        ).scalar_one()
+        column = _SORT_COLUMNS[query.sort_by]
+        if query.sort_order == "desc":
+            order = [column.desc().nulls_last(), trackers.c.id.desc()]
+        else:
+            order = [column.asc().nulls_first(), trackers.c.id.asc()]
+        page = (
+            select(trackers)
+            .where(*conditions)
+            .order_by(*order)
+            .limit(query.limit)
+            .offset((query.page - 1) * query.limit)
+        )
+        return self._load(page), total
+
+    def _filters(self, query: TrackerQuery) -> Iterable[Any]:
+        if query.user_ids is not None:
+            yield self._db.one_of(trackers.c.user_id, query.user_ids)
+        if query.platforms:
+            yield trackers.c.platform.in_(query.platforms)
+        if query.statuses:
+            yield trackers.c.scraping_status.in_([s.value for s in query.statuses])
+        if query.is_active is not None:
+            yield trackers.c.is_active == query.is_active
+
+    def pending_ids(self) -> list[str]:
+        statement = (
+            select(trackers.c.id)
+            .where(trackers.c.scraping_status == _PENDING, LIVE, trackers.c.is_active == true())
+            .order_by(trackers.c.id)
+        )
+        return list(self._db.execute(statement).scalars())
+
+    def pending_or_stale_ids(self, stale_before: datetime, guild_id: str | None) -> list[str]:
+        statement = select(trackers.c.id).where(
+            LIVE,
+            trackers.c.is_active == true(),
+            trackers.c.scraping_status != _IN_PROGRESS,
+            (trackers.c.scraping_status == _PENDING)
+            | trackers.c.last_scraped_at.is_(None)
+            | (trackers.c.last_scraped_at < stale_before),
+        )
+        if guild_id is not None:
+            statement = statement.join(
+                guild_members,
+                (guild_members.c.user_id == trackers.c.user_id)
+                & (guild_members.c.guild_id == guild_id)
+                & (guild_members.c.is_banned == false())
+                & (guild_members.c.is_deleted == false()),
+            )
+        return list(self._db.execute(statement.order_by(trackers.c.id)).scalars())
+
+    def mark_pending(self, tracker_ids: Sequence[str], now: datetime) -> list[str]:
+        changed: set[str] = set()
+        for among in self._db.among(trackers.c.id, tracker_ids):
+            statement = (
+                update(trackers)
+                .where(among, LIVE, trackers.c.scraping_status != _IN_PROGRESS)
+                .values(
+                    scraping_status=_PENDING,
+                    scraping_attempts=0,
+                    next_attempt_at=None,
+                    updated_at=now,
+                    version=trackers.c.version + 1,
+                )
+                .returning(trackers.c.id)
+            )
+            changed.update(self._db.execute(statement).scalars())
+        return [i for i in dict.fromkeys(tracker_ids) if i in changed]
+
+    def expired_leases(self, now: datetime) -> list[Tracker]:
+        statement = (
+            select(trackers)
+            .where(
+                trackers.c.scraping_status == _IN_PROGRESS,
+                trackers.c.lease_expires_at.is_not(None),
+                trackers.c.lease_expires_at <= now,
+            )
+            .order_by(trackers.c.lease_expires_at, trackers.c.id)
+        )
+        return self._load(statement)
+
+    def status_counts(self) -> dict[TrackerStatus, int]:
+        statement = (
+            select(trackers.c.scraping_status, func.count().label("n"))
+            .where(LIVE)
+            .group_by(trackers.c.scraping_status)
+        )
+        counts = dict.fromkeys(TrackerStatus, 0)
+        for row in self._db.execute(statement).mappings():
+            counts[TrackerStatus(row["scraping_status"])] = row["n"]
+        return counts

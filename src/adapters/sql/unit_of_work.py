@@ -1,0 +1,93 @@
+"""The SQLAlchemy unit of work: one session (transaction) per ``with uow:`` block."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session
+
+from adapters.sql.database import Database
+from adapters.sql.ids import new_cuid
+from adapters.sql.repositories import (
+    SqlAlchemyActivityLogRepository,
+    SqlAlchemyAuditLog,
+    SqlAlchemyNotificationRepository,
+    SqlAlchemyPlayerRatingRepository,
+    SqlAlchemyScheduleRepository,
+    SqlAlchemyScrapingLogRepository,
+    SqlAlchemySeasonRepository,
+    SqlAlchemySnapshotRepository,
+)
+from adapters.sql.tracker_repository import SqlAlchemyTrackerRepository
+from adapters.sql.user_repositories import SqlAlchemyGuildRepository, SqlAlchemyUserRepository
+from tracker_core.ports import (
+    ActivityLogRepository,
+    GuildRepository,
+    NotificationRepository,
+    PlayerRatingRepository,
+    ScheduleRepository,
+    ScrapingLogRepository,
+    SeasonRepository,
+    SnapshotRepository,
+    TrackerRepository,
+    UnitOfWork,
+    UserRepository,
+)
+
+
+class SqlAlchemyUnitOfWork:
+    """Implements the core's UnitOfWork; reusable, one transaction per ``with`` block.
+
+    Not thread-safe: give each thread its own instance (they may share the session factory).
+    Database outages surface as :class:`tracker_core.errors.StorageUnavailable`.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._db = Database(session_factory)
+        self.users: UserRepository = SqlAlchemyUserRepository(self._db)
+        self.guilds: GuildRepository = SqlAlchemyGuildRepository(self._db)
+        self.trackers: TrackerRepository = SqlAlchemyTrackerRepository(self._db)
+        self.seasons: SeasonRepository = SqlAlchemySeasonRepository(self._db)
+        self.snapshots: SnapshotRepository = SqlAlchemySnapshotRepository(self._db)
+        self.scraping_logs: ScrapingLogRepository = SqlAlchemyScrapingLogRepository(self._db)
+        self.activity: ActivityLogRepository = SqlAlchemyActivityLogRepository(self._db)
+        self.schedules: ScheduleRepository = SqlAlchemyScheduleRepository(self._db)
+        self.notifications: NotificationRepository = SqlAlchemyNotificationRepository(self._db)
+        self.ratings: PlayerRatingRepository = SqlAlchemyPlayerRatingRepository(self._db)
+        self.audit = SqlAlchemyAuditLog(self._db)
+
+    def __enter__(self) -> Self:
+        """Open a transaction.
+
+        Raises:
+            StorageUnavailable: the database cannot be reached.
+        """
+        self._db.begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._db.end()
+
+    def commit(self) -> None:
+        """Commit the transaction; the block may go on in a new one."""
+        self._db.commit()
+
+    def rollback(self) -> None:
+        """Discard the transaction's changes; the block may go on in a new one."""
+        self._db.rollback()
+
+    def next_id(self) -> str:
+        """A new CUID-format id."""
+        return new_cuid()
+
+
+def _check(uow: SqlAlchemyUnitOfWork) -> UnitOfWork:
+    """Lets mypy prove that the class implements the core's port."""
+    return uow

@@ -1,0 +1,155 @@
+"""Repositories of users and guilds (with guild settings and members)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import delete, false, func, insert, select, text
+
+from adapters.sql import mapping
+from adapters.sql.database import Database
+from adapters.sql.tables import guild_members, guild_settings, guilds, users
+from tracker_core.errors import Conflict
+from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
+
+_CURRENT_MEMBER = (guild_members.c.is_banned == false()) & (guild_members.c.is_deleted == false())
+
+
+def advisory_key(user_id: str) -> int:
+    """A stable signed 64-bit PostgreSQL advisory-lock key for one user's trackers."""
+    digest = hashlib.blake2b(f"tracker-user:{user_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class SqlAlchemyUserRepository:
+    """Users in the ``users`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, user_id: str) -> User | None:
+        row = self._db.execute(select(users).where(users.c.id == user_id)).mappings().first()
+        return None if row is None else mapping.user_from_row(row)
+
+    def add(self, user: User) -> None:
+        if not self._db.insert_new(users, mapping.user_to_row(user), ["id"]):
+            raise Conflict(f"User {user.id} exists")
+
+    def save(self, user: User) -> None:
+        values = mapping.user_to_row(user)
+        del values["id"], values["version"]
+        self._db.compare_and_set(users, user.id, user.version, values)
+        user.version += 1
+
+    def delete(self, user_id: str) -> None:
+        self._db.execute(delete(users).where(users.c.id == user_id))
+
+    def lock(self, user_id: str) -> None:
+        """PostgreSQL: a transaction-scoped advisory lock per user (the row may not exist yet).
+
+        SQLite needs nothing: every transaction starts with ``BEGIN IMMEDIATE``.
+        """
+        if self._db.dialect == "postgresql":
+            self._db.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(user_id)}
+            )
+
+    def list(self, page: int, limit: int) -> tuple[list[User], int]:
+        total = self._db.execute(select(func.count()).select_from(users)).scalar_one()
+        statement = (
+            select(users)
+            .order_by(users.c.created_at, users.c.id)
+            .limit(limit)
+            .offset((page - 1) * limit)
+        )
+        rows = self._db.execute(statement).mappings()
+        return [mapping.user_from_row(row) for row in rows], total
+
+
+class SqlAlchemyGuildRepository:
+    """Guilds, their settings (JSON) and their members."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, guild_id: str) -> Guild | None:
+        row = self._db.execute(select(guilds).where(guilds.c.id == guild_id)).mappings().first()
+        return None if row is None else mapping.guild_from_row(row)
+
+    def add(self, guild: Guild) -> None:
+        if not self._db.insert_new(guilds, mapping.guild_to_row(guild), ["id"]):
+            raise Conflict(f"Guild {guild.id} exists")
+
+    def save(self, guild: Guild) -> None:
+        values = mapping.guild_to_row(guild)
+        del values["id"], values["version"]
+        self._db.compare_and_set(guilds, guild.id, guild.version, values)
+        guild.version += 1
+
+    def delete(self, guild_id: str) -> None:
+        """Delete the guild with its settings and members (schedules and ratings stay)."""
+        self._db.execute(delete(guild_members).where(guild_members.c.guild_id == guild_id))
+        self._db.execute(delete(guild_settings).where(guild_settings.c.guild_id == guild_id))
+        self._db.execute(delete(guilds).where(guilds.c.id == guild_id))
+
+    def settings(self, guild_id: str) -> GuildSettings:
+        statement = select(guild_settings.c.settings).where(guild_settings.c.guild_id == guild_id)
+        data = self._db.execute(statement).scalar_one_or_none()
+        return GuildSettings() if data is None else GuildSettings.from_dict(data)
+
+    def save_settings(self, guild_id: str, settings: GuildSettings) -> None:
+        data = settings.to_dict()
+        statement = (
+            self._db.insert(guild_settings)
+            .values(guild_id=guild_id, settings=data)
+            .on_conflict_do_update(index_elements=["guild_id"], set_={"settings": data})
+        )
+        self._db.execute(statement)
+
+    def members(self, guild_id: str) -> list[GuildMember]:
+        statement = (
+            select(guild_members)
+            .where(guild_members.c.guild_id == guild_id)
+            .order_by(guild_members.c.user_id)
+        )
+        return [mapping.member_from_row(row) for row in self._db.execute(statement).mappings()]
+
+    def member(self, guild_id: str, user_id: str) -> GuildMember | None:
+        statement = select(guild_members).where(
+            guild_members.c.guild_id == guild_id, guild_members.c.user_id == user_id
+        )
+        row = self._db.execute(statement).mappings().first()
+        return None if row is None else mapping.member_from_row(row)
+
+    def replace_members(self, guild_id: str, members: Sequence[GuildMember]) -> None:
+        self._db.execute(delete(guild_members).where(guild_members.c.guild_id == guild_id))
+        rows = list({m.user_id: mapping.member_to_row(guild_id, m) for m in members}.values())
+        if rows:
+            self._db.execute(insert(guild_members), rows)
+
+    def memberships(self, user_id: str) -> list[GuildMember]:
+        statement = (
+            select(guild_members)
+            .where(guild_members.c.user_id == user_id, _CURRENT_MEMBER)
+            .order_by(guild_members.c.guild_id)
+        )
+        return [mapping.member_from_row(row) for row in self._db.execute(statement).mappings()]
+
+    def settings_by_user(self, user_ids: Sequence[str]) -> dict[str, list[GuildSettings]]:
+        found: dict[str, list[GuildSettings]] = defaultdict(list)
+        parsed: dict[str, GuildSettings] = {}
+        for among in self._db.among(guild_members.c.user_id, user_ids):
+            statement = (
+                select(guild_members.c.user_id, guild_members.c.guild_id, guild_settings.c.settings)
+                .outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
+                .where(among, _CURRENT_MEMBER)
+                .order_by(guild_members.c.user_id, guild_members.c.guild_id)
+            )
+            for row in self._db.execute(statement).mappings():
+                guild_id = row["guild_id"]
+                if guild_id not in parsed:
+                    parsed[guild_id] = GuildSettings.from_dict(row["settings"] or {})
+                found[row["user_id"]].append(parsed[guild_id])
+        return dict(found)

@@ -1,0 +1,209 @@
+"""The repository contract for the history and work records: seasons, snapshots, logs,
+schedules, the notification outbox and player ratings (fake, SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.contract import aggregates as a
+from tests.contract.aggregates import G1, G2, U1, U2, U3
+from tests.contract.conftest import Backend
+from tracker_core.errors import Conflict
+from tracker_core.model import ActivityLog
+from tracker_core.notifications import DeliveryStatus
+from tracker_core.ports import UnitOfWork
+from tracker_core.schedules import ScheduleStatus
+
+
+def _seed_tracker(uow: UnitOfWork, tracker_id: str = "ctracker000000000000000001") -> str:
+    with uow:
+        uow.users.add(a.user(U1))
+        uow.trackers.add(a.tracker(tracker_id, U1, "seed"))
+        uow.commit()
+    return tracker_id
+
+
+# --- seasons, snapshots, logs -------------------------------------------------------------
+
+
+def test_seasons_upsert_and_come_newest_first(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    older, newer = a.season("cs1", tracker_id, 33), a.season("cs2", tracker_id, 34)
+    replaced = a.season("cs2", tracker_id, 34, rating=1800)
+    with uow:
+        uow.seasons.upsert(older)
+        uow.seasons.upsert(newer)
+        uow.commit()
+    with uow:
+        assert uow.seasons.for_tracker(tracker_id) == [newer, older]
+        uow.seasons.upsert(replaced)
+        uow.commit()
+    with uow:
+        assert uow.seasons.for_tracker(tracker_id) == [replaced, older]
+        assert uow.seasons.for_tracker("cunknown") == []
+
+
+def test_snapshots_newest_first_by_season_and_limit(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    shots = [a.snapshot(f"csnap{i}", tracker_id, i, 34 if i % 2 else 33) for i in range(6)]
+    manual = a.snapshot("csnapm", tracker_id, 10, None)
+    with uow:
+        for shot in [*shots, manual]:
+            uow.snapshots.add(shot)
+        uow.commit()
+    with uow:
+        assert uow.snapshots.for_tracker(tracker_id) == [manual, *reversed(shots)]
+        assert uow.snapshots.for_tracker(tracker_id, season=34) == [shots[5], shots[3], shots[1]]
+        assert uow.snapshots.for_tracker(tracker_id, season=33, limit=2) == [shots[4], shots[2]]
+        assert uow.snapshots.for_tracker(tracker_id, limit=1) == [manual]
+
+
+def test_scraping_logs_filter_page_and_total(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    other = "ctracker000000000000000002"
+    with uow:
+        uow.trackers.add(a.tracker(other, U1, "other"))
+        uow.commit()
+    statuses = ["SUCCESS", "FAILED", "PARTIAL", "FAILED", "SKIPPED"]
+    logs = [a.scraping_log(f"clog{i}", tracker_id, i, s) for i, s in enumerate(statuses)]
+    with uow:
+        for log in logs:
+            uow.scraping_logs.add(log)
+        uow.scraping_logs.add(a.scraping_log("clogx", other, 99, "FAILED"))
+        uow.commit()
+    with uow:
+        page, total = uow.scraping_logs.search(tracker_id, None, 1, 2)
+        assert page == [logs[4], logs[3]] and total == 5
+        page, total = uow.scraping_logs.search(None, "FAILED", 2, 2)
+        assert page == [logs[1]] and total == 3
+        page, total = uow.scraping_logs.search(tracker_id, "FAILED", 1, 50)
+        assert page == [logs[3], logs[1]] and total == 2
+
+
+def test_activity_and_audit_entries_are_stored(backend: Backend) -> None:
+    uow = backend.uow
+    tracker_id = _seed_tracker(uow)
+    with uow:
+        uow.activity.add(
+            ActivityLog(
+                id=uow.next_id(),
+                tracker_id=tracker_id,
+                user_id=U1,
+                kind="SCRAPE_FAILED",
+                message="Scrape failed: boom",
+                created_at=a.at(1),
+            )
+        )
+        uow.audit.add(U1, "POST", "/api/trackers/add", 201, {"url": "x", "n": [1]}, a.at(2))
+        uow.audit.add(None, "DELETE", "/internal/users/1", 200, None, a.at(3))
+        uow.commit()
+    assert backend.count("activity_logs") == 1
+    assert backend.count("audit_logs") == 2
+
+
+# --- schedules ----------------------------------------------------------------------------
+
+
+def test_schedule_round_trip_and_compare_and_set(uow: UnitOfWork) -> None:
+    done = a.finished_schedule("csched1", G1)
+    pending = a.schedule("csched2", G1, 5)
+    with uow:
+        uow.schedules.add(done)
+        uow.schedules.add(pending)
+        uow.commit()
+    with uow:
+        assert uow.schedules.get("csched1") == done
+        claimer, stale = uow.schedules.get("csched2"), uow.schedules.get("csched2")
+        assert claimer == pending and claimer is not None and stale is not None
+        claimer.claim(a.at(6))
+        uow.schedules.save(claimer)
+        stale.cancel(a.at(6))
+        with pytest.raises(Conflict):
+            uow.schedules.save(stale)
+        uow.commit()
+    with uow:
+        loaded = uow.schedules.get("csched2")
+        assert loaded == claimer and loaded is not None
+        assert loaded.status == ScheduleStatus.RUNNING and loaded.version == 1
+        assert uow.schedules.get("cmissing") is None
+
+
+def test_schedules_for_guild_and_due(uow: UnitOfWork) -> None:
+    items = [
+        a.schedule("cs-late", G1, 30),
+        a.finished_schedule("cs-done", G1),
+        a.schedule("cs-cancel", G1, 10, status=ScheduleStatus.CANCELLED),
+        a.schedule("cs-early", G1, -5),
+        a.schedule("cs-tie", G1, -5),
+        a.schedule("cs-other", G2, -50),
+    ]
+    with uow:
+        for item in items:
+            uow.schedules.add(item)
+        uow.commit()
+
+    def ids(found: list[object]) -> list[str]:
+        return [s.id for s in found]  # type: ignore[attr-defined]
+
+    with uow:
+        listed = uow.schedules.for_guild(G1, None, True)
+        assert ids(listed) == ["cs-done", "cs-early", "cs-tie", "cs-cancel", "cs-late"]
+        assert ids(uow.schedules.for_guild(G1, None, False)) == [
+            "cs-early",
+            "cs-tie",
+            "cs-cancel",
+            "cs-late",
+        ]
+        completed = uow.schedules.for_guild(G1, ScheduleStatus.COMPLETED, False)
+        assert ids(completed) == ["cs-done"]
+        assert ids(uow.schedules.due(a.at(0))) == ["cs-other", "cs-early", "cs-tie"]
+        assert ids(uow.schedules.due(a.at(30))) == ["cs-other", "cs-early", "cs-tie", "cs-late"]
+
+
+# --- notifications and ratings ------------------------------------------------------------
+
+
+def test_notifications_due_round_trip_and_compare_and_set(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    later = a.notification("cn-later", tracker_id, 20)
+    fresh = a.notification(
+        "cn-fresh", tracker_id, 1, attempts=0, next_attempt_at=None, last_error=None, guild_id=None
+    )
+    retry = a.notification("cn-retry", tracker_id, 0, channel="DISCORD_DM", target=U1)
+    with uow:
+        for note in (later, fresh, retry):
+            uow.notifications.add(note)
+        uow.commit()
+    with uow:
+        assert uow.notifications.due(a.at(2), 10) == [retry, fresh]
+        assert uow.notifications.due(a.at(30), 1) == [retry]
+        sent, stale = uow.notifications.due(a.at(30), 3)[0], uow.notifications.due(a.at(30), 3)[0]
+        sent.mark_sent(a.at(30))
+        uow.notifications.save(sent)
+        stale.status = DeliveryStatus.FAILED
+        with pytest.raises(Conflict):
+            uow.notifications.save(stale)
+        uow.commit()
+    with uow:
+        assert uow.notifications.due(a.at(30), 10) == [fresh, later]
+
+
+def test_ratings_upsert_per_guild_and_user_sorted_by_mmr(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    first = a.rating(G1, U1, tracker_id, 1500)
+    second = a.rating(G1, U2, tracker_id, 1700)
+    tie = a.rating(G1, U3, tracker_id, 1500)
+    elsewhere = a.rating(G2, U1, tracker_id, 100)
+    with uow:
+        for item in (first, second, tie, elsewhere):
+            uow.ratings.upsert(item)
+        uow.commit()
+    with uow:
+        assert uow.ratings.for_guild(G1) == [second, first, tie]
+        improved = a.rating(G1, U1, tracker_id, 1800)
+        uow.ratings.upsert(improved)
+        uow.commit()
+    with uow:
+        assert uow.ratings.for_guild(G1) == [improved, second, tie]
+        assert uow.ratings.for_guild(G2) == [elsewhere]
+        assert uow.ratings.for_guild("none") == []

@@ -1,0 +1,107 @@
+"""Alembic migrations on SQLite and PostgreSQL: up, one step down, up again, and no drift."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Integer, MetaData, Table, inspect
+from tests import pg
+
+from adapters.sql import (
+    SqlAlchemyUnitOfWork,
+    create_engine_for,
+    create_session_factory,
+    current_revision,
+    downgrade_database,
+    upgrade_database,
+)
+from adapters.sql.tables import metadata
+from tracker_core.guilds import User
+
+HEAD = "0002"
+SECONDARY = {"ix_trackers_status", "ix_trackers_user_id_is_deleted", "ix_trackers_lease_expires_at"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+        return
+    with pg.fresh_database("tracker_migrate") as url:
+        yield url
+
+
+def _tracker_indexes(url: str) -> set[str]:
+    engine = create_engine_for(url)
+    try:
+        return {ix["name"] for ix in inspect(engine).get_indexes("trackers") if ix["name"]}
+    finally:
+        engine.dispose()
+
+
+def _drift(url: str, target: MetaData) -> list[object]:
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, target))
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_one_step_and_upgrade_again_keeps_data(empty_url: str) -> None:
+    assert current_revision(empty_url) is None
+    upgrade_database(empty_url)
+    assert current_revision(empty_url) == HEAD
+    assert _tracker_indexes(empty_url) >= SECONDARY
+    engine = create_engine_for(empty_url)
+    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with uow:
+        uow.users.add(User(id="1", username="kept", created_at=now, updated_at=now))
+        uow.commit()
+    engine.dispose()
+
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0001"
+    assert _tracker_indexes(empty_url) == {"uq_trackers_identity_live"}
+
+    upgrade_database(empty_url)
+    assert current_revision(empty_url) == HEAD
+    assert _tracker_indexes(empty_url) >= SECONDARY
+    with uow:
+        kept = uow.users.get("1")
+    assert kept is not None and kept.username == "kept"
+    engine.dispose()
+
+
+def test_migrations_match_the_tables(empty_url: str) -> None:
+    upgrade_database(empty_url)
+    assert _drift(empty_url, metadata) == []
+
+
+def test_drift_is_detected(empty_url: str) -> None:
+    upgrade_database(empty_url)
+    changed = MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.tables.values():
+        table.to_metadata(changed)
+    Table("trackers", changed, Column("added_later", Integer), extend_existing=True)
+    changed.tables["schedules"].indexes.clear()
+    diff = _drift(empty_url, changed)
+    kinds = {entry[0] for entry in diff if isinstance(entry, tuple)}
+    assert {"add_column", "remove_index"} <= kinds
+
+
+def test_downgrade_to_base_removes_everything(empty_url: str) -> None:
+    upgrade_database(empty_url)
+    downgrade_database(empty_url, "base")
+    engine = create_engine_for(empty_url)
+    try:
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    finally:
+        engine.dispose()

@@ -1,0 +1,80 @@
+"""An unreachable database is StorageUnavailable (HTTP 503), within a bounded time."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests import pg
+
+from adapters.sql import (
+    SqlAlchemyUnitOfWork,
+    create_engine_for,
+    create_session_factory,
+    upgrade_database,
+)
+from tracker_core.errors import StorageUnavailable
+
+
+def _uow(url: str, connect_timeout: float = 5) -> SqlAlchemyUnitOfWork:
+    return SqlAlchemyUnitOfWork(
+        create_session_factory(create_engine_for(url, connect_timeout=connect_timeout))
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts TCP connections but never says a word."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield int(sock.getsockname()[1])
+
+
+def _assert_unavailable_within(uow: SqlAlchemyUnitOfWork, seconds: float) -> None:
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailable), uow:
+        uow.users.get("1")
+    assert time.monotonic() - started < seconds
+
+
+def test_closed_port_is_storage_unavailable() -> None:
+    _assert_unavailable_within(_uow(f"postgresql://postgres@127.0.0.1:{_free_port()}/x"), 5)
+
+
+def test_server_that_never_answers_is_cut_by_the_connect_timeout(silent_server: int) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{silent_server}/x"
+    _assert_unavailable_within(_uow(url, connect_timeout=2), 6)
+
+
+def test_sqlite_file_that_cannot_be_opened_is_storage_unavailable(tmp_path: Path) -> None:
+    _assert_unavailable_within(_uow(f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite3'}"), 5)
+
+
+@pytest.mark.postgres
+def test_connection_lost_mid_transaction_then_recovered() -> None:
+    with pg.fresh_database("tracker_outage") as url:
+        upgrade_database(url)
+        engine = create_engine_for(url)
+        uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+        name = url.rpartition("/")[2]
+        with pytest.raises(StorageUnavailable), uow:
+            with pg.admin() as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                )
+            uow.trackers.pending_ids()
+        with uow:  # pre-ping replaced the dead connection
+            assert uow.trackers.pending_ids() == []
+        engine.dispose()
