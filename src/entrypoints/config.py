@@ -51,6 +51,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     inline_workers: int = 2
     reconcile_seconds: float = 60
+    queue_name: str = "tracker-scraping-queue"
     sandbox: bool = False
 
     @property
@@ -150,6 +151,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "MAX_BODY_BYTES": ("max_body_bytes", _int(1024)),
     "TRACKERS_INLINE_WORKERS": ("inline_workers", _int(1)),
     "TRACKER_RECONCILE_SECONDS": ("reconcile_seconds", _float),
+    "TRACKERS_QUEUE_NAME": ("queue_name", str),
     "TRACKERS_SANDBOX": ("sandbox", _bool),
 }
 

@@ -39,12 +39,14 @@ def upsert_user(uow: UnitOfWork, user_id: str, profile: UserProfile | None, now:
     return user
 
 
-def enqueue_after_commit(queue: JobQueue, ids: Sequence[str], priority: Priority) -> int:
+def enqueue_after_commit(
+    queue: JobQueue, ids: Sequence[str], priority: Priority, *, not_before: datetime | None = None
+) -> int:
     """Queue committed work; if the queue is down, the reconciler will queue it later."""
     if not ids:
         return 0
     try:
-        return queue.enqueue(ids, priority)
+        return queue.enqueue(ids, priority, not_before=not_before)
     except QueueUnavailable as exc:
         log.warning("queue unavailable, %d tracker(s) left to the reconciler: %s", len(ids), exc)
         return 0

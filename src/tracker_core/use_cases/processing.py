@@ -163,11 +163,12 @@ def reconcile(*, uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: Policy)
     requeued = 0
     due = [t.id for t in pending if t.next_attempt_at is None or t.next_attempt_at <= now]
     requeued += enqueue_after_commit(queue, due, Priority.DEFAULT)
+    later: dict[datetime, list[str]] = {}
     for tracker in pending:
         if tracker.next_attempt_at is not None and tracker.next_attempt_at > now:
-            requeued += queue.enqueue(
-                [tracker.id], Priority.DEFAULT, not_before=tracker.next_attempt_at
-            )
+            later.setdefault(tracker.next_attempt_at, []).append(tracker.id)
+    for instant, ids in sorted(later.items()):
+        requeued += enqueue_after_commit(queue, ids, Priority.DEFAULT, not_before=instant)
     return ReconcileResult(tuple(expired), requeued)
 
 

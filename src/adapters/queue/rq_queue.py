@@ -1,0 +1,285 @@
+"""The RQ/Redis job queue: one scrape job per tracker, in three priority lanes.
+
+Layout in Redis (RQ's own keys, plus one of ours):
+
+- lanes ``<queue_name>:high``, ``<queue_name>:default``, ``<queue_name>:low`` are plain RQ
+  queues (``rq:queue:<lane>``); workers listen to them in that order (:attr:`RqJobQueue.lanes`),
+  and need RQ's scheduler (``--with-scheduler``) for jobs deferred with ``not_before``;
+- job id ``<queue_name>-<tracker_id>`` (characters RQ does not allow in ids become ``_``), so
+  every key of a deployment, job hashes included, names its queue;
+- claim marker ``<queue_name>:queued:<tracker_id>`` (SET NX PX ``claim_ttl``).
+
+Whether a tracker has a live job is RQ's own job status (queued, scheduled, started, deferred):
+it holds for however long a job waits, and vanishes with everything else when Redis loses its
+data, so the reconciler then queues the tracker again. The marker only covers the moment
+between claiming a tracker and the pipeline that writes its job landing: the claim (a Lua
+script) checks the status and sets the marker atomically, so two enqueuers, in threads or
+processes, never both win. The job calls :meth:`RqJobQueue.release` at its end so the tracker
+can be queued again at once; a marker nobody releases expires after ``claim_ttl``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from rq import Queue
+from rq.executions import ExecutionRegistry
+from rq.job import Job, JobStatus
+from rq.registry import CanceledJobRegistry, FailedJobRegistry, FinishedJobRegistry
+from rq.results import Result
+
+from tracker_core.errors import QueueUnavailable
+from tracker_core.model import Priority
+
+DEFAULT_QUEUE_NAME = "tracker-scraping-queue"
+DEFAULT_JOB_FUNC = "entrypoints.jobs.scrape_tracker"
+LANE_ORDER = (Priority.HIGH, Priority.DEFAULT, Priority.LOW)
+
+_LIVE_STATUSES = frozenset({"queued", "scheduled", "started", "deferred"})
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_NOT_IN_JOB_IDS = re.compile(r"[^A-Za-z0-9_-]")
+_UNAVAILABLE = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.OutOfMemoryError,
+)
+# Where an ended job's id is listed, so a new job with the same id does not inherit it.
+_ENDED_REGISTRIES = {
+    "finished": FinishedJobRegistry.key_template,
+    "failed": FailedJobRegistry.key_template,
+    "stopped": FailedJobRegistry.key_template,
+    "canceled": CanceledJobRegistry.key_template,
+}
+
+# KEYS: (job hash, claim marker) per tracker. ARGV[1]: marker TTL in ms.
+# Reply per tracker: 0 = a live job or a fresh claim exists (no-op); 1 = claimed, no job hash;
+# {status, origin} = claimed, and the ended job with that id must be removed first.
+_CLAIM_LUA = """
+local reply = {}
+for i = 1, #KEYS, 2 do
+  local status = redis.call('HGET', KEYS[i], 'status')
+  if status == 'queued' or status == 'scheduled' or status == 'started'
+      or status == 'deferred' then
+    reply[#reply + 1] = 0
+  elseif not redis.call('SET', KEYS[i + 1], '1', 'NX', 'PX', ARGV[1]) then
+    reply[#reply + 1] = 0
+  elseif status then
+    reply[#reply + 1] = {status, redis.call('HGET', KEYS[i], 'origin') or ''}
+  else
+    reply[#reply + 1] = 1
+  end
+end
+return reply
+"""
+
+
+def job_id_for(queue_name: str, tracker_id: str) -> str:
+    """The deterministic RQ job id of a tracker's scrape job on the queue ``queue_name``."""
+    return f"{_NOT_IN_JOB_IDS.sub('_', queue_name)}-{tracker_id}"
+
+
+@contextmanager
+def _unavailable_as_queue_error() -> Iterator[None]:
+    try:
+        yield
+    except _UNAVAILABLE as exc:
+        raise QueueUnavailable(f"Redis job queue unavailable: {exc}") from exc
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _deferral(not_before: datetime | None) -> datetime | None:
+    """``not_before`` when it is still in the future (naive means UTC), else None."""
+    if not_before is None:
+        return None
+    if not_before.tzinfo is None:
+        not_before = not_before.replace(tzinfo=UTC)
+    return not_before if not_before > datetime.now(UTC) else None
+
+
+class RqJobQueue:
+    """JobQueue on RQ: lanes high/default/low, one job per tracker, bulk enqueue in a pipeline."""
+
+    def __init__(
+        self,
+        redis_client: redis.Redis,
+        *,
+        queue_name: str = DEFAULT_QUEUE_NAME,
+        job_func: str = DEFAULT_JOB_FUNC,
+        job_timeout: int = 600,
+        result_ttl: int = 0,
+        failure_ttl: int = 7 * 24 * 3600,
+        claim_ttl: float = 60.0,
+    ) -> None:
+        self._redis = redis_client
+        self._queue_name = queue_name
+        self._job_func = job_func
+        self._job_timeout = job_timeout
+        # 0: a finished job is deleted at once; the database keeps every attempt's log.
+        self._result_ttl = result_ttl
+        self._failure_ttl = failure_ttl
+        self._claim_ttl_ms = max(1, int(claim_ttl * 1000))
+        self._lanes = {
+            priority: Queue(f"{queue_name}:{priority.value}", connection=redis_client)
+            for priority in LANE_ORDER
+        }
+        self._claim = redis_client.register_script(_CLAIM_LUA)
+
+    @property
+    def lanes(self) -> list[Queue]:
+        """The RQ queues, highest priority first: what a worker listens to, in order."""
+        return [self._lanes[p] for p in LANE_ORDER]
+
+    @property
+    def lane_names(self) -> list[str]:
+        """Names of the RQ queues, highest priority first."""
+        return [lane.name for lane in self.lanes]
+
+    def job_id(self, tracker_id: str) -> str:
+        """The RQ job id of the tracker's scrape job."""
+        return job_id_for(self._queue_name, tracker_id)
+
+    def marker_key(self, tracker_id: str) -> str:
+        """The Redis key of the tracker's claim marker."""
+        return f"{self._queue_name}:queued:{tracker_id}"
+
+    def enqueue(
+        self, tracker_ids: Sequence[str], priority: Priority, *, not_before: datetime | None = None
+    ) -> int:
+        """Queue a job per tracker not already queued, scheduled or running; how many were new.
+
+        Two round trips whatever the number of trackers: the claim script, then one
+        MULTI/EXEC pipeline writing every new job. ``not_before`` in the future gives RQ
+        scheduled jobs.
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached or refuses writes.
+            ValueError: a tracker id cannot be part of an RQ job id.
+        """
+        ids = list(dict.fromkeys(tracker_ids))
+        for tracker_id in ids:
+            if not _JOB_ID.fullmatch(tracker_id):
+                raise ValueError(f"Tracker id {tracker_id!r} cannot be used in an RQ job id")
+        if not ids:
+            return 0
+        at = _deferral(not_before)
+        lane = self._lanes[priority]
+        with _unavailable_as_queue_error():
+            won, ended = self._claim_ids(ids)
+            if not won:
+                return 0
+            with self._redis.pipeline(transaction=True) as pipe:
+                _drop_ended_jobs(pipe, ended)
+                self._write_jobs(lane, won, at, pipe)
+                pipe.execute()
+        return len(won)
+
+    def is_queued(self, tracker_id: str) -> bool:
+        """Whether the tracker's job is queued, scheduled or running, or is being written now.
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached.
+        """
+        with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(Job.key_for(self.job_id(tracker_id)), "status")
+            pipe.exists(self.marker_key(tracker_id))
+            status, claimed = pipe.execute()
+        return bool(claimed) or (status is not None and _text(status) in _LIVE_STATUSES)
+
+    def depth(self) -> int:
+        """Jobs waiting to run across the lanes: queued plus scheduled (not the running ones).
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached.
+        """
+        with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
+            for lane in self.lanes:
+                pipe.llen(lane.key)
+                pipe.zcard(lane.scheduled_job_registry.key)
+            return sum(int(n) for n in pipe.execute())
+
+    def release(self, tracker_id: str) -> None:
+        """Drop the tracker's claim marker; the job calls this when it is done with the tracker.
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached (the marker then expires by itself).
+        """
+        with _unavailable_as_queue_error():
+            self._redis.delete(self.marker_key(tracker_id))
+
+    def _claim_ids(self, ids: list[str]) -> tuple[list[str], list[tuple[str, str, str]]]:
+        """Claim atomically; the winners, and (job id, status, origin) of ended jobs to drop."""
+        keys: list[str] = []
+        for tracker_id in ids:
+            keys += (Job.key_for(self.job_id(tracker_id)), self.marker_key(tracker_id))
+        reply = self._claim(keys=keys, args=[self._claim_ttl_ms])
+        won: list[str] = []
+        ended: list[tuple[str, str, str]] = []
+        for tracker_id, answer in zip(ids, reply, strict=True):
+            if answer == 0:
+                continue
+            won.append(tracker_id)
+            if isinstance(answer, list):
+                ended.append((self.job_id(tracker_id), _text(answer[0]), _text(answer[1])))
+        return won, ended
+
+    def _write_jobs(
+        self, lane: Queue, tracker_ids: list[str], at: datetime | None, pipe: redis.client.Pipeline
+    ) -> None:
+        """Put each tracker's job in the pipeline as RQ's enqueue (or schedule) would.
+
+        One Job object is re-aimed at each tracker in turn: RQ serializes every job itself,
+        but without building a Job per tracker, which is most of ``Queue.enqueue_many``'s
+        cost. Job ids go to the lane in one RPUSH (one ZADD when deferred).
+        """
+        status = JobStatus.QUEUED if at is None else JobStatus.SCHEDULED
+        job = lane.create_job(
+            self._job_func,
+            args=(tracker_ids[0],),
+            timeout=self._job_timeout,
+            result_ttl=self._result_ttl,
+            failure_ttl=self._failure_ttl,
+            job_id=self.job_id(tracker_ids[0]),
+            status=status,
+        )
+        if at is None:
+            job.enqueued_at = job.created_at
+        job_ids = []
+        for tracker_id in tracker_ids:
+            job.id = self.job_id(tracker_id)
+            job.args = (tracker_id,)
+            job.description = job.get_call_string()
+            # What job.save() writes, less the empty fields (no worker, no end yet…): RQ reads
+            # a missing field as empty, and that is a third of the bytes to send and store.
+            pipe.hset(job.key, mapping={k: v for k, v in job.to_dict().items() if v != ""})
+            job_ids.append(job.id)
+        pipe.sadd(Queue.redis_queues_keys, lane.key)
+        if at is None:
+            pipe.rpush(lane.key, *job_ids)
+        else:
+            # Rounded up: RQ's scheduler works in whole seconds and must not start a job early.
+            score = math.ceil(at.timestamp())
+            pipe.zadd(lane.scheduled_job_registry.key, dict.fromkeys(job_ids, score))
+
+
+def _drop_ended_jobs(pipe: redis.client.Pipeline, ended: list[tuple[str, str, str]]) -> None:
+    """Delete ended jobs (finished, failed…) whose id a new job is about to take."""
+    for job_id, status, origin in ended:
+        pipe.delete(
+            Job.key_for(job_id),
+            Job.dependents_key_for(job_id),
+            Result.get_key(job_id),  # type: ignore[no-untyped-call]  # rq leaves it untyped
+            ExecutionRegistry.key_template.format(job_id),
+        )
+        template = _ENDED_REGISTRIES.get(status)
+        if template is not None and origin:
+            pipe.zrem(template.format(origin), job_id)
