@@ -451,6 +451,10 @@ class FakeQueue:
     def depth(self) -> int:
         return len(self.jobs)
 
+    def discard(self, tracker_ids: Sequence[str]) -> None:
+        for tracker_id in tracker_ids:
+            self.jobs.pop(tracker_id, None)
+
     def pop(self) -> str | None:
         """Take the next job, highest priority first (what a worker does)."""
         for lane in (Priority.HIGH, Priority.DEFAULT, Priority.LOW):

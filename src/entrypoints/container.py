@@ -70,7 +70,11 @@ class Container(containers.DeclarativeContainer):
             lambda s: InProcessBudget(s.trn_rate_limit_per_minute), settings
         ),
         production=providers.Singleton(
-            lambda r, s: RedisBudget(r, s.trn_rate_limit_per_minute), redis, settings
+            lambda r, s: RedisBudget(
+                r, s.trn_rate_limit_per_minute, key=f"{s.queue_name}:trn-budget"
+            ),
+            redis,
+            settings,
         ),
     )
     fetcher = providers.Singleton(

@@ -64,6 +64,10 @@ class JobQueue(Protocol):
         """How many scrape jobs wait to run."""
         ...
 
+    def discard(self, tracker_ids: Sequence[str]) -> None:
+        """Forget the jobs of trackers whose lease expired: their worker is gone."""
+        ...
+
 
 class Notifier(Protocol):
     """Delivers one notification on one channel; raises DeliveryFailed on failure."""

@@ -106,6 +106,11 @@ class InProcessJobQueue:
         with self._cond:
             return tracker_id in self._waiting or tracker_id in self._running
 
+    def discard(self, tracker_ids: Sequence[str]) -> None:
+        """Forget running jobs whose lease expired (a hung handler must not block a retry)."""
+        with self._cond:
+            self._running.difference_update(tracker_ids)
+
     def depth(self) -> int:
         """Jobs waiting to run, deferred ones included."""
         with self._cond:

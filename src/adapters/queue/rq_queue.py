@@ -207,6 +207,26 @@ class RqJobQueue:
                 pipe.zcard(lane.scheduled_job_registry.key)
             return sum(int(n) for n in pipe.execute())
 
+    def discard(self, tracker_ids: Sequence[str]) -> None:
+        """Delete the jobs of trackers whose lease expired, wherever RQ still lists them.
+
+        A SIGKILLed worker leaves its job "started" until RQ's own cleanup, long after the
+        database lease ran out; without this the reconciler could not queue the tracker again.
+        A job that is in fact still running cannot store anything: its lease token is stale.
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached.
+        """
+        if not tracker_ids:
+            return
+        with _unavailable_as_queue_error(), self._redis.pipeline(transaction=True) as pipe:
+            for tracker_id in tracker_ids:
+                job_id = self.job_id(tracker_id)
+                pipe.delete(Job.key_for(job_id), self.marker_key(tracker_id))
+                for lane in self.lanes:
+                    pipe.zrem(lane.started_job_registry.key, job_id)
+            pipe.execute()
+
     def release(self, tracker_id: str) -> None:
         """Drop the tracker's claim marker; the job calls this when it is done with the tracker.
 

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from tracker_core.errors import Conflict, NotFound
+from tracker_core.errors import Conflict, NotFound, QueueUnavailable
 from tracker_core.guilds import processing_allowed
 from tracker_core.model import Priority, Tracker
 from tracker_core.notifications import backoff_seconds
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
-from tracker_core.use_cases.common import enqueue_after_commit
+from tracker_core.use_cases.common import enqueue_after_commit, log
 
 
 @attrs.frozen
@@ -157,6 +157,11 @@ def retry_delay(
 def reconcile(*, uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: Policy) -> ReconcileResult:
     """Return expired leases to PENDING and queue every PENDING tracker not queued."""
     expired = reap_expired_leases(uow=uow, clock=clock, policy=policy)
+    if expired:
+        try:
+            queue.discard(expired)
+        except QueueUnavailable as exc:
+            log.warning("queue unavailable, dead jobs of %d tracker(s) kept: %s", len(expired), exc)
     with uow:
         pending = uow.trackers.get_many(uow.trackers.pending_ids())
     now = clock.now()
