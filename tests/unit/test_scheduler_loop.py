@@ -1,0 +1,111 @@
+"""The scheduler loop's periodic tasks over fakes: cron once per instant, schedules, dispatch."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dependency_injector import providers
+from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock, RecordingNotifier
+
+from adapters.locks import InProcessTickLock
+from entrypoints.config import load_settings
+from entrypoints.container import Container
+from entrypoints.scheduler import SchedulerLoop, latest_cron_instant
+from tracker_core.guilds import Guild
+from tracker_core.model import Priority
+from tracker_core.notifications import DeliveryStatus, Notification
+from tracker_core.schedules import ScheduleStatus
+from tracker_core.use_cases.schedules import CreateSchedule, create_schedule
+from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
+
+URL = "https://rocketleague.tracker.network/rocket-league/profile/steam/{}/overview"
+T0 = datetime(2026, 3, 1, 2, 0, 30, tzinfo=UTC)
+
+
+def make(
+    uow: FakeUnitOfWork,
+    queue: FakeQueue,
+    clock: FixedClock,
+    lock: InProcessTickLock,
+    notifier: RecordingNotifier,
+) -> SchedulerLoop:
+    c = Container()
+    c.settings.override(providers.Object(load_settings({})))
+    c.uow.override(providers.Object(uow))
+    c.queue.override(providers.Object(queue))
+    c.clock.override(providers.Object(clock))
+    c.tick_lock.override(providers.Object(lock))
+    c.notifier.override(providers.Object(notifier))
+    return SchedulerLoop(c)
+
+
+def test_latest_cron_instant_is_utc_and_inclusive() -> None:
+    assert latest_cron_instant("0 2 * * *", T0) == T0.replace(second=0)
+    assert latest_cron_instant("0 2 * * *", T0.replace(second=0)) == T0.replace(second=0)
+    assert latest_cron_instant("0 2 * * *", T0 - timedelta(minutes=1)) == T0.replace(
+        day=28, month=2, second=0
+    )
+
+
+def test_two_schedulers_run_the_periodic_refresh_once_per_instant() -> None:
+    uow, queue, clock, lock = FakeUnitOfWork(), FakeQueue(), FixedClock(T0), InProcessTickLock()
+    for i in range(3):
+        register_trackers(
+            RegisterTrackers(user_id=str(i), urls=(URL.format(i),)),
+            uow=uow,
+            queue=FakeQueue(),
+            clock=clock,
+        )
+    loops = [make(uow, queue, clock, lock, RecordingNotifier()) for _ in range(2)]
+    for loop in loops:
+        loop.run_cron()
+        loop.run_cron()
+    assert sorted(p for _, p in queue.history) == [Priority.LOW] * 3
+    queue.jobs.clear()
+    clock.advance(hours=1)  # outside the 10-minute window of 02:00: nothing
+    loops[0].run_cron()
+    assert queue.jobs == {}
+    clock.advance(days=1, hours=-1)
+    loops[1].run_cron()
+    assert len(queue.jobs) == 3
+
+
+def test_a_tick_runs_due_schedules_and_delivers_notifications() -> None:
+    uow, queue, clock = FakeUnitOfWork(), FakeQueue(), FixedClock(T0 + timedelta(hours=5))
+    notifier = RecordingNotifier()
+    with uow:
+        uow.guilds.add(Guild(id="100000000000000001", name="g", created_at=T0, updated_at=T0))
+        uow.commit()
+    schedule = create_schedule(
+        CreateSchedule(
+            guild_id="100000000000000001",
+            scheduled_at=clock.now() + timedelta(seconds=1),
+            created_by="1",
+        ),
+        uow=uow,
+        clock=clock,
+    )
+    register_trackers(
+        RegisterTrackers(user_id="1", urls=(URL.format("x"),)), uow=uow, queue=queue, clock=clock
+    )
+    with uow:
+        uow.notifications.add(
+            Notification(
+                id="c" + "9" * 24,
+                kind="TRACKER_UPDATE",
+                channel="LOG",
+                target="1",
+                tracker_id="t",
+                user_id="1",
+                message="2v2: 1450 → 1502 (+52)",
+                created_at=T0,
+            )
+        )
+        uow.commit()
+    clock.advance(seconds=2)
+    loop = make(uow, queue, clock, InProcessTickLock(), notifier)
+    loop.tick()
+    assert uow.committed.schedules[schedule.id].status == ScheduleStatus.COMPLETED
+    assert uow.committed.schedules[schedule.id].result == {"processed": 0}
+    assert [n.message for n in notifier.sent] == ["2v2: 1450 → 1502 (+52)"]
+    assert uow.committed.notifications["c" + "9" * 24].status == DeliveryStatus.SENT
