@@ -1,0 +1,215 @@
+"""A user's trackers from the command line: register, add, list, show, refresh, delete."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import click
+
+from entrypoints.cli_common import (
+    OPERATOR,
+    emit,
+    json_option,
+    paging_options,
+    services,
+    snowflake_option,
+    tracker_id_argument,
+)
+from entrypoints.cli_views import (
+    detail_json,
+    detail_view,
+    page_json,
+    tracker_json,
+    trackers_table,
+)
+from entrypoints.cli_wait import wait_for_trackers, wait_options
+from tracker_core.guilds import UserProfile
+from tracker_core.model import TrackerQuery, TrackerStatus
+from tracker_core.urls import Platform
+from tracker_core.use_cases.queries import (
+    Viewer,
+    get_tracker_detail,
+    list_guild_trackers,
+    search_trackers,
+)
+from tracker_core.use_cases.trackers import (
+    AddTracker,
+    RefreshTracker,
+    RegisterTrackers,
+    add_tracker,
+    delete_tracker,
+    refresh_tracker,
+    register_trackers,
+)
+
+STATUSES = [s.value for s in TrackerStatus]
+PLATFORMS = list(get_args(Platform))
+
+
+def _profile(username: str | None) -> UserProfile | None:
+    return UserProfile(username=username) if username else None
+
+
+@click.command()
+@snowflake_option("--user", "user_id", required=True, help="Discord user id of the owner.")
+@click.option("--username", default=None, help="Username stored when the user is new.")
+@click.argument("urls", nargs=-1, required=True)
+@json_option
+def register(user_id: str, username: str | None, urls: tuple[str, ...]) -> None:
+    """Register a user's first 1-4 trackers.
+
+    All or nothing; the new trackers are queued for their first scrape.
+    """
+    svc = services()
+    cmd = RegisterTrackers(user_id=user_id, urls=urls, profile=_profile(username))
+    trackers = register_trackers(cmd, uow=svc.uow(), queue=svc.queue, clock=svc.clock)
+    emit(
+        [tracker_json(t) for t in trackers],
+        lambda out: out.print(trackers_table(trackers, title="Registered")),
+    )
+    svc.tell_embedded()
+
+
+@click.command()
+@snowflake_option("--user", "user_id", required=True, help="Discord user id of the owner.")
+@click.option("--username", default=None, help="Username stored when the user is new.")
+@click.argument("url")
+@json_option
+def add(user_id: str, username: str | None, url: str) -> None:
+    """Add one tracker to a user.
+
+    At most TRACKER_MAX_PER_USER per user; the tracker is queued for its scrape. Re-adding
+    one's own deleted tracker restores it with its history.
+    """
+    svc = services()
+    cmd = AddTracker(user_id=user_id, url=url, profile=_profile(username))
+    tracker = add_tracker(cmd, uow=svc.uow(), queue=svc.queue, clock=svc.clock, policy=svc.policy)
+    emit(tracker_json(tracker), lambda out: out.print(trackers_table([tracker], title="Added")))
+    svc.tell_embedded()
+
+
+@click.command("list")
+@snowflake_option("--user", "user_id", required=False, help="Only this user's trackers.")
+@snowflake_option("--guild", "guild_id", required=False, help="Only this guild's members'.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES, case_sensitive=False),
+    help="Only trackers in this status (repeatable).",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    type=click.Choice(PLATFORMS, case_sensitive=False),
+    help="Only trackers of this platform (repeatable).",
+)
+@paging_options
+@json_option
+def list_trackers(
+    user_id: str | None,
+    guild_id: str | None,
+    statuses: tuple[str, ...],
+    platforms: tuple[str, ...],
+    page: int,
+    limit: int,
+) -> None:
+    """List trackers, newest first.
+
+    Deleted trackers are never listed; paging as in the HTTP API.
+    """
+    if user_id and guild_id:
+        raise click.UsageError("--user and --guild cannot be combined")
+    svc = services()
+    query = TrackerQuery(
+        user_ids=(user_id,) if user_id else None,
+        platforms=tuple(p.upper() for p in platforms),
+        statuses=tuple(TrackerStatus(s.upper()) for s in statuses),
+        page=page,
+        limit=limit,
+    )
+    if guild_id:
+        found, total = list_guild_trackers(OPERATOR, guild_id, query, uow=svc.uow())
+    else:
+        found, total = search_trackers(query, uow=svc.uow())
+    title = f"Trackers (page {page}, {len(found)} of {total})"
+    emit(
+        page_json([tracker_json(t) for t in found], page, limit, total),
+        lambda out: out.print(trackers_table(found, title=title)),
+    )
+
+
+@click.command()
+@tracker_id_argument
+@snowflake_option(
+    "--user",
+    "user_id",
+    required=False,
+    help="Read as this user (the read rule applies); default: as the operator.",
+)
+@json_option
+def show(tracker_id: str, user_id: str | None) -> None:
+    """Show one tracker with its seasons and latest snapshots."""
+    svc = services()
+    viewer = Viewer(user_id) if user_id else OPERATOR
+    detail = get_tracker_detail(viewer, tracker_id, uow=svc.uow())
+    emit(detail_json(detail), lambda out: out.print(detail_view(detail)))
+
+
+@click.command()
+@tracker_id_argument
+@snowflake_option(
+    "--user",
+    "user_id",
+    required=False,
+    help="Act as this owner (cooldown applies); default: as the operator (no cooldown).",
+)
+@wait_options
+@json_option
+def refresh(tracker_id: str, user_id: str | None, wait: bool, timeout: float) -> None:
+    """Queue a tracker's scrape at high priority.
+
+    Nothing happens when a job already has it (queued or running).
+    """
+    svc = services()
+    cmd = RefreshTracker(tracker_id=tracker_id, actor_id=user_id)
+    outcome = refresh_tracker(
+        cmd, uow=svc.uow(), queue=svc.queue, clock=svc.clock, policy=svc.policy
+    )
+    message = (
+        "Refresh job enqueued successfully"
+        if outcome.enqueued
+        else f"A job already has this tracker ({outcome.status}): no second job"
+    )
+    data = {
+        "message": message,
+        "trackerId": outcome.tracker_id,
+        "status": str(outcome.status),
+        "enqueued": outcome.enqueued,
+    }
+    if wait:
+        data["final"] = wait_for_trackers(svc, [tracker_id], timeout)
+    else:
+        svc.tell_embedded()
+    emit(data, lambda out: out.print(message))
+
+
+@click.command()
+@tracker_id_argument
+@snowflake_option(
+    "--user",
+    "user_id",
+    required=False,
+    help="Act as this user (owner only); default: as the tracker's owner.",
+)
+@json_option
+def delete(tracker_id: str, user_id: str | None) -> None:
+    """Soft-delete a tracker.
+
+    It is hidden, no longer processed, and its URL is free again.
+    """
+    svc = services()
+    actor = user_id or get_tracker_detail(OPERATOR, tracker_id, uow=svc.uow()).tracker.user_id
+    deleted = delete_tracker(actor, tracker_id, uow=svc.uow(), clock=svc.clock)
+    emit(tracker_json(deleted), lambda out: out.print(f"Deleted tracker {deleted.id}."))

@@ -1,0 +1,1 @@
+"""The HTTP API: ``create_app(container)`` in :mod:`entrypoints.http.app`."""

@@ -1,0 +1,109 @@
+"""Admin endpoints ``/api/admin/trackers`` (JWT of a configured system admin)."""
+
+from __future__ import annotations
+
+from entrypoints.http import deps
+from entrypoints.http import serializers as ser
+from entrypoints.http.requests import AdminTrackersQuery, BatchRefreshBody, EmptyBody, LogsQuery
+from entrypoints.http.routing import RouteTable
+from entrypoints.http.trackers import ENQUEUED
+from tracker_core.errors import Conflict, NotFound
+from tracker_core.model import Priority, TrackerQuery
+from tracker_core.use_cases import queries
+from tracker_core.use_cases.processing import refresh_stale
+from tracker_core.use_cases.trackers import RefreshTracker, refresh_tracker
+
+ROUTES = RouteTable("admin", "/api/admin/trackers", "admin", "Admin")
+BATCH_STARTED = "Batch refresh enqueued"
+
+
+@ROUTES.route(
+    "GET",
+    "",
+    summary="All trackers (filters, paging)",
+    response="AdminTrackerPage",
+    query=AdminTrackersQuery,
+)
+def all_trackers(query: AdminTrackersQuery) -> ser.Json:
+    """Every non-deleted tracker."""
+    core = TrackerQuery(
+        platforms=(query.platform,) if query.platform else (),
+        statuses=query.status,
+        page=query.page,
+        limit=query.limit,
+    )
+    trackers, total = queries.search_trackers(core, uow=deps.uow())
+    items = [ser.tracker(t) for t in trackers]
+    return ser.page(items, total, query.page, query.limit, admin=True)
+
+
+@ROUTES.route(
+    "GET",
+    "/scraping-status",
+    summary="Counts by status, queue depth and ETA at the current budget",
+    response="ScrapingOverview",
+)
+def scraping_status() -> ser.Json:
+    """How much work is waiting and how long it will take."""
+    overview = queries.scraping_overview(
+        uow=deps.uow(),
+        queue=deps.queue(),
+        requests_per_minute=deps.settings().trn_rate_limit_per_minute,
+    )
+    return ser.overview(overview)
+
+
+@ROUTES.route(
+    "GET",
+    "/scraping-logs",
+    summary="Scraping job logs, newest first",
+    response="ScrapingLogPage",
+    query=LogsQuery,
+)
+def scraping_logs(query: LogsQuery) -> ser.Json:
+    """Scraping logs of one tracker or all, optionally of one status."""
+    logs, total = queries.search_scraping_logs(
+        query.tracker_id, query.status, query.page, query.limit, uow=deps.uow()
+    )
+    items = [ser.scraping_log(entry) for entry in logs]
+    return ser.page(items, total, query.page, query.limit, admin=True)
+
+
+@ROUTES.route(
+    "POST",
+    "/<id>/refresh",
+    summary="Refresh a tracker now (no ownership, no cooldown)",
+    response="RefreshResult",
+    body=EmptyBody,
+    errors=(NotFound, Conflict),
+)
+def refresh(id: str, body: EmptyBody) -> ser.Json:
+    """Queue the tracker at high priority unless a job already has it."""
+    outcome = refresh_tracker(
+        RefreshTracker(tracker_id=id),
+        uow=deps.uow(),
+        queue=deps.queue(),
+        clock=deps.clock(),
+        policy=deps.policy(),
+    )
+    return ser.message(ENQUEUED, trackerId=outcome.tracker_id, status=str(outcome.status))
+
+
+@ROUTES.route(
+    "POST",
+    "/batch-refresh",
+    summary="Queue the given trackers, or every pending-or-stale one",
+    response="BatchRefreshResult",
+    body=BatchRefreshBody,
+)
+def batch_refresh(body: BatchRefreshBody) -> ser.Json:
+    """Mark the trackers PENDING and queue them; the scraping runs as jobs."""
+    result = refresh_stale(
+        uow=deps.uow(),
+        queue=deps.queue(),
+        clock=deps.clock(),
+        policy=deps.policy(),
+        tracker_ids=body.tracker_ids,
+        priority=Priority.DEFAULT,
+    )
+    return ser.message(BATCH_STARTED, **ser.processed(result))

@@ -1,0 +1,177 @@
+"""Markdown reference of the HTTP API (``docs/api.md``), rendered from the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from entrypoints.http.openapi import build_document
+
+Schema = dict[str, Any]
+
+PREAMBLE = """\
+# HTTP API reference
+
+Generated from the OpenAPI document (`GET /openapi.json`) by `scripts/gen_api_docs.py`; a test
+fails when this file is out of date. Do not edit it by hand.
+
+## Conventions
+
+- **Auth.** User routes (`/api/*`) take an RS256 JWT in `Authorization: Bearer <jwt>` or in the
+  `auth_token` cookie. Admin routes also need the user id in `SYSTEM_ADMIN_USER_IDS`. Bot routes
+  (`/internal/*`) take `Authorization: Bearer <BOT_API_KEY>`. A JWT is never a bot key and the bot
+  key never works on `/api/*`.
+- **Errors** are `{statusCode, timestamp, path, method, message, code, errors?}`; request
+  validation failures are 400 `Validation failed` with `errors: [{field, message}]`. Unknown body
+  fields and unknown query parameters are rejected. A malformed tracker or schedule id in a path
+  is 400 `Invalid CUID format: <value>`; guild and user ids must be Discord snowflakes.
+- **Statuses.** POST answers 201, GET/PUT/PATCH/DELETE 200. User routes are throttled per client
+  (`THROTTLE_LIMIT` per `THROTTLE_TTL` ms): 429 with `Retry-After`.
+- **Lists** are `{data, pagination: {page, limit, total, pages}}` (admin lists add `totalPages`);
+  `page` ≥ 1 (default 1), `limit` 1–100 (default 50). Query booleans are `true/false/1/0`.
+- **JSON** keys are camelCase; timestamps are ISO 8601 UTC (`2026-01-01T12:00:00.000Z`). Users
+  are embedded only as `{id, username, globalName, avatar}`. Interaction tokens, keys and OAuth
+  tokens never appear in an answer.
+
+## Decisions where the spec is silent
+
+- Unknown query parameters are rejected like unknown body fields (400, `is not allowed`). POSTs
+  without fields (refresh, process-pending, cancel) take an empty body or `{}`.
+- A request whose only error is a malformed id answers that id's own message at the top level
+  (`Guild ID must be a valid Discord snowflake ID (17-20 digits)`, `Invalid CUID format: x`);
+  otherwise the message is `Validation failed`. User ids in paths and bodies must be snowflakes
+  (`User ID must be a valid Discord snowflake ID (17-20 digits)`). Static segments are not ids:
+  `PUT /api/trackers/register` is 405, not a malformed id.
+- `platform` filters take the upper-case values of the answers (`STEAM`); `status` takes one
+  status or a comma list. `includeCompleted` defaults to `true`.
+- DELETE answers `{message, id}`. A refresh answers `{message, trackerId, status}` whose message
+  says whether a job was queued or one was already queued or running (admin refresh always says
+  `Refresh job enqueued successfully`). `register-multiple` answers the tracker array, like
+  `register`; guild processing answers `{processed, trackers}`; a member sync `{guildId, synced}`.
+- `POST /internal/users` creates or updates the supplied fields (201 both ways);
+  `POST /internal/guilds` is 409 `Guild <id> already exists` when it exists (`/guilds/upsert`
+  is not).
+- `GET /health` is 200 `{status: "ok"}` or 503 `{status: "error"}` when the database or the queue
+  check fails; it carries `mode`, `sandbox` and, in sandbox mode, a loud `warning`.
+- JWT: `sub` (a string of at most 64 characters) is required, `exp` is checked when present; the
+  `guilds` claim is not used (memberships come from the bot's sync). With no `JWT_PUBLIC_KEY`
+  every token is `Invalid token`; with no `BOT_API_KEY` every key is `Invalid API key`.
+- Throttling is a fixed window per user id (per address when unauthenticated, so failed logins
+  are throttled too); bot routes are not throttled. If Redis is down the request is let through
+  and a warning logged.
+- Every mutating call is audited, including rejected ones (401, 400, 413): actor (user id, `bot`
+  or none), method, path, status and the body with every key matching
+  token/secret/password/key/authorization/cookie/webhook replaced by `[REDACTED]`. An audit write
+  that fails is logged and does not change the answer.
+- With `FRONTEND_URL` set, `/api/*` answers CORS headers (credentials allowed) to that origin.
+"""
+
+AUTH = {
+    (): "none",
+    ("bearerJwt", "cookieJwt"): "user JWT",
+    ("botApiKey",): "bot API key",
+}
+
+
+def _name(schema: Schema) -> str:
+    ref: str = schema["$ref"]
+    return ref.rsplit("/", 1)[1]
+
+
+def _type(schema: Schema) -> str:
+    if "$ref" in schema:
+        return f"`{_name(schema)}`"
+    if "anyOf" in schema:
+        return " or ".join(_type(s) for s in schema["anyOf"])
+    if "enum" in schema:
+        return "one of " + ", ".join(f"`{v}`" for v in schema["enum"])
+    kind = schema.get("type", "any")
+    kinds = kind if isinstance(kind, list) else [kind]
+    text = " or ".join(str(k) for k in kinds)
+    if "array" in kinds and "items" in schema:
+        text = f"array of {_type(schema['items'])}" + (" or null" if "null" in kinds else "")
+    if schema.get("format") == "date-time":
+        text += " (date-time)"
+    return text
+
+
+def _limits(schema: Schema, prefix: str = "") -> str:
+    parts = [
+        f"{prefix}{key} `{schema[key]}`"
+        for key in ("minLength", "maxLength", "minimum", "maximum", "maxItems", "pattern")
+        if key in schema
+    ]
+    items = schema.get("items", {})
+    if not prefix and isinstance(items, dict) and _limits(items, "items "):
+        parts.append(_limits(items, "items "))
+    if "default" in schema:
+        parts.append(f"default `{json.dumps(schema['default']).strip(chr(34))}`")
+    if schema.get("writeOnly"):
+        parts.append("write-only")
+    return ", ".join(parts)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _fields(schema: Schema) -> list[str]:
+    required = set(schema.get("required", []))
+    rows = ["| Field | Type | Required | Constraints |", "|---|---|---|---|"]
+    for name, field in schema.get("properties", {}).items():
+        yes = "yes" if name in required else "no"
+        rows.append(f"| `{name}` | {_cell(_type(field))} | {yes} | {_cell(_limits(field))} |")
+    return rows
+
+
+def _parameters(parameters: list[Schema]) -> list[str]:
+    if not parameters:
+        return []
+    rows = ["| Parameter | In | Type | Constraints |", "|---|---|---|---|"]
+    for p in parameters:
+        schema = p["schema"]
+        rows.append(
+            f"| `{p['name']}` | {p['in']} | {_cell(_type(schema))} | {_cell(_limits(schema))} |"
+        )
+    return [*rows, ""]
+
+
+def _operation(method: str, path: str, op: Schema, schemas: dict[str, Schema]) -> list[str]:
+    auth = AUTH[tuple(k for s in op["security"] for k in s)]
+    lines = [f"### `{method.upper()} {path}`", "", f"{op['summary']}. Auth: {auth}.", ""]
+    lines += _parameters(op["parameters"])
+    if "requestBody" in op:
+        ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        name = ref.rsplit("/", 1)[1]
+        optional = "" if op["requestBody"]["required"] else " (optional)"
+        lines += [f"Body{optional}: `{name}`", "", *_fields(schemas[name]), ""]
+    answers = []
+    for status, answer in op["responses"].items():
+        ref = next(iter(answer["content"].values()))["schema"]["$ref"].rsplit("/", 1)[1]
+        answers.append(f"`{status}` {ref}")
+    lines += ["Answers: " + ", ".join(answers) + ".", ""]
+    return lines
+
+
+def render(document: Schema) -> str:
+    """The Markdown reference of ``document``."""
+    schemas: dict[str, Schema] = document["components"]["schemas"]
+    lines = [PREAMBLE]
+    for tag in (t["name"] for t in document["tags"]):
+        lines += [f"## {tag}", ""]
+        for path, operations in document["paths"].items():
+            for method, op in operations.items():
+                if op["tags"] == [tag]:
+                    lines += _operation(method, path, op, schemas)
+    lines += ["## Schemas", ""]
+    for name, schema in schemas.items():
+        if schema.get("type") == "object" and "properties" in schema:
+            lines += [f"### `{name}`", "", *_fields(schema), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def render_current() -> str:
+    """The reference of the API as this code serves it."""
+    from entrypoints.http.app import all_routes
+
+    return render(build_document(all_routes()))

@@ -1,0 +1,130 @@
+"""The Flask app factory: blueprints, auth and throttling hooks, errors, audit, metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from flask import Flask, current_app, g, request
+
+from entrypoints.config import Settings
+from entrypoints.http import admin, audit, directory, internal, system, trackers
+from entrypoints.http.auth import (
+    authenticate_bot,
+    authenticate_user,
+    load_public_key,
+    require_system_admin,
+)
+from entrypoints.http.cors import install_cors
+from entrypoints.http.deps import CONTAINER_KEY
+from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.health import STARTED_KEY
+from entrypoints.http.metrics import install_metrics
+from entrypoints.http.openapi import build_document
+from entrypoints.http.routing import Auth, ExceptConverter, Route
+from entrypoints.http.system import OPENAPI_KEY
+from entrypoints.http.throttle import MemoryThrottle, RedisThrottle, Throttle, check
+from tracker_core.errors import Unauthorized
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+
+TABLES = (system.ROUTES, trackers.ROUTES, admin.ROUTES, internal.ROUTES, directory.ROUTES)
+GUARD_KEY = "trackers.guard"
+
+
+def all_routes() -> list[Route]:
+    """Every route of the API, in document order."""
+    return [route for table in TABLES for route in table.routes]
+
+
+@attrs.frozen
+class Guard:
+    """What the auth hooks of one app check against."""
+
+    public_key: RSAPublicKey | None
+    admins: frozenset[str]
+    bot_key: str | None = attrs.field(repr=False)
+    throttle: Throttle
+
+
+def _guard() -> Guard:
+    guard: Guard = current_app.extensions[GUARD_KEY]
+    return guard
+
+
+def _user_hook() -> None:
+    if request.method == "OPTIONS":
+        return
+    guard = _guard()
+    try:
+        principal = authenticate_user(guard.public_key, guard.admins)
+    except Unauthorized:
+        check(guard.throttle, f"ip:{request.remote_addr}")
+        raise
+    audit.remember_actor(principal.user_id)
+    check(guard.throttle, f"user:{principal.user_id}")
+    g.principal = principal
+
+
+def _admin_hook() -> None:
+    if request.method == "OPTIONS":
+        return
+    _user_hook()
+    require_system_admin(g.principal)
+
+
+def _bot_hook() -> None:
+    authenticate_bot(_guard().bot_key)
+    audit.remember_actor("bot")
+
+
+HOOKS: dict[Auth, Callable[[], None] | None] = {
+    "public": None,
+    "user": _user_hook,
+    "admin": _admin_hook,
+    "bot": _bot_hook,
+}
+
+
+def _throttle(container: Container, settings: Settings) -> Throttle:
+    if settings.embedded:
+        return MemoryThrottle(settings.throttle_limit, settings.throttle_ttl_ms)
+    redis: Any = container.redis()
+    return RedisThrottle(redis, settings.throttle_limit, settings.throttle_ttl_ms)
+
+
+def create_app(container: Container) -> Flask:
+    """A Flask app serving the whole API with the container's dependencies.
+
+    Raises:
+        ConfigError: JWT_PUBLIC_KEY is set but is not an RSA public key.
+    """
+    settings: Settings = container.settings()
+    app = Flask("entrypoints.http")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["except"] = ExceptConverter
+    app.extensions[CONTAINER_KEY] = container
+    app.extensions[STARTED_KEY] = time.monotonic()
+    app.extensions[OPENAPI_KEY] = build_document(all_routes())
+    app.extensions[GUARD_KEY] = Guard(
+        public_key=load_public_key(settings.jwt_public_key),
+        admins=settings.system_admin_user_ids,
+        bot_key=settings.bot_api_key,
+        throttle=_throttle(container, settings),
+    )
+    install_error_handlers(app)
+    install_metrics(app)
+    install_cors(app, settings.frontend_url)
+    for table in TABLES:
+        blueprint = table.blueprint()
+        hook = HOOKS[table.auth]
+        if hook is not None:
+            blueprint.before_request(hook)
+        app.register_blueprint(blueprint)
+    app.after_request(audit.record)
+    return app

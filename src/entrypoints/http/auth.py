@@ -1,0 +1,142 @@
+"""User auth (RS256 JWT from the header or the ``auth_token`` cookie) and bot auth (API key).
+
+Only RS256 is accepted: ``none``, HS256 (also when signed with the public key as secret) and
+every other algorithm are rejected by PyJWT before the signature is even looked at.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import attrs
+import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from flask import request
+
+from entrypoints.config import ConfigError
+from tracker_core.errors import Forbidden, Unauthorized
+from tracker_core.guilds import UserProfile
+from tracker_core.use_cases.queries import Viewer
+
+AUTH_REQUIRED = "Authentication required"
+INVALID_TOKEN = "Invalid token"
+TOKEN_EXPIRED = "Token has expired"
+MISSING_HEADER = "Missing authorization header"
+INVALID_API_KEY = "Invalid API key"
+ADMIN_REQUIRED = (
+    "System admin access required - your user ID must be configured as a system administrator"
+)
+COOKIE = "auth_token"
+_PROFILE_CLAIMS = {
+    "username": "username",
+    "globalName": "global_name",
+    "avatar": "avatar",
+    "email": "email",
+}
+
+
+@attrs.frozen
+class Principal:
+    """The authenticated user: id, system-admin flag and the profile fields of the token."""
+
+    user_id: str
+    is_system_admin: bool
+    profile: UserProfile
+
+    @property
+    def viewer(self) -> Viewer:
+        """The read-rule identity of this user."""
+        return Viewer(self.user_id, self.is_system_admin)
+
+
+def load_public_key(pem: str | None) -> RSAPublicKey | None:
+    """The RSA public key of ``JWT_PUBLIC_KEY`` (None when unset).
+
+    Raises:
+        ConfigError: the setting is not an RSA public key.
+    """
+    if pem is None:
+        return None
+    try:
+        key = load_pem_public_key(pem.encode())
+    except ValueError:
+        raise ConfigError("Invalid setting JWT_PUBLIC_KEY: not a PEM public key") from None
+    if not isinstance(key, RSAPublicKey):
+        raise ConfigError("Invalid setting JWT_PUBLIC_KEY: not an RSA public key")
+    return key
+
+
+def _bearer(header: str) -> str | None:
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def _token() -> str:
+    header = request.headers.get("Authorization")
+    if header is not None:
+        token = _bearer(header)
+        if token is None:
+            raise Unauthorized(INVALID_TOKEN)
+        return token
+    cookie = request.cookies.get(COOKIE)
+    if not cookie:
+        raise Unauthorized(AUTH_REQUIRED)
+    return cookie
+
+
+def _claims(token: str, key: RSAPublicKey | None) -> dict[str, Any]:
+    if key is None:
+        raise Unauthorized(INVALID_TOKEN)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, key, algorithms=["RS256"], options={"require": ["sub"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized(TOKEN_EXPIRED) from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized(INVALID_TOKEN) from None
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= 64:
+        raise Unauthorized(INVALID_TOKEN)
+    return claims
+
+
+def authenticate_user(key: RSAPublicKey | None, admins: frozenset[str]) -> Principal:
+    """The user of the request's JWT.
+
+    Raises:
+        Unauthorized: no token, an invalid one, or an expired one.
+    """
+    claims = _claims(_token(), key)
+    supplied = {
+        field: claims[claim]
+        for claim, field in _PROFILE_CLAIMS.items()
+        if isinstance(claims.get(claim), str)
+    }
+    return Principal(claims["sub"], claims["sub"] in admins, UserProfile(**supplied))
+
+
+def require_system_admin(principal: Principal) -> None:
+    """Raises Forbidden unless the user is a configured system admin."""
+    if not principal.is_system_admin:
+        raise Forbidden(ADMIN_REQUIRED)
+
+
+def authenticate_bot(expected: str | None) -> None:
+    """Check ``Authorization: Bearer <BOT_API_KEY>`` in constant time.
+
+    Raises:
+        Unauthorized: the header is missing or the key is not the configured one.
+    """
+    header = request.headers.get("Authorization")
+    if not header:
+        raise Unauthorized(MISSING_HEADER)
+    presented = _bearer(header)
+    if presented is None or not expected:
+        raise Unauthorized(INVALID_API_KEY)
+    if not hmac.compare_digest(presented.encode(), expected.encode()):
+        raise Unauthorized(INVALID_API_KEY)

@@ -1,0 +1,53 @@
+"""Typed access to the container of the app serving the current request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from flask import current_app, g
+
+from entrypoints.config import Settings
+from tracker_core.policy import Policy
+from tracker_core.ports import Clock, JobQueue, UnitOfWork
+
+if TYPE_CHECKING:
+    from entrypoints.container import Container
+    from entrypoints.http.auth import Principal
+
+CONTAINER_KEY = "trackers.container"
+
+
+def container() -> Container:
+    """The container the app was created with."""
+    return cast("Container", current_app.extensions[CONTAINER_KEY])
+
+
+def uow() -> UnitOfWork:
+    """A new unit of work."""
+    return cast(UnitOfWork, container().uow())
+
+
+def queue() -> JobQueue:
+    """The job queue."""
+    return cast(JobQueue, container().queue())
+
+
+def clock() -> Clock:
+    """The clock."""
+    return cast(Clock, container().clock())
+
+
+def policy() -> Policy:
+    """The rules' numbers."""
+    return cast(Policy, container().policy())
+
+
+def settings() -> Settings:
+    """The settings."""
+    settings: Settings = container().settings()
+    return settings
+
+
+def principal() -> Principal:
+    """The authenticated user of this request (set by the blueprint's auth hook)."""
+    return cast("Principal", g.principal)

@@ -1,0 +1,118 @@
+"""The one table from core errors to HTTP statuses, and the one error body shape.
+
+Every error answer, whether raised by a use case, by request parsing, by auth, or by
+Flask/werkzeug itself (404, 405, 413), is ``{statusCode, timestamp, path, method, message,
+code, errors?}``. Anything unexpected is a 500 without internals, logged with its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from entrypoints.http.serializers import instant
+from tracker_core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    QueueUnavailable,
+    RateLimited,
+    RuleViolation,
+    StorageUnavailable,
+    TrackerError,
+    Unauthorized,
+    ValidationFailed,
+)
+
+log = logging.getLogger("trackers.http")
+
+ERROR_STATUS: dict[type[TrackerError], int] = {
+    RuleViolation: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    RateLimited: 429,
+    StorageUnavailable: 503,
+    QueueUnavailable: 503,
+}
+"""Each base class of :mod:`tracker_core.errors` and its status; subclasses inherit it."""
+
+INTERNAL_ERROR = "Internal server error"
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def status_for(error: type[TrackerError]) -> int:
+    """The HTTP status of a core error class (500 for one the table does not know)."""
+    for cls in error.__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 500
+
+
+def error_body(status: int, message: str, code: str, errors: list[Any] | None = None) -> Response:
+    """The JSON error answer for the current request."""
+    body: dict[str, Any] = {
+        "statusCode": status,
+        "timestamp": instant(datetime.now(UTC)),
+        "path": request.path,
+        "method": request.method,
+        "message": message,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _tracker_error(exc: TrackerError) -> Response:
+    status = status_for(type(exc))
+    if status == 500:
+        return _unexpected(exc)
+    errors = [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationFailed) else None
+    response = error_body(status, exc.message, exc.code, errors)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    if status == 503:
+        log.warning("%s %s: %s", request.method, request.path, exc)
+    return response
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    if status == 404:
+        message = f"Cannot {request.method} {request.path}"
+    elif status == 413:
+        message = "Request body is too large"
+    else:
+        message = exc.name
+    response = error_body(status, message, _HTTP_CODES.get(status, f"HTTP_{status}"))
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _unexpected(exc: BaseException) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    return error_body(500, INTERNAL_ERROR, "INTERNAL_ERROR")
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Route every error of ``app`` through the table and the body shape."""
+    app.register_error_handler(TrackerError, _tracker_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

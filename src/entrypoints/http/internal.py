@@ -1,0 +1,173 @@
+"""Bot endpoints ``/internal`` (bot API key): health, registration, processing, schedules."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from entrypoints.http import deps
+from entrypoints.http import serializers as ser
+from entrypoints.http.health import health_response
+from entrypoints.http.requests import (
+    BotAddBody,
+    BotRegisterBody,
+    EmptyBody,
+    ProcessGuildBody,
+    ScheduleBody,
+    ScheduleListQuery,
+    UserData,
+)
+from entrypoints.http.routing import RouteTable
+from tracker_core.errors import Conflict, NotFound, RuleViolation
+from tracker_core.guilds import UserProfile
+from tracker_core.use_cases.processing import process_guild, process_pending
+from tracker_core.use_cases.schedules import (
+    CreateSchedule,
+    cancel_schedule,
+    create_schedule,
+    list_schedules,
+)
+from tracker_core.use_cases.trackers import (
+    AddTracker,
+    RegisterTrackers,
+    add_tracker,
+    register_trackers,
+)
+
+ROUTES = RouteTable("internal", "/internal", "bot", "Bot")
+
+
+def profile(data: UserData | None) -> UserProfile | None:
+    """The user fields the bot supplied (None: none at all)."""
+    if data is None:
+        return None
+    return UserProfile(
+        username=data.username,
+        global_name=data.global_name,
+        avatar=data.avatar,
+        email=data.email,
+    )
+
+
+@ROUTES.route("GET", "/health", summary="Health for the bot", response="Health")
+def health() -> Response:
+    """Status, uptime, database and queue checks."""
+    return health_response()
+
+
+@ROUTES.route(
+    "POST",
+    "/trackers/register-multiple",
+    summary="Register 1-4 trackers for a user",
+    response="TrackerArray",
+    body=BotRegisterBody,
+    errors=(RuleViolation, Conflict),
+)
+def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
+    """Register a user's first trackers, all or nothing."""
+    cmd = RegisterTrackers(
+        user_id=body.user_id,
+        urls=tuple(body.urls),
+        profile=profile(body.user_data),
+        channel_id=body.channel_id,
+        interaction_token=body.interaction_token,
+    )
+    trackers = register_trackers(cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock())
+    return [ser.tracker(t) for t in trackers]
+
+
+@ROUTES.route(
+    "POST",
+    "/trackers/add",
+    summary="Add one tracker for a user",
+    response="Tracker",
+    body=BotAddBody,
+    errors=(RuleViolation, Conflict),
+)
+def add(body: BotAddBody) -> ser.Json:
+    """Add one tracker within the per-user limit."""
+    cmd = AddTracker(
+        user_id=body.user_id,
+        url=body.url,
+        profile=profile(body.user_data),
+        channel_id=body.channel_id,
+        interaction_token=body.interaction_token,
+    )
+    tracker = add_tracker(
+        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
+    )
+    return ser.tracker(tracker)
+
+
+@ROUTES.route(
+    "POST",
+    "/trackers/process-pending",
+    summary="Queue every pending tracker that passes the processing guard",
+    response="ProcessResult",
+    body=EmptyBody,
+)
+def pending(body: EmptyBody) -> ser.Json:
+    """``{processed, trackers}``."""
+    return ser.processed(process_pending(uow=deps.uow(), queue=deps.queue(), clock=deps.clock()))
+
+
+@ROUTES.route(
+    "POST",
+    "/trackers/process",
+    summary="Queue a guild's pending, never-scraped or stale trackers",
+    response="ProcessResult",
+    body=ProcessGuildBody,
+    errors=(NotFound,),
+)
+def process(body: ProcessGuildBody) -> ser.Json:
+    """``{processed, trackers}`` (bypasses the processing guard)."""
+    result = process_guild(
+        body.guild_id, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
+    )
+    return ser.processed(result)
+
+
+@ROUTES.route(
+    "POST",
+    "/trackers/schedule",
+    summary="Schedule the processing of a guild at a future instant",
+    response="Schedule",
+    body=ScheduleBody,
+    errors=(NotFound, RuleViolation),
+)
+def schedule(body: ScheduleBody) -> ser.Json:
+    """A new PENDING schedule."""
+    cmd = CreateSchedule(
+        guild_id=body.guild_id,
+        scheduled_at=body.scheduled_at,
+        created_by=body.created_by,
+        metadata=body.metadata or {},
+    )
+    return ser.schedule(create_schedule(cmd, uow=deps.uow(), clock=deps.clock()))
+
+
+@ROUTES.route(
+    "GET",
+    "/trackers/schedule/guild/<guildId>",
+    summary="A guild's schedules by instant",
+    response="ScheduleArray",
+    query=ScheduleListQuery,
+)
+def schedules(guildId: str, query: ScheduleListQuery) -> list[ser.Json]:
+    """``status`` wins; otherwise includeCompleted=false drops COMPLETED ones."""
+    found = list_schedules(
+        guildId, status=query.status, include_completed=query.include_completed, uow=deps.uow()
+    )
+    return [ser.schedule(s) for s in found]
+
+
+@ROUTES.route(
+    "POST",
+    "/trackers/schedule/<scheduleId>/cancel",
+    summary="Cancel a PENDING schedule",
+    response="Schedule",
+    body=EmptyBody,
+    errors=(NotFound, RuleViolation, Conflict),
+)
+def cancel(scheduleId: str, body: EmptyBody) -> ser.Json:
+    """The cancelled schedule."""
+    return ser.schedule(cancel_schedule(scheduleId, uow=deps.uow(), clock=deps.clock()))

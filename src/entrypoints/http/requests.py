@@ -1,0 +1,276 @@
+"""Typed request bodies and query strings: validated by :mod:`validation`, documented by
+:mod:`openapi`. Attribute names are snake_case; their JSON names are the camelCase form."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import attrs
+
+from entrypoints.http.constraints import (
+    CUID_PATTERN,
+    GUILD_ID_MESSAGE,
+    USER_ID_MESSAGE,
+    rules,
+    snowflake_rules,
+)
+from tracker_core.model import TrackerStatus
+from tracker_core.schedules import ScheduleStatus
+
+Platform = Literal["STEAM", "EPIC", "XBL", "PSN", "SWITCH"]
+LogStatus = Literal["SUCCESS", "PARTIAL", "FAILED", "SKIPPED"]
+SortBy = Literal["createdAt", "updatedAt", "lastScrapedAt"]
+SortOrder = Literal["asc", "desc"]
+
+URL_SCHEMA: dict[str, Any] = {"maxLength": 2048}
+SECRET = rules(maxLength=4096, writeOnly=True)
+NAME: dict[str, Any] = {"minLength": 1, "maxLength": 100}
+TEXT: dict[str, Any] = {"maxLength": 255}
+RATING: dict[str, Any] = {"minimum": 0, "maximum": 100000}
+GAMES: dict[str, Any] = {"minimum": 0, "maximum": 10000000}
+CUID_MESSAGE = "Invalid CUID format: {value}"
+
+
+@attrs.frozen
+class EmptyBody:
+    """No fields: an empty body or ``{}``."""
+
+
+@attrs.frozen
+class RegisterBody:
+    """POST /api/trackers/register."""
+
+    urls: list[str] = attrs.field(metadata=rules(items=URL_SCHEMA))
+
+
+@attrs.frozen
+class AddBody:
+    """POST /api/trackers/add."""
+
+    url: str = attrs.field(metadata=rules(**URL_SCHEMA))
+
+
+@attrs.frozen
+class UpdateTrackerBody:
+    """PUT /api/trackers/:id."""
+
+    display_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+    is_active: bool | None = None
+
+
+@attrs.frozen
+class SnapshotBody:
+    """POST /api/trackers/:id/snapshots: ratings entered by the owner."""
+
+    season_number: int | None = attrs.field(default=None, metadata=rules(minimum=1, maximum=1000))
+    ones: int | None = attrs.field(default=None, metadata=rules(**RATING))
+    twos: int | None = attrs.field(default=None, metadata=rules(**RATING))
+    threes: int | None = attrs.field(default=None, metadata=rules(**RATING))
+    fours: int | None = attrs.field(default=None, metadata=rules(**RATING))
+    ones_games_played: int | None = attrs.field(default=None, metadata=rules(**GAMES))
+    twos_games_played: int | None = attrs.field(default=None, metadata=rules(**GAMES))
+    threes_games_played: int | None = attrs.field(default=None, metadata=rules(**GAMES))
+    fours_games_played: int | None = attrs.field(default=None, metadata=rules(**GAMES))
+
+
+@attrs.frozen
+class UserData:
+    """User fields supplied by the bot with a registration."""
+
+    username: str | None = attrs.field(default=None, metadata=rules(**NAME))
+    global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+    avatar: str | None = attrs.field(default=None, metadata=rules(**TEXT))
+    email: str | None = attrs.field(default=None, metadata=rules(maxLength=320))
+
+
+@attrs.frozen
+class BotRegisterBody:
+    """POST /internal/trackers/register-multiple."""
+
+    user_id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    urls: list[str] = attrs.field(metadata=rules(items=URL_SCHEMA))
+    user_data: UserData | None = None
+    channel_id: str | None = attrs.field(default=None, metadata=snowflake_rules())
+    interaction_token: str | None = attrs.field(default=None, repr=False, metadata=SECRET)
+
+
+@attrs.frozen
+class BotAddBody:
+    """POST /internal/trackers/add."""
+
+    user_id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    url: str = attrs.field(metadata=rules(**URL_SCHEMA))
+    user_data: UserData | None = None
+    channel_id: str | None = attrs.field(default=None, metadata=snowflake_rules())
+    interaction_token: str | None = attrs.field(default=None, repr=False, metadata=SECRET)
+
+
+@attrs.frozen
+class StaffRegisterBody:
+    """POST /internal/users/register-by-staff."""
+
+    staff_user_id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    guild_id: str = attrs.field(metadata=snowflake_rules(GUILD_ID_MESSAGE))
+    user_id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    urls: list[str] = attrs.field(metadata=rules(items=URL_SCHEMA))
+    user_data: UserData | None = None
+    channel_id: str | None = attrs.field(default=None, metadata=snowflake_rules())
+    interaction_token: str | None = attrs.field(default=None, repr=False, metadata=SECRET)
+
+
+@attrs.frozen
+class ProcessGuildBody:
+    """POST /internal/trackers/process."""
+
+    guild_id: str = attrs.field(metadata=snowflake_rules(GUILD_ID_MESSAGE))
+
+
+@attrs.frozen
+class ScheduleBody:
+    """POST /internal/trackers/schedule."""
+
+    guild_id: str = attrs.field(metadata=snowflake_rules(GUILD_ID_MESSAGE))
+    scheduled_at: datetime
+    created_by: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    metadata: dict[str, Any] | None = None
+
+
+@attrs.frozen
+class CreateUserBody:
+    """POST /internal/users."""
+
+    id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    username: str = attrs.field(metadata=rules(**NAME))
+    global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+    avatar: str | None = attrs.field(default=None, metadata=rules(**TEXT))
+    email: str | None = attrs.field(default=None, metadata=rules(maxLength=320))
+
+
+@attrs.frozen
+class UpdateUserBody:
+    """PATCH /internal/users/:id (only the supplied fields change)."""
+
+    username: str | None = attrs.field(default=None, metadata=rules(**NAME))
+    global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+    avatar: str | None = attrs.field(default=None, metadata=rules(**TEXT))
+    email: str | None = attrs.field(default=None, metadata=rules(maxLength=320))
+
+
+@attrs.frozen
+class GuildBody:
+    """POST /internal/guilds and /internal/guilds/upsert."""
+
+    id: str = attrs.field(metadata=snowflake_rules(GUILD_ID_MESSAGE))
+    name: str = attrs.field(metadata=rules(**NAME))
+    icon: str | None = attrs.field(default=None, metadata=rules(**TEXT))
+    owner_id: str | None = attrs.field(default=None, metadata=snowflake_rules(USER_ID_MESSAGE))
+    is_active: bool | None = None
+
+
+@attrs.frozen
+class GuildPatchBody:
+    """PATCH /internal/guilds/:id (only the supplied fields change)."""
+
+    name: str | None = attrs.field(default=None, metadata=rules(**NAME))
+    icon: str | None = attrs.field(default=None, metadata=rules(**TEXT))
+    owner_id: str | None = attrs.field(default=None, metadata=snowflake_rules(USER_ID_MESSAGE))
+    is_active: bool | None = None
+
+
+@attrs.frozen
+class SettingsPatchBody:
+    """PATCH /internal/guilds/:id/settings: sections merged into the current settings."""
+
+    tracker_processing: dict[str, Any] | None = None
+    roles: dict[str, Any] | None = None
+    mmr_calculation: dict[str, Any] | None = None
+    notifications: dict[str, Any] | None = None
+
+
+@attrs.frozen
+class SyncMember:
+    """One member of a membership sync."""
+
+    user_id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    roles: list[str] = attrs.field(metadata=rules(maxItems=250, items={"maxLength": 32}))
+    username: str | None = attrs.field(default=None, metadata=rules(**NAME))
+    global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+    avatar: str | None = attrs.field(default=None, metadata=rules(**TEXT))
+    nickname: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+
+
+@attrs.frozen
+class SyncBody:
+    """POST /internal/guilds/:id/sync: the complete membership set."""
+
+    members: list[SyncMember] = attrs.field(metadata=rules(maxItems=100000))
+
+
+@attrs.frozen
+class BatchRefreshBody:
+    """POST /api/admin/trackers/batch-refresh; no ids: every pending-or-stale tracker."""
+
+    tracker_ids: list[str] | None = attrs.field(
+        default=None,
+        metadata=rules(message=CUID_MESSAGE, maxItems=1000, items={"pattern": CUID_PATTERN}),
+    )
+
+
+@attrs.frozen
+class PageQuery:
+    """``page`` ≥ 1 and ``limit`` 1–100."""
+
+    page: int = attrs.field(default=1, metadata=rules(minimum=1))
+    limit: int = attrs.field(default=50, metadata=rules(minimum=1, maximum=100))
+
+
+@attrs.frozen
+class OwnTrackersQuery(PageQuery):
+    """Filters, sort and paging of a tracker list."""
+
+    platform: Platform | None = None
+    status: tuple[TrackerStatus, ...] = ()
+    is_active: bool | None = None
+    sort_by: SortBy = "createdAt"
+    sort_order: SortOrder = "desc"
+
+
+@attrs.frozen
+class TrackersQuery(OwnTrackersQuery):
+    """GET /api/trackers: own trackers, or with ``guildId`` those of the guild's members."""
+
+    guild_id: str | None = attrs.field(default=None, metadata=snowflake_rules(GUILD_ID_MESSAGE))
+
+
+@attrs.frozen
+class AdminTrackersQuery(PageQuery):
+    """GET /api/admin/trackers."""
+
+    status: tuple[TrackerStatus, ...] = ()
+    platform: Platform | None = None
+
+
+@attrs.frozen
+class LogsQuery(PageQuery):
+    """GET /api/admin/trackers/scraping-logs."""
+
+    tracker_id: str | None = attrs.field(
+        default=None, metadata=rules(message=CUID_MESSAGE, pattern=CUID_PATTERN)
+    )
+    status: LogStatus | None = None
+
+
+@attrs.frozen
+class SnapshotsQuery:
+    """GET /api/trackers/:id/snapshots."""
+
+    season: int | None = attrs.field(default=None, metadata=rules(minimum=0, maximum=1000))
+
+
+@attrs.frozen
+class ScheduleListQuery:
+    """GET /internal/trackers/schedule/guild/:guildId; ``status`` wins over the flag."""
+
+    status: ScheduleStatus | None = None
+    include_completed: bool = True

@@ -1,0 +1,36 @@
+"""Public system endpoints: ``/health``, ``/metrics``, ``/openapi.json``."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify
+
+from entrypoints.http.health import health_response
+from entrypoints.http.metrics import metrics_response
+from entrypoints.http.routing import RouteTable
+
+ROUTES = RouteTable("system", "", "public", "System")
+OPENAPI_KEY = "trackers.openapi"
+
+
+@ROUTES.route("GET", "/health", summary="Status, uptime, database and queue", response="Health")
+def health() -> Response:
+    """200 when every check passes, else 503."""
+    return health_response()
+
+
+@ROUTES.route(
+    "GET",
+    "/metrics",
+    summary="Prometheus metrics",
+    response="Metrics",
+    media_type="text/plain",
+)
+def metrics() -> Response:
+    """Prometheus text exposition format."""
+    return metrics_response()
+
+
+@ROUTES.route("GET", "/openapi.json", summary="This document", response="OpenApi", storage=False)
+def openapi() -> Response:
+    """The OpenAPI 3.1 document of the API."""
+    return jsonify(current_app.extensions[OPENAPI_KEY])

@@ -1,0 +1,274 @@
+"""User endpoints ``/api/trackers`` (JWT): a user's own trackers and what they may read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entrypoints.http import deps
+from entrypoints.http import serializers as ser
+from entrypoints.http.requests import (
+    AddBody,
+    EmptyBody,
+    OwnTrackersQuery,
+    RegisterBody,
+    SnapshotBody,
+    SnapshotsQuery,
+    TrackersQuery,
+    UpdateTrackerBody,
+)
+from entrypoints.http.routing import RouteTable
+from tracker_core.errors import Conflict, Forbidden, NotFound, RateLimited, RuleViolation
+from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
+from tracker_core.use_cases import queries
+from tracker_core.use_cases.trackers import (
+    AddTracker,
+    CreateManualSnapshot,
+    RefreshTracker,
+    RegisterTrackers,
+    UpdateTracker,
+    add_tracker,
+    create_manual_snapshot,
+    delete_tracker,
+    refresh_tracker,
+    register_trackers,
+    update_tracker,
+)
+
+ROUTES = RouteTable("trackers", "/api/trackers", "user", "Trackers")
+READ = (NotFound, Forbidden)
+WRITE = (NotFound, Forbidden, Conflict)
+ENQUEUED = "Refresh job enqueued successfully"
+ALREADY_RUNNING = "Tracker is already being refreshed"
+ALREADY_QUEUED = "Tracker is already queued for refresh"
+DELETED = "Tracker deleted successfully"
+SELF = "/<except(register,add,me):id>"
+
+
+def tracker_query(query: OwnTrackersQuery) -> TrackerQuery:
+    """The core's tracker query for the list query parameters."""
+    return TrackerQuery(
+        platforms=(query.platform,) if query.platform else (),
+        statuses=query.status,
+        is_active=query.is_active,
+        sort_by=query.sort_by,
+        sort_order=query.sort_order,
+        page=query.page,
+        limit=query.limit,
+    )
+
+
+def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> ser.Json:
+    """A page of trackers."""
+    trackers, total = found
+    return ser.page([ser.tracker(t) for t in trackers], total, query.page, query.limit)
+
+
+@ROUTES.route(
+    "POST",
+    "/register",
+    summary="Register 1-4 trackers (the user must have none)",
+    response="TrackerArray",
+    body=RegisterBody,
+    errors=(RuleViolation, Conflict),
+)
+def register(body: RegisterBody) -> list[ser.Json]:
+    """Register the caller's first trackers, all or nothing."""
+    me = deps.principal()
+    cmd = RegisterTrackers(user_id=me.user_id, urls=tuple(body.urls), profile=me.profile)
+    trackers = register_trackers(cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock())
+    return [ser.tracker(t) for t in trackers]
+
+
+@ROUTES.route(
+    "POST",
+    "/add",
+    summary="Add one tracker (or restore one's own deleted one)",
+    response="Tracker",
+    body=AddBody,
+    errors=(RuleViolation, Conflict),
+)
+def add(body: AddBody) -> ser.Json:
+    """Add one tracker within the per-user limit."""
+    me = deps.principal()
+    cmd = AddTracker(user_id=me.user_id, url=body.url, profile=me.profile)
+    tracker = add_tracker(
+        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
+    )
+    return ser.tracker(tracker)
+
+
+@ROUTES.route(
+    "GET", "/me", summary="The caller's trackers", response="TrackerPage", query=OwnTrackersQuery
+)
+def mine(query: OwnTrackersQuery) -> ser.Json:
+    """The caller's trackers, filtered, sorted and paged."""
+    me = deps.principal()
+    found = queries.list_user_trackers(me.viewer, me.user_id, tracker_query(query), uow=deps.uow())
+    return tracker_page(found, query)
+
+
+@ROUTES.route(
+    "GET",
+    "",
+    summary="The caller's trackers, or with guildId those of the guild's members",
+    response="TrackerPage",
+    query=TrackersQuery,
+    errors=READ,
+)
+def listing(query: TrackersQuery) -> ser.Json:
+    """Own trackers, or (guild admins and system admins) the trackers of a guild's members."""
+    me = deps.principal()
+    core = tracker_query(query)
+    if query.guild_id is None:
+        found = queries.list_user_trackers(me.viewer, me.user_id, core, uow=deps.uow())
+    else:
+        found = queries.list_guild_trackers(me.viewer, query.guild_id, core, uow=deps.uow())
+    return tracker_page(found, query)
+
+
+@ROUTES.route(
+    "GET",
+    "/user/<userId>",
+    summary="Another user's trackers (read rule)",
+    response="TrackerPage",
+    query=OwnTrackersQuery,
+    errors=(Forbidden,),
+)
+def of_user(userId: str, query: OwnTrackersQuery) -> ser.Json:
+    """A user's trackers, for the user, an admin of a shared guild, or a system admin."""
+    me = deps.principal()
+    found = queries.list_user_trackers(me.viewer, userId, tracker_query(query), uow=deps.uow())
+    return tracker_page(found, query)
+
+
+@ROUTES.route(
+    "GET",
+    SELF,
+    summary="A tracker with its owner, latest 10 snapshots and seasons",
+    response="TrackerWithDetails",
+    errors=READ,
+)
+def show(id: str) -> ser.Json:
+    """One tracker in full."""
+    detail = queries.get_tracker_detail(deps.principal().viewer, id, uow=deps.uow())
+    return ser.tracker_with_details(detail)
+
+
+@ROUTES.route(
+    "GET", "/<id>/detail", summary="{tracker, seasons}", response="TrackerDetail", errors=READ
+)
+def detail(id: str) -> ser.Json:
+    """The tracker and its seasons."""
+    found = queries.get_tracker_detail(deps.principal().viewer, id, uow=deps.uow())
+    return ser.tracker_detail(found)
+
+
+@ROUTES.route(
+    "GET", "/<id>/status", summary="Scraping status", response="TrackerStatus", errors=READ
+)
+def scraping_status(id: str) -> ser.Json:
+    """Where the tracker's scraping stands."""
+    return ser.status(queries.get_tracker_status(deps.principal().viewer, id, uow=deps.uow()))
+
+
+@ROUTES.route(
+    "GET", "/<id>/seasons", summary="Seasons, newest first", response="SeasonArray", errors=READ
+)
+def seasons(id: str) -> list[ser.Json]:
+    """The tracker's seasons."""
+    found = queries.get_tracker_seasons(deps.principal().viewer, id, uow=deps.uow())
+    return [ser.season(s) for s in found]
+
+
+@ROUTES.route(
+    "GET",
+    "/<id>/snapshots",
+    summary="Rating history, newest first",
+    response="SnapshotArray",
+    query=SnapshotsQuery,
+    errors=READ,
+)
+def snapshots(id: str, query: SnapshotsQuery) -> list[ser.Json]:
+    """The tracker's snapshots, optionally of one season."""
+    viewer = deps.principal().viewer
+    found = queries.get_tracker_snapshots(viewer, id, query.season, uow=deps.uow())
+    return [ser.snapshot(s) for s in found]
+
+
+@ROUTES.route(
+    "POST",
+    "/<id>/snapshots",
+    summary="Record a manual snapshot (owner)",
+    response="Snapshot",
+    body=SnapshotBody,
+    errors=(*WRITE, RuleViolation),
+)
+def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
+    """Record ratings entered by the owner."""
+    cmd = CreateManualSnapshot(
+        actor_id=deps.principal().user_id,
+        tracker_id=id,
+        season_number=body.season_number,
+        ratings={"1v1": body.ones, "2v2": body.twos, "3v3": body.threes, "4v4": body.fours},
+        games_played={
+            "1v1": body.ones_games_played,
+            "2v2": body.twos_games_played,
+            "3v3": body.threes_games_played,
+            "4v4": body.fours_games_played,
+        },
+    )
+    return ser.snapshot(create_manual_snapshot(cmd, uow=deps.uow(), clock=deps.clock()))
+
+
+@ROUTES.route(
+    "POST",
+    "/<id>/refresh",
+    summary="Refresh now (owner; cooldown applies)",
+    response="RefreshResult",
+    body=EmptyBody,
+    errors=(*WRITE, RateLimited),
+)
+def refresh(id: str, body: EmptyBody) -> ser.Json:
+    """Queue the tracker at high priority unless a job already has it."""
+    cmd = RefreshTracker(tracker_id=id, actor_id=deps.principal().user_id)
+    outcome = refresh_tracker(
+        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
+    )
+    return refresh_answer(outcome.tracker_id, outcome.status, outcome.enqueued)
+
+
+def refresh_answer(tracker_id: str, status: str, enqueued: bool) -> ser.Json:
+    """``{message, trackerId, status}`` of a refresh."""
+    if enqueued:
+        text = ENQUEUED
+    elif status == TrackerStatus.IN_PROGRESS:
+        text = ALREADY_RUNNING
+    else:
+        text = ALREADY_QUEUED
+    return ser.message(text, trackerId=tracker_id, status=str(status))
+
+
+@ROUTES.route(
+    "PUT",
+    SELF,
+    summary="Change displayName or isActive (owner)",
+    response="Tracker",
+    body=UpdateTrackerBody,
+    errors=(*WRITE, RuleViolation),
+)
+def update(id: str, body: UpdateTrackerBody) -> ser.Json:
+    """Update one's own tracker."""
+    cmd = UpdateTracker(
+        actor_id=deps.principal().user_id,
+        tracker_id=id,
+        display_name=body.display_name,
+        is_active=body.is_active,
+    )
+    return ser.tracker(update_tracker(cmd, uow=deps.uow(), clock=deps.clock()))
+
+
+@ROUTES.route("DELETE", SELF, summary="Soft delete (owner)", response="Deleted", errors=WRITE)
+def delete(id: str) -> Any:
+    """Soft-delete one's own tracker."""
+    tracker = delete_tracker(deps.principal().user_id, id, uow=deps.uow(), clock=deps.clock())
+    return ser.message(DELETED, id=tracker.id)

@@ -1,0 +1,172 @@
+"""serve, worker, scheduler, migrate, dev-token and configuration errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import jwt
+import pytest
+
+import entrypoints.cli_server as cli_server
+from entrypoints.cli_devkeys import ensure_dev_keys, key_dir
+from entrypoints.config import Settings
+from entrypoints.container import Container, set_container
+from tests.cli.conftest import USER, Invoke, make_container
+from tests.fakes import FakeQueue, FakeUnitOfWork
+
+PRODUCTION = {"redis_url": "redis://127.0.0.1:1/0"}
+
+
+@pytest.fixture
+def production(settings: Settings, uow: FakeUnitOfWork, queue: FakeQueue) -> Settings:
+    """Switch the test container to production-mode settings."""
+    changed = attrs.evolve(settings, **PRODUCTION)
+    set_container(make_container(changed, uow=uow, queue=queue))
+    return changed
+
+
+def test_dev_token_is_signed_by_the_stored_key(run: Invoke, settings: Settings) -> None:
+    result = run("dev-token", "--user", USER, "--username", "alice")
+    assert result.exit_code == 0, result.stderr
+    token = result.stdout.strip()
+    keys = ensure_dev_keys(settings.data_dir)
+    claims = jwt.decode(token, keys.public_pem, algorithms=["RS256"])
+    assert claims["sub"] == USER and claims["username"] == "alice"
+    lifetime = datetime.fromtimestamp(claims["exp"], UTC) - datetime.now(UTC)
+    assert timedelta(hours=11, minutes=59) < lifetime <= timedelta(hours=12)
+    private = key_dir(settings.data_dir) / "private.pem"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert "valid until" in result.stderr
+
+
+def test_dev_token_json_and_key_reuse(run: Invoke, settings: Settings) -> None:
+    first = json.loads(run("dev-token", "--user", USER, "--json").stdout)
+    second = json.loads(run("dev-token", "--user", USER, "--json").stdout)
+    assert first["tokenType"] == "Bearer" and first["userId"] == USER
+    assert first["expiresAt"].endswith("Z")
+    public = ensure_dev_keys(settings.data_dir).public_pem
+    for data in (first, second):
+        jwt.decode(data["token"], public, algorithms=["RS256"])
+
+
+def test_dev_token_is_refused_in_production(run: Invoke, production: Settings) -> None:
+    result = run("dev-token", "--user", USER)
+    assert result.exit_code == 2
+    assert "dev-token is for the embedded and sandbox modes only" in result.stderr
+    assert result.stdout == ""
+    assert not key_dir(production.data_dir).exists()
+
+
+def test_dev_token_with_a_configured_public_key(
+    run: Invoke, settings: Settings, tmp_path: Path, uow: FakeUnitOfWork
+) -> None:
+    other = ensure_dev_keys(tmp_path / "elsewhere")
+    configured = attrs.evolve(settings, jwt_public_key=other.public_pem)
+    set_container(make_container(configured, uow=uow))
+    refused = run("dev-token", "--user", USER)
+    assert refused.exit_code == 2 and "JWT_PRIVATE_KEY" in refused.stderr
+    with_private = attrs.evolve(configured, jwt_private_key=other.private_pem)
+    set_container(make_container(with_private, uow=uow))
+    token = run("dev-token", "--user", USER).stdout.strip()
+    assert jwt.decode(token, other.public_pem, algorithms=["RS256"])["sub"] == USER
+
+
+def test_malformed_setting_exits_2_naming_it(
+    run: Invoke, monkeypatch: pytest.MonkeyPatch, uow: FakeUnitOfWork
+) -> None:
+    monkeypatch.setenv("TRN_RATE_LIMIT_PER_MINUTE", "lots")
+    set_container(make_container(None, uow=uow))
+    result = run("status")
+    assert result.exit_code == 2
+    assert "TRN_RATE_LIMIT_PER_MINUTE" in result.stderr
+    as_json = json.loads(run("status", "--json").stderr)
+    assert as_json["code"] == "CONFIG_ERROR"
+
+
+def test_worker_and_scheduler_need_production(run: Invoke) -> None:
+    for command in ("worker", "scheduler"):
+        result = run(command)
+        assert result.exit_code == 2
+        assert "needs REDIS_URL" in result.stderr
+
+
+def test_serve_refusals(run: Invoke, production: Settings, uow: FakeUnitOfWork) -> None:
+    sandbox = run("serve", "--sandbox")
+    assert sandbox.exit_code == 2 and "--sandbox runs in the embedded mode only" in sandbox.stderr
+    missing = run("serve")
+    assert missing.exit_code == 2 and "Missing setting JWT_PUBLIC_KEY" in missing.stderr
+    set_container(make_container(attrs.evolve(production, redis_url=None), uow=uow))
+    workers = run("serve", "--workers", "2")
+    assert workers.exit_code == 2 and "--workers needs the production mode" in workers.stderr
+
+
+class _FakeBackground:
+    stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def test_serve_sandbox_wires_the_simulator_and_dev_keys(
+    run: Invoke, container: Container, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    seen: dict[str, Any] = {}
+    background = _FakeBackground()
+    monkeypatch.setattr(cli_server, "migrate_database", lambda s: seen.setdefault("migrated", s))
+    monkeypatch.setattr(cli_server, "create_app", lambda c: "app")
+    monkeypatch.setattr(cli_server, "start_background", lambda c: background)
+
+    monkeypatch.setattr(cli_server, "bind_server", lambda app, host, port: (app, host, port))
+
+    def fake_serve(server: tuple[str, str, int]) -> None:
+        settings: Settings = container.settings()
+        seen.update(app=server[0], bind=server[1:], settings=settings)
+        seen["sim"] = httpx.get(f"{settings.trn_api_base_url}/steam/alice").status_code
+
+    monkeypatch.setattr(cli_server, "serve_until_stopped", fake_serve)
+    with caplog.at_level(logging.INFO, logger="trackers.serve"):
+        result = run("serve", "--sandbox", "--port", "9999")
+    assert result.exit_code == 0, result.stderr
+    settings = seen["settings"]
+    assert settings.sandbox is True and settings.flaresolverr_url is None
+    assert settings.trn_api_base_url.startswith("http://127.0.0.1:")
+    assert seen["sim"] == 200
+    assert settings.jwt_public_key == ensure_dev_keys(settings.data_dir).public_pem
+    assert seen["bind"] == ("127.0.0.1", 9999) and seen["app"] == "app"
+    assert seen["migrated"] is settings
+    assert background.stopped
+    assert "SANDBOX MODE" in caplog.text
+
+
+def test_serve_production_runs_gunicorn(
+    run: Invoke, production: Settings, monkeypatch: pytest.MonkeyPatch, uow: FakeUnitOfWork
+) -> None:
+    ready = attrs.evolve(production, jwt_public_key="pem", bot_api_key="key")
+    set_container(make_container(ready, uow=uow))
+    seen: dict[str, Any] = {}
+
+    def fake_run(self: cli_server.GunicornServer) -> None:
+        seen.update(options=self.options, app=self.load())
+
+    monkeypatch.setattr(cli_server.GunicornServer, "run", fake_run)
+    monkeypatch.setattr(cli_server, "create_app", lambda c: ("app", c))
+    result = run("serve", "--workers", "3", "--host", "0.0.0.0", "--port", "8000")
+    assert result.exit_code == 0, result.stderr
+    assert seen["options"]["workers"] == 3
+    assert seen["options"]["bind"] == "0.0.0.0:8000"
+    assert seen["app"][0] == "app"
+
+
+def test_migrate_creates_the_sqlite_database(run: Invoke, settings: Settings) -> None:
+    data = json.loads(run("migrate", "--json").stdout)
+    assert data["revision"]
+    assert data["database"].startswith("sqlite:///")
+    assert (settings.data_dir / "trackers.sqlite3").exists()
+    assert "is at revision" in run("migrate").stdout

@@ -1,0 +1,58 @@
+"""``/health``, ``/metrics``, CORS and the app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.http.conftest import USER, ApiClient, Env
+
+
+def test_health_reports_checks_and_mode(client: ApiClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["status"], body["mode"], body["sandbox"]) == ("ok", "embedded", False)
+    assert body["uptime"] >= 0
+    assert body["checks"] == {
+        "database": {"status": "up"},
+        "queue": {"status": "up", "depth": 0},
+    }
+    assert "warning" not in body
+
+
+def test_health_says_sandbox_loudly(make_env: Callable[..., Env]) -> None:
+    body = make_env(sandbox=True).client.get("/health").get_json()
+    assert body["sandbox"] is True
+    assert "SANDBOX" in body["warning"]
+
+
+def test_metrics_count_requests_per_app(make_env: Callable[..., Env]) -> None:
+    first, second = make_env(), make_env()
+    first.register(USER)
+    first.client.get("/api/trackers/me", as_user=USER)
+    text = first.client.get("/metrics").get_data(as_text=True)
+    assert 'http_requests_total{method="GET",route="/api/trackers/me",status="200"} 1.0' in text
+    assert 'trackers{status="PENDING"} 1.0' in text
+    assert "tracker_queue_depth 1.0" in text
+    other = second.client.get("/metrics").get_data(as_text=True)
+    assert 'route="/api/trackers/me"' not in other
+
+
+def test_cors_for_the_dashboard(make_env: Callable[..., Env]) -> None:
+    env = make_env(frontend_url="https://dash.example")
+    origin = {"Origin": "https://dash.example"}
+    response = env.client.get("/api/trackers/me", as_user=USER, headers=origin)
+    assert response.headers["Access-Control-Allow-Origin"] == "https://dash.example"
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    preflight = env.client.flask.options("/api/trackers/me", headers=origin)
+    assert preflight.status_code == 200
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+    stranger = env.client.get("/api/trackers/me", as_user=USER, headers={"Origin": "https://x"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+def test_apps_do_not_share_state(make_env: Callable[..., Env]) -> None:
+    first, second = make_env(throttle_limit=1), make_env(throttle_limit=1)
+    assert first.client.get("/api/trackers/me", as_user=USER).status_code == 200
+    assert second.client.get("/api/trackers/me", as_user=USER).status_code == 200
+    assert first.client.get("/api/trackers/me", as_user=USER).status_code == 429

@@ -1,0 +1,59 @@
+"""Per-client throttling: the in-process window and the Redis one shared by API processes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import fakeredis
+import pytest
+from dependency_injector import providers
+
+from entrypoints.container import Container
+from entrypoints.http.throttle import MemoryThrottle, RedisThrottle
+from tests.http.conftest import USER, Env
+
+
+def test_memory_window_resets_after_ttl() -> None:
+    now = [100.0]
+    throttle = MemoryThrottle(2, 60000, now=lambda: now[0])
+    assert [throttle.hit("a"), throttle.hit("a")] == [None, None]
+    now[0] += 15
+    assert throttle.hit("a") == 45
+    assert throttle.hit("b") is None
+    now[0] += 45
+    assert throttle.hit("a") is None
+
+
+def test_redis_window_is_shared_between_processes() -> None:
+    server = fakeredis.FakeServer()
+    first = RedisThrottle(fakeredis.FakeRedis(server=server), 3, 60000)
+    second = RedisThrottle(fakeredis.FakeRedis(server=server), 3, 60000)
+    assert [first.hit("u"), second.hit("u"), first.hit("u")] == [None, None, None]
+    wait = second.hit("u")
+    assert wait is not None and 1 <= wait <= 60
+    assert first.hit("other") is None
+
+
+def test_redis_outage_lets_requests_through(caplog: pytest.LogCaptureFixture) -> None:
+    server = fakeredis.FakeServer()
+    server.connected = False
+    throttle = RedisThrottle(fakeredis.FakeRedis(server=server), 1, 60000)
+    with caplog.at_level(logging.WARNING, logger="trackers.http.throttle"):
+        assert [throttle.hit("u"), throttle.hit("u")] == [None, None]
+    assert "Redis unavailable" in caplog.text
+
+
+def test_production_mode_throttles_in_redis(make_env: Callable[..., Env]) -> None:
+    server = fakeredis.FakeServer()
+
+    def fake_redis(container: Container) -> None:
+        container.redis.override(providers.Object(fakeredis.FakeRedis(server=server)))
+
+    first, second = (
+        make_env(redis_url="redis://fake", throttle_limit=1, configure=fake_redis) for _ in range(2)
+    )
+    assert first.client.get("/api/trackers/me", as_user=USER).status_code == 200
+    response = second.client.get("/api/trackers/me", as_user=USER)
+    assert response.status_code == 429
+    assert "Retry-After" in response.headers
