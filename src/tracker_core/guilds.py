@@ -105,13 +105,15 @@ class GuildSettings:
     mmr: MmrConfig = attrs.field(factory=MmrConfig)
     notifications: NotificationSettings = attrs.field(factory=NotificationSettings)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, redact: bool = False) -> dict[str, Any]:
+        """The JSON form; ``redact`` hides the secret part of the webhook URL (for responses)."""
+        webhook = self.notifications.webhook_url
         return {
             "trackerProcessing": {"enabled": self.tracker_processing_enabled},
             "roles": {"admin": list(self.admin_roles)},
             "mmrCalculation": self.mmr.to_dict(),
             "notifications": {
-                "webhookUrl": self.notifications.webhook_url,
+                "webhookUrl": mask_webhook_url(webhook) if redact else webhook,
                 "minRatingChange": self.notifications.min_rating_change,
                 "notifyOnFailure": self.notifications.notify_on_failure,
             },
@@ -134,6 +136,9 @@ class GuildSettings:
                 if sub not in data[key] and key != "mmrCalculation":
                     raise ValidationFailed([FieldError(f"{key}.{sub}", "Unknown setting")])
             data[key] = {**data[key], **value}
+        current = self.notifications.webhook_url
+        if current and data["notifications"].get("webhookUrl") == mask_webhook_url(current):
+            data["notifications"]["webhookUrl"] = current  # a redacted read sent back unchanged
         return GuildSettings.from_dict(data)
 
     @classmethod
@@ -170,6 +175,17 @@ class GuildSettings:
                 notify_on_failure=_typed(notes, "notifyOnFailure", bool, True, "notifications"),
             ),
         )
+
+
+REDACTED = "[REDACTED]"
+
+
+def mask_webhook_url(url: str | None) -> str | None:
+    """The URL with its last path segment (a Discord webhook's token) replaced by a marker."""
+    if not url:
+        return url
+    head, _, _ = url.rstrip("/").rpartition("/")
+    return f"{head}/{REDACTED}" if "://" in head else REDACTED
 
 
 def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:

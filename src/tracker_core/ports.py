@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
     from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
@@ -200,6 +200,14 @@ class PlayerRatingRepository(Protocol):
     def for_guild(self, guild_id: str) -> list[PlayerRating]: ...
 
 
+class AuditLogRepository(Protocol):
+    def add(
+        self, actor: str | None, method: str, path: str, status: int, body: Any, at: datetime
+    ) -> None:
+        """Record one mutating HTTP call (the body already sanitized)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: ``with uow: ...; uow.commit()``; leaving without commit rolls back."""
 
@@ -213,6 +221,7 @@ class UnitOfWork(Protocol):
     schedules: ScheduleRepository
     notifications: NotificationRepository
     ratings: PlayerRatingRepository
+    audit: AuditLogRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -302,3 +302,16 @@ def test_refresh_of_a_running_scrape_answers_its_status(uow, queue, clock, polic
     )
     assert outcome.status == TrackerStatus.IN_PROGRESS and not outcome.enqueued
     assert queue.jobs == {}
+
+
+def test_webhook_token_is_redacted_for_display_and_kept_on_round_trip():
+    from tracker_core.guilds import GuildSettings
+
+    hook = "https://discord.com/api/webhooks/123/s3cr3t-token"
+    settings = GuildSettings().merged({"notifications": {"webhookUrl": hook}})
+    shown = settings.to_dict(redact=True)
+    assert "s3cr3t" not in str(shown)
+    assert shown["notifications"]["webhookUrl"] == "https://discord.com/api/webhooks/123/[REDACTED]"
+    again = settings.merged({"notifications": shown["notifications"]})
+    assert again.notifications.webhook_url == hook
+    assert settings.to_dict()["notifications"]["webhookUrl"] == hook

@@ -24,6 +24,7 @@ from adapters.sql.tracker_repository import SqlAlchemyTrackerRepository
 from adapters.sql.user_repositories import SqlAlchemyGuildRepository, SqlAlchemyUserRepository
 from tracker_core.ports import (
     ActivityLogRepository,
+    AuditLogRepository,
     GuildRepository,
     NotificationRepository,
     PlayerRatingRepository,
@@ -56,7 +57,7 @@ class SqlAlchemyUnitOfWork:
         self.schedules: ScheduleRepository = SqlAlchemyScheduleRepository(self._db)
         self.notifications: NotificationRepository = SqlAlchemyNotificationRepository(self._db)
         self.ratings: PlayerRatingRepository = SqlAlchemyPlayerRatingRepository(self._db)
-        self.audit = SqlAlchemyAuditLog(self._db)
+        self.audit: AuditLogRepository = SqlAlchemyAuditLog(self._db)
 
     def __enter__(self) -> Self:
         """Open a transaction.

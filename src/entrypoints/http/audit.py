@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self, cast
+from typing import Any
 
 from flask import Response, g, request
 
 from entrypoints.http import deps
 from tracker_core.errors import StorageUnavailable
+from tracker_core.ports import UnitOfWork
 
 log = logging.getLogger("trackers.http.audit")
 
@@ -20,29 +19,6 @@ REDACTED = "[REDACTED]"
 _SECRET_KEY = re.compile(r"token|secret|password|passwd|key|authorization|cookie|webhook", re.I)
 BODY_KEY = "audit_body"
 ACTOR_KEY = "audit_actor"
-
-
-class AuditLog(Protocol):
-    """Where audit rows go (the unit of work's ``audit`` repository)."""
-
-    def add(
-        self, actor: str | None, method: str, path: str, status: int, body: Any, at: datetime
-    ) -> None: ...
-
-
-class AuditedUnitOfWork(Protocol):
-    """A unit of work with an audit repository."""
-
-    audit: AuditLog
-
-    def __enter__(self) -> Self: ...
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-    def commit(self) -> None: ...
 
 
 def sanitize(value: Any) -> Any:
@@ -80,7 +56,7 @@ def record(response: Response) -> Response:
     """after_request hook: write the audit row of a mutating call in its own transaction."""
     if request.method not in MUTATING:
         return response
-    uow = cast(AuditedUnitOfWork, deps.container().uow())
+    uow: UnitOfWork = deps.container().uow()
     body = sanitize(_body(response.status_code))
     actor = g.get(ACTOR_KEY)
     try:

@@ -226,8 +226,8 @@ def guild(g: Guild) -> Json:
 
 
 def settings(s: GuildSettings) -> Json:
-    """A guild's settings with defaults applied."""
-    return s.to_dict()
+    """A guild's settings with defaults applied; the webhook URL's token is never shown."""
+    return s.to_dict(redact=True)
 
 
 def rating(r: PlayerRating) -> Json:
