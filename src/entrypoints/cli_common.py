@@ -9,7 +9,7 @@ import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, get_args
 
 import attrs
 import click
@@ -22,6 +22,7 @@ from tracker_core.errors import RateLimited, TrackerError
 from tracker_core.model import Priority, TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
+from tracker_core.urls import Platform
 from tracker_core.use_cases.queries import Viewer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,6 +35,8 @@ EXIT_CONFIG = 2
 PIPE_WIDTH = 200
 SNOWFLAKE = re.compile(r"[0-9]{17,20}")
 CUID = re.compile(r"c[a-z0-9]{24}")
+STATUSES = [s.value for s in TrackerStatus]
+PLATFORMS = list(get_args(Platform))
 
 OPERATOR = Viewer("cli-operator", is_system_admin=True)
 """Who reads when no ``--user`` is given: the operator may see every tracker."""
@@ -158,33 +161,6 @@ def note(message: str) -> None:
         console(stderr=True).print(message, style="dim")
 
 
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 UTC with milliseconds and ``Z``, like the HTTP API."""
-    if value is None:
-        return None
-    text = value.isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
-
-
-def camel(name: str) -> str:
-    """``snake_case`` to ``camelCase``."""
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON data of an attrs value object (camelCase keys, ISO datetimes)."""
-    if attrs.has(type(value)):
-        return {camel(f.name): jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
-    if isinstance(value, datetime):
-        return iso(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        return [jsonable(v) for v in value]
-    return value
-
-
 def _snowflake(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None and not SNOWFLAKE.fullmatch(value):
         raise click.BadParameter("must be a Discord snowflake id (17-20 digits)", param=param)
@@ -196,10 +172,15 @@ def snowflake_option(flag: str, dest: str, *, required: bool, help: str) -> Call
     return click.option(flag, dest, required=required, callback=_snowflake, help=help)
 
 
-def _cuid(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+def check_cuid(value: str) -> str:
+    """The value if it is a CUID (a tracker id), else a usage error (exit 2)."""
     if not CUID.fullmatch(value):
         raise click.BadParameter(f"Invalid CUID format: {value}")
     return value
+
+
+def _cuid(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    return check_cuid(value)
 
 
 def tracker_id_argument(func: F) -> F:
@@ -214,6 +195,42 @@ def paging_options(func: F) -> F:
     )(func)
     return click.option(
         "--page", default=1, show_default=True, type=click.IntRange(min=1), help="Page."
+    )(func)
+
+
+def _statuses(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[TrackerStatus, ...]:
+    return tuple(TrackerStatus(v.upper()) for v in values)
+
+
+def _platforms(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    return tuple(v.upper() for v in values)
+
+
+def tracker_status_option(func: F) -> F:
+    """``--status`` (repeatable, any case) as ``statuses``: a tuple of :class:`TrackerStatus`."""
+    return click.option(
+        "--status",
+        "statuses",
+        multiple=True,
+        type=click.Choice(STATUSES, case_sensitive=False),
+        callback=_statuses,
+        help="Only trackers in this status (repeatable).",
+    )(func)
+
+
+def platform_option(func: F) -> F:
+    """``--platform`` (repeatable, any case) as ``platforms``: a tuple of upper-case names."""
+    return click.option(
+        "--platform",
+        "platforms",
+        multiple=True,
+        type=click.Choice(PLATFORMS, case_sensitive=False),
+        callback=_platforms,
+        help="Only trackers of this platform (repeatable).",
     )(func)
 
 

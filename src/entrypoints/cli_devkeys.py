@@ -18,7 +18,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from entrypoints.cli_common import (
     config_error,
     emit,
-    iso,
     json_option,
     load_settings_of,
     note,
@@ -26,6 +25,7 @@ from entrypoints.cli_common import (
 )
 from entrypoints.config import Settings
 from entrypoints.container import get_container
+from entrypoints.serializers import instant
 
 KEY_DIR = "dev-keys"
 PRIVATE_FILE = "private.pem"
@@ -171,7 +171,7 @@ def dev_token(user_id: str, username: str, global_name: str | None) -> None:
         "tokenType": "Bearer",
         "userId": minted.user_id,
         "username": minted.username,
-        "expiresAt": iso(minted.expires_at),
+        "expiresAt": instant(minted.expires_at),
     }
     emit(data, lambda _out: click.echo(minted.token))
-    note(f"Token for user {user_id} ({username}), valid until {iso(minted.expires_at)}.")
+    note(f"Token for user {user_id} ({username}), valid until {instant(minted.expires_at)}.")

@@ -15,11 +15,12 @@ from entrypoints.cli_common import (
     json_mode,
     json_option,
     note,
+    platform_option,
     progress_bar,
     services,
+    tracker_status_option,
 )
-from entrypoints.cli_common import iso as iso_time
-from entrypoints.cli_trackers import PLATFORMS, STATUSES
+from entrypoints.serializers import instant
 from tracker_core.model import Tracker, TrackerQuery, TrackerSeason, TrackerStatus
 from tracker_core.stats import RANKED_PLAYLISTS
 from tracker_core.use_cases.queries import get_tracker_seasons, search_trackers
@@ -51,7 +52,7 @@ def export_row(tracker: Tracker, latest: TrackerSeason | None) -> dict[str, Any]
         "displayName": tracker.display_name,
         "url": tracker.url,
         "scrapingStatus": str(tracker.scraping_status),
-        "lastScrapedAt": iso_time(tracker.last_scraped_at),
+        "lastScrapedAt": instant(tracker.last_scraped_at),
         "season": latest.season_number if latest else None,
     }
     for playlist in RANKED_PLAYLISTS:
@@ -117,22 +118,12 @@ def _write(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
     show_default=True,
     help="File to write ('-': standard output).",
 )
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    type=click.Choice(STATUSES, case_sensitive=False),
-    help="Only trackers in this status (repeatable).",
-)
-@click.option(
-    "--platform",
-    "platforms",
-    multiple=True,
-    type=click.Choice(PLATFORMS, case_sensitive=False),
-    help="Only trackers of this platform (repeatable).",
-)
+@tracker_status_option
+@platform_option
 @json_option
-def export(output: IO[str], statuses: tuple[str, ...], platforms: tuple[str, ...]) -> None:
+def export(
+    output: IO[str], statuses: tuple[TrackerStatus, ...], platforms: tuple[str, ...]
+) -> None:
     """Export trackers with current ratings as CSV.
 
     Every non-deleted tracker with its latest season's ranked ratings. Columns: id, owner,
@@ -140,9 +131,6 @@ def export(output: IO[str], statuses: tuple[str, ...], platforms: tuple[str, ...
     games of 1v1, 2v2, 3v3 and 4v4. --json writes a JSON array instead.
     """
     svc = services()
-    query = TrackerQuery(
-        platforms=tuple(p.upper() for p in platforms),
-        statuses=tuple(TrackerStatus(s.upper()) for s in statuses),
-    )
+    query = TrackerQuery(platforms=platforms, statuses=statuses)
     count = _write(_rows(svc, query), output)
     note(f"Exported {count} tracker(s).")

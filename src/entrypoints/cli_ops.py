@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
+from entrypoints import serializers as ser
 from entrypoints.cli_common import (
-    CUID,
     Services,
+    check_cuid,
     emit,
     json_option,
     paging_options,
@@ -18,15 +19,7 @@ from entrypoints.cli_common import (
     services,
     snowflake_option,
 )
-from entrypoints.cli_views import (
-    log_json,
-    logs_table,
-    overview_json,
-    overview_table,
-    page_json,
-    schedule_json,
-    schedules_table,
-)
+from entrypoints.cli_views import logs_table, overview_json, overview_table, schedules_table
 from entrypoints.cli_wait import wait_for_trackers, wait_options
 from tracker_core.model import Priority
 from tracker_core.schedules import ScheduleStatus
@@ -49,7 +42,7 @@ LOG_STATUSES = ["SUCCESS", "PARTIAL", "FAILED", "SKIPPED"]
 
 
 def _report(svc: Services, result: ProcessResult, wait: bool, timeout: float, what: str) -> None:
-    data: dict[str, Any] = {"processed": result.processed, "trackers": list(result.tracker_ids)}
+    data = ser.processed(result)
     if wait and result.tracker_ids:
         data["final"] = wait_for_trackers(svc, result.tracker_ids, timeout)
     elif not wait and result.processed:
@@ -89,10 +82,11 @@ def process_command(guild_id: str, wait: bool, timeout: float) -> None:
 
 
 def _cuids(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> list[str]:
-    for value in values:
-        if not CUID.fullmatch(value):
-            raise click.BadParameter(f"Invalid CUID format: {value}")
-    return list(dict.fromkeys(values))
+    return list(dict.fromkeys(check_cuid(value) for value in values))
+
+
+def _optional_cuid(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    return None if value is None else check_cuid(value)
 
 
 @click.command("batch-refresh")
@@ -175,7 +169,7 @@ def schedule_add(
         guild_id=guild_id, scheduled_at=scheduled_at, created_by=created_by, metadata=metadata
     )
     created = create_schedule(cmd, uow=svc.uow(), clock=svc.clock)
-    emit(schedule_json(created), lambda out: out.print(schedules_table([created])))
+    emit(ser.schedule(created), lambda out: out.print(schedules_table([created])))
 
 
 @schedule.command("list")
@@ -202,7 +196,7 @@ def schedule_list(guild_id: str, status: str | None, include_completed: bool) ->
         include_completed=include_completed,
         uow=svc.uow(),
     )
-    emit([schedule_json(s) for s in found], lambda out: out.print(schedules_table(found)))
+    emit([ser.schedule(s) for s in found], lambda out: out.print(schedules_table(found)))
 
 
 @schedule.command("cancel")
@@ -212,7 +206,7 @@ def schedule_cancel(schedule_id: str) -> None:
     """Cancel a PENDING schedule."""
     svc = services()
     cancelled = cancel_schedule(schedule_id, uow=svc.uow(), clock=svc.clock)
-    emit(schedule_json(cancelled), lambda out: out.print(f"Cancelled schedule {cancelled.id}."))
+    emit(ser.schedule(cancelled), lambda out: out.print(f"Cancelled schedule {cancelled.id}."))
 
 
 @click.command()
@@ -233,7 +227,13 @@ def status() -> None:
 
 
 @click.command()
-@click.option("--tracker", "tracker_id", default=None, help="Only this tracker's logs.")
+@click.option(
+    "--tracker",
+    "tracker_id",
+    default=None,
+    callback=_optional_cuid,
+    help="Only this tracker's logs.",
+)
 @click.option(
     "--status",
     type=click.Choice(LOG_STATUSES, case_sensitive=False),
@@ -247,13 +247,11 @@ def logs(tracker_id: str | None, status: str | None, page: int, limit: int) -> N
 
     One log per job execution: outcome, seasons fetched, error category, duration.
     """
-    if tracker_id is not None and not CUID.fullmatch(tracker_id):
-        raise click.BadParameter(f"Invalid CUID format: {tracker_id}", param_hint="--tracker")
     svc = services()
     entries, total = search_scraping_logs(
         tracker_id, status.upper() if status else None, page, limit, uow=svc.uow()
     )
     emit(
-        page_json([log_json(e) for e in entries], page, limit, total),
+        ser.page([ser.scraping_log(e) for e in entries], total, page, limit, admin=True),
         lambda out: out.print(logs_table(entries)),
     )

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from typing import get_args
-
 import click
 
+from entrypoints import serializers as ser
 from entrypoints.cli_common import (
     OPERATOR,
     emit,
     json_option,
     paging_options,
+    platform_option,
     services,
     snowflake_option,
     tracker_id_argument,
+    tracker_status_option,
 )
-from entrypoints.cli_views import (
-    detail_json,
-    detail_view,
-    page_json,
-    tracker_json,
-    trackers_table,
-)
+from entrypoints.cli_views import detail_json, detail_view, tracker_json, trackers_table
 from entrypoints.cli_wait import wait_for_trackers, wait_options
 from tracker_core.guilds import UserProfile
 from tracker_core.model import TrackerQuery, TrackerStatus
-from tracker_core.urls import Platform
 from tracker_core.use_cases.queries import (
     Viewer,
     get_tracker_detail,
@@ -41,9 +35,6 @@ from tracker_core.use_cases.trackers import (
     refresh_tracker,
     register_trackers,
 )
-
-STATUSES = [s.value for s in TrackerStatus]
-PLATFORMS = list(get_args(Platform))
 
 
 def _profile(username: str | None) -> UserProfile | None:
@@ -91,26 +82,14 @@ def add(user_id: str, username: str | None, url: str) -> None:
 @click.command("list")
 @snowflake_option("--user", "user_id", required=False, help="Only this user's trackers.")
 @snowflake_option("--guild", "guild_id", required=False, help="Only this guild's members'.")
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    type=click.Choice(STATUSES, case_sensitive=False),
-    help="Only trackers in this status (repeatable).",
-)
-@click.option(
-    "--platform",
-    "platforms",
-    multiple=True,
-    type=click.Choice(PLATFORMS, case_sensitive=False),
-    help="Only trackers of this platform (repeatable).",
-)
+@tracker_status_option
+@platform_option
 @paging_options
 @json_option
 def list_trackers(
     user_id: str | None,
     guild_id: str | None,
-    statuses: tuple[str, ...],
+    statuses: tuple[TrackerStatus, ...],
     platforms: tuple[str, ...],
     page: int,
     limit: int,
@@ -124,8 +103,8 @@ def list_trackers(
     svc = services()
     query = TrackerQuery(
         user_ids=(user_id,) if user_id else None,
-        platforms=tuple(p.upper() for p in platforms),
-        statuses=tuple(TrackerStatus(s.upper()) for s in statuses),
+        platforms=platforms,
+        statuses=statuses,
         page=page,
         limit=limit,
     )
@@ -135,7 +114,7 @@ def list_trackers(
         found, total = search_trackers(query, uow=svc.uow())
     title = f"Trackers (page {page}, {len(found)} of {total})"
     emit(
-        page_json([tracker_json(t) for t in found], page, limit, total),
+        ser.page([tracker_json(t) for t in found], total, page, limit),
         lambda out: out.print(trackers_table(found, title=title)),
     )
 
@@ -182,12 +161,12 @@ def refresh(tracker_id: str, user_id: str | None, wait: bool, timeout: float) ->
         if outcome.enqueued
         else f"A job already has this tracker ({outcome.status}): no second job"
     )
-    data = {
-        "message": message,
-        "trackerId": outcome.tracker_id,
-        "status": str(outcome.status),
-        "enqueued": outcome.enqueued,
-    }
+    data = ser.message(
+        message,
+        trackerId=outcome.tracker_id,
+        status=str(outcome.status),
+        enqueued=outcome.enqueued,
+    )
     if wait:
         data["final"] = wait_for_trackers(svc, [tracker_id], timeout)
     else:

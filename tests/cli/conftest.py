@@ -34,21 +34,6 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def uow() -> FakeUnitOfWork:
-    return FakeUnitOfWork()
-
-
-@pytest.fixture
-def queue() -> FakeQueue:
-    return FakeQueue()
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
-
-
-@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Embedded-mode settings with their data under the test's own directory."""
     return load_settings({}, data_dir=tmp_path / "var")

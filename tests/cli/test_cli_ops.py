@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import entrypoints.cli_wait as cli_wait
+from entrypoints import serializers as ser
 from entrypoints.config import Settings
 from tests.cli.conftest import (
     GUILD,
@@ -144,11 +145,20 @@ def test_logs(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
     add_log(uow, clock, tracker_id, "SUCCESS")
     add_log(uow, clock, tracker_id, "FAILED")
     everything = out_json(run("logs", "--json"))
-    assert everything["pagination"]["total"] == 2
+    assert everything["pagination"] == {
+        "page": 1,
+        "limit": 50,
+        "total": 2,
+        "pages": 1,
+        "totalPages": 1,
+    }
     failed = out_json(run("logs", "--tracker", tracker_id, "--status", "failed", "--json"))
+    assert failed["data"] == [ser.scraping_log(uow.committed.scraping_logs[1])]
     assert [e["errorCategory"] for e in failed["data"]] == ["upstream"]
+    assert failed["data"][0]["metadata"] == {"durationMs": 2000, "attempt": 1}
     assert "upstream" in run("logs").stdout
-    assert run("logs", "--tracker", "x").exit_code == 2
+    malformed = run("logs", "--tracker", "x")
+    assert malformed.exit_code == 2 and "Invalid CUID format: x" in malformed.stderr
 
 
 def test_export_csv_to_stdout_and_file(
@@ -165,6 +175,7 @@ def test_export_csv_to_stdout_and_file(
     assert by_name["alice"]["rating2v2"] == "1500"
     assert by_name["alice"]["rating4v4"] == ""
     assert by_name["bob"]["rating1v1"] == ""
+    assert by_name["alice"]["lastScrapedAt"] == "2026-01-01T12:00:00.000Z"
     target = tmp_path / "export.csv"
     assert run("export", "--output", str(target), "--status", "COMPLETED").exit_code == 0
     assert [r["id"] for r in csv.DictReader(target.open())] == [scraped]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from entrypoints import serializers as ser
+from entrypoints.cli_common import OPERATOR
 from tests.cli.conftest import (
     GUILD,
     OTHER_USER,
@@ -17,6 +19,7 @@ from tests.cli.conftest import (
 )
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
 from tracker_core.model import Priority
+from tracker_core.use_cases.queries import get_tracker_detail
 
 
 def test_help_lists_every_command_of_the_spec(run: Invoke) -> None:
@@ -53,8 +56,19 @@ def test_register_json_is_the_api_shape(run: Invoke, uow: FakeUnitOfWork) -> Non
     assert [t["scrapingStatus"] for t in data] == ["PENDING"]
     assert data[0]["url"] == steam_url("alice")
     assert data[0]["userId"] == USER
-    assert "registrationInteractionToken" not in data[0]
+    stored = uow.committed.trackers[data[0]["id"]]
+    assert data[0] == ser.tracker(stored) | {"errorCategory": None, "nextAttemptAt": None}
     assert uow.committed.users[USER].username == "alice"
+
+
+def test_json_never_shows_the_interaction_token(run: Invoke, uow: FakeUnitOfWork) -> None:
+    tracker_id = register_one(run)
+    uow.committed.trackers[tracker_id].registration_interaction_token = "secret-interaction"
+    for args in (["show", tracker_id], ["list"], ["delete", tracker_id]):
+        result = run(*args, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert "secret-interaction" not in result.stdout
+        assert "registrationInteractionToken" not in result.stdout
 
 
 def test_register_rule_violation_exits_1_with_the_message(run: Invoke) -> None:
@@ -102,6 +116,9 @@ def test_list_pages_and_filters(run: Invoke) -> None:
     mine = out_json(run("list", "--user", USER, "--status", "pending", "--json"))
     assert [t["username"] for t in mine["data"]] == ["alice"]
     assert out_json(run("list", "--status", "COMPLETED", "--json"))["data"] == []
+    assert len(out_json(run("list", "--platform", "steam", "--json"))["data"]) == 2
+    assert out_json(run("list", "--platform", "EPIC", "--json"))["data"] == []
+    assert run("list", "--platform", "atari").exit_code == 2
     human = run("list")
     assert "alice" in human.stdout and "bob" in human.stdout
 
@@ -119,6 +136,8 @@ def test_show_has_seasons_and_owner(run: Invoke, uow: FakeUnitOfWork, clock: Fix
     tracker_id = register_one(run)
     add_season(uow, clock, tracker_id)
     data = out_json(run("show", tracker_id, "--json"))
+    detail = get_tracker_detail(OPERATOR, tracker_id, uow=uow)
+    assert data == ser.tracker_with_details(detail) | {"errorCategory": None, "nextAttemptAt": None}
     assert data["scrapingStatus"] == "COMPLETED"
     assert data["user"]["id"] == USER
     assert data["seasons"][0]["seasonNumber"] == 34

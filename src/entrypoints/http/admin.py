@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from entrypoints import serializers as ser
 from entrypoints.http import deps
-from entrypoints.http import serializers as ser
 from entrypoints.http.requests import AdminTrackersQuery, BatchRefreshBody, EmptyBody, LogsQuery
 from entrypoints.http.routing import RouteTable
 from entrypoints.http.trackers import ENQUEUED

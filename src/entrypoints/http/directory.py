@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from entrypoints import serializers as ser
 from entrypoints.http import deps
-from entrypoints.http import serializers as ser
 from entrypoints.http.constraints import camel
 from entrypoints.http.internal import profile
 from entrypoints.http.requests import (

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from entrypoints.http.serializers import instant
+from entrypoints.serializers import instant
 from tracker_core.errors import (
     Conflict,
     Forbidden,

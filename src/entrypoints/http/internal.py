@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response
 
+from entrypoints import serializers as ser
 from entrypoints.http import deps
-from entrypoints.http import serializers as ser
 from entrypoints.http.health import health_response
 from entrypoints.http.requests import (
     BotAddBody,

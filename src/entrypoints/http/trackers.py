@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from entrypoints import serializers as ser
 from entrypoints.http import deps
-from entrypoints.http import serializers as ser
 from entrypoints.http.requests import (
     AddBody,
     EmptyBody,

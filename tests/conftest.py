@@ -1,8 +1,10 @@
+"""Fixtures shared by every test package: the in-memory fakes of tests/fakes.py."""
+
 from __future__ import annotations
 
 import pytest
-from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock, RecordingNotifier
 
+from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock, RecordingNotifier
 from tracker_core.policy import Policy
 
 

@@ -1,7 +1,8 @@
 """Explicit functions from core objects to JSON dicts (camelCase keys, ISO 8601 UTC ``Z``).
 
-Nothing is serialized by reflection: a field is in a response only if it is written here, so
-secrets (the registration interaction token, keys, OAuth tokens) can never leak by accident.
+The HTTP API answers with these shapes and the CLI's ``--json`` prints them. Nothing is
+serialized by reflection: a field is in an answer only if it is written here, so secrets (the
+registration interaction token, keys, OAuth tokens) can never leak by accident.
 """
 
 from __future__ import annotations
