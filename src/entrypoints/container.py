@@ -32,8 +32,16 @@ def _redis(settings: Settings) -> Any:
 
     if settings.redis_url is None:
         raise RuntimeError("REDIS_URL is not set")
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    # Few, short retries: a Redis outage must turn into a quick 503, not a hanging request.
     return redis.Redis.from_url(
-        settings.redis_url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30
+        settings.redis_url,
+        socket_connect_timeout=5,
+        socket_timeout=30,
+        health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
     )
 
 

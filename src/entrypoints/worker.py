@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import redis
 from rq import SimpleWorker
 
 from adapters.queue.rq_queue import RqJobQueue
 from entrypoints.container import Container
+from tracker_core.errors import QueueUnavailable
 
 log = logging.getLogger("trackers.worker")
 
@@ -17,11 +19,19 @@ def run_worker(container: Container, *, burst: bool = False) -> int:
 
     Jobs run in this process (no fork per job), so the database pool and the HTTP client are
     reused; a job that kills the process leaves its tracker to the lease reaper.
+
+    Raises:
+        QueueUnavailable: Redis cannot be reached at start.
     """
     queue = container.queue()
     if not isinstance(queue, RqJobQueue):
         raise RuntimeError("trackers worker needs REDIS_URL (production mode)")
-    worker = SimpleWorker(queue.lanes, connection=container.redis())
+    connection = container.redis()
+    try:
+        connection.ping()
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}: {exc}") from None
+    worker = SimpleWorker(queue.lanes, connection=connection)
     log.info("worker %s listening on %s", worker.name, queue.lane_names)
     worked = worker.work(burst=burst, with_scheduler=True)
     return 0 if worked or burst else 1

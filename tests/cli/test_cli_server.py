@@ -170,3 +170,13 @@ def test_migrate_creates_the_sqlite_database(run: Invoke, settings: Settings) ->
     assert data["database"].startswith("sqlite:///")
     assert (settings.data_dir / "trackers.sqlite3").exists()
     assert "is at revision" in run("migrate").stdout
+
+
+def test_worker_with_redis_down_fails_with_one_line(
+    run: Invoke, settings: Settings, uow: FakeUnitOfWork
+) -> None:
+    set_container(make_container(attrs.evolve(settings, **PRODUCTION), uow=uow))
+    result = run("worker", "--burst")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Redis unavailable: ConnectionError")
+    assert "Traceback" not in result.stderr
