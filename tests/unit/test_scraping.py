@@ -240,3 +240,20 @@ def test_webhook_rows_follow_guild_settings(uow, clock):
     scrape(tid, uow, fetcher, clock)
     channels = sorted(n.channel for n in uow.committed.notifications.values())
     assert channels == ["DISCORD_DM", "DISCORD_DM", "WEBHOOK", "WEBHOOK"]
+
+
+def test_a_new_season_is_compared_with_the_last_one_not_announced_as_first(uow, clock):
+    tid = setup_tracker(uow, clock)
+    fetcher = FakeFetcher()
+    fetcher.pages[("steam/player", None)] = page(available=(34,))
+    scrape(tid, uow, fetcher, clock)
+    uow.committed.trackers[tid].scraping_status = TrackerStatus.PENDING
+    fetcher.pages[("steam/player", None)] = page(
+        current=35, available=(34, 35), stats=season(35, twos=(1400, 5), threes=(1400, 3))
+    )
+    scrape(tid, uow, fetcher, clock)
+    messages = [n.message for n in uow.committed.notifications.values()]
+    assert len(messages) == 2
+    assert "is now tracked" in messages[0]
+    assert "updated" in messages[1] and "2v2: 1500 → 1400 (-100)" in messages[1]
+    assert sorted(n for (_, n) in uow.committed.seasons) == [34, 35]

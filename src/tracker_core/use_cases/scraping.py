@@ -73,14 +73,18 @@ def run_scrape(
 def _store_seasons(
     uow: UnitOfWork, tracker: Tracker, profile: FetchedProfile, now: datetime
 ) -> SeasonStats | None:
-    """Upsert fetched seasons (past seasons only once); the previous current-season stats."""
-    existing = {s.season_number: s for s in uow.seasons.for_tracker(tracker.id)}
-    previous: SeasonStats | None = None
+    """Upsert fetched seasons (past seasons only once).
+
+    Returns what the new current season is compared with: its stored version, or, when a new
+    season has just begun, the newest season stored before it.
+    """
+    stored = uow.seasons.for_tracker(tracker.id)
+    existing = {s.season_number: s for s in stored}
+    current = existing.get(profile.current_season)
+    previous = current.stats if current else (stored[0].stats if stored else None)
     for stats in profile.seasons:
         old = existing.get(stats.season_number)
-        if stats.season_number == profile.current_season:
-            previous = old.stats if old else None
-        elif old is not None:
+        if old is not None and stats.season_number != profile.current_season:
             continue
         uow.seasons.upsert(
             TrackerSeason(
@@ -136,9 +140,10 @@ def apply_scrape_result(
         _scrape_snapshot(uow, tracker, current, now)
         tracker.complete(now, profile.platform_user_id)
         uow.trackers.save(tracker)
-        changes = diff_stats(previous.playlists if previous else None, current.playlists)
-        if not was_scraped:
-            changes = attrs.evolve(changes, first=True)
+        changes = attrs.evolve(
+            diff_stats(previous.playlists if previous else None, current.playlists),
+            first=not was_scraped,
+        )
         _log(
             uow,
             claimed,
