@@ -10,7 +10,7 @@ import attrs
 
 from tracker_core.errors import Conflict, NotFound, QueueUnavailable
 from tracker_core.guilds import processing_allowed
-from tracker_core.model import Priority, Tracker
+from tracker_core.model import Priority, Tracker, TrackerStatus
 from tracker_core.notifications import backoff_seconds
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
@@ -51,7 +51,7 @@ def _apply_guard(uow: UnitOfWork, ids: Sequence[str], now: datetime) -> list[str
     for tracker in trackers:
         if processing_allowed(settings.get(tracker.user_id, [])):
             allowed.append(tracker.id)
-        elif tracker.scraping_status != "IN_PROGRESS":
+        elif tracker.scraping_status != TrackerStatus.IN_PROGRESS:
             tracker.refuse_by_guard(now)
             uow.trackers.save(tracker)
     return allowed
