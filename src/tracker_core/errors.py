@@ -108,6 +108,12 @@ class Conflict(TrackerError):
     code = "CONFLICT"
 
 
+class LeaseLost(Conflict):
+    """A job's lease on its tracker expired and was taken back; it must stop."""
+
+    code = "LEASE_LOST"
+
+
 class RateLimited(TrackerError):
     """Too many requests; retry after ``retry_after`` seconds (HTTP 429)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tracker_core.errors import FetchError
 from tracker_core.ports import ProfileFetcher
@@ -17,13 +17,21 @@ def earlier_seasons(current: int, available: Iterable[int], count: int) -> list[
 
 
 def fetch_profile(
-    fetcher: ProfileFetcher, api_path: str, *, first_scrape: bool, initial_seasons: int
+    fetcher: ProfileFetcher,
+    api_path: str,
+    *,
+    first_scrape: bool,
+    initial_seasons: int,
+    before_next_page: Callable[[], None] | None = None,
 ) -> FetchedProfile:
     """Fetch the current season and, on a first scrape, the most recent earlier seasons.
 
     Earlier seasons are fetched one after another (each through the fetcher's rate budget).
     A failure of the current-season request fails the scrape; a failure of an earlier season
     is recorded in ``seasons_failed`` unless it is a rate limit, which stops the scrape.
+
+    ``before_next_page`` runs before each request after the first (the job renews its lease
+    there, so a scrape waiting long for budget keeps its tracker); what it raises propagates.
 
     Raises:
         FetchError: the current season could not be fetched, or tracker.gg rate-limited us.
@@ -34,6 +42,8 @@ def fetch_profile(
     failed: list[int] = []
     if first_scrape:
         for number in earlier_seasons(current, page.available_seasons, initial_seasons):
+            if before_next_page is not None:
+                before_next_page()
             try:
                 seasons.append(fetcher.fetch_page(api_path, number).season)
             except FetchError as exc:

@@ -113,6 +113,13 @@ class Tracker:
         self.lease_token = token
         self.next_attempt_at = None
 
+    def renew_lease(self, now: datetime, lease: timedelta) -> None:
+        """Push the lease end to ``now + lease`` (the job is still working)."""
+        if self.scraping_status != TrackerStatus.IN_PROGRESS:
+            raise IllegalTransition(f"Tracker {self.id} holds no lease")
+        self.lease_expires_at = now + lease
+        self.updated_at = now
+
     def holds_lease(self, token: str) -> bool:
         """Whether the job holding ``token`` still owns this scrape."""
         return self.scraping_status == TrackerStatus.IN_PROGRESS and self.lease_token == token

@@ -257,3 +257,50 @@ def test_a_new_season_is_compared_with_the_last_one_not_announced_as_first(uow, 
     assert "is now tracked" in messages[0]
     assert "updated" in messages[1] and "2v2: 1500 → 1400 (-100)" in messages[1]
     assert sorted(n for (_, n) in uow.committed.seasons) == [34, 35]
+
+
+class SlowFetcher(FakeFetcher):
+    """Each page takes ``seconds`` of the clock (a long wait for budget)."""
+
+    def __init__(self, clock: FixedClock, seconds: float, on_page=None) -> None:
+        super().__init__()
+        self.clock, self.seconds, self.on_page = clock, seconds, on_page
+
+    def fetch_page(self, api_path, season):
+        self.clock.advance(seconds=self.seconds)
+        if self.on_page is not None:
+            self.on_page(len(self.calls))
+        return super().fetch_page(api_path, season)
+
+
+def test_a_long_first_scrape_renews_its_lease_between_pages(uow, clock):
+    tid = setup_tracker(uow, clock)
+    policy = Policy()
+
+    def reaper(calls: int) -> None:  # a reconciler runs while each page waits for budget
+        reconcile(uow=uow, queue=FakeQueue(), clock=clock, policy=policy)
+
+    fetcher = SlowFetcher(clock, policy.lease.total_seconds() - 60, reaper)
+    fetcher.pages[("steam/player", None)] = page(available=(31, 32, 33, 34))
+    for n in (31, 32, 33):
+        fetcher.pages[("steam/player", n)] = page(stats=season(n, twos=(1000 + n, 10)))
+    assert scrape(tid, uow, fetcher, clock, policy).result == "completed"
+    assert len(fetcher.calls) == 4
+    assert len(uow.committed.seasons) == 4
+
+
+def test_a_scrape_whose_lease_was_taken_back_stops_and_stores_nothing(uow, clock):
+    tid = setup_tracker(uow, clock)
+    policy = Policy()
+
+    def reaped(calls: int) -> None:
+        if calls == 1:  # between the first and the second page: the reaper took it back
+            clock.advance(seconds=policy.lease.total_seconds())
+            reconcile(uow=uow, queue=FakeQueue(), clock=clock, policy=policy)
+
+    fetcher = SlowFetcher(clock, 1, reaped)
+    fetcher.pages[("steam/player", None)] = page(available=(31, 32, 33, 34))
+    assert scrape(tid, uow, fetcher, clock, policy).result == "skipped"
+    assert len(fetcher.calls) == 2
+    assert uow.committed.seasons == {} and uow.committed.snapshots == []
+    assert uow.committed.trackers[tid].scraping_status == TrackerStatus.PENDING

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from tracker_core.errors import Conflict, NotFound, QueueUnavailable
+from tracker_core.errors import Conflict, LeaseLost, NotFound, QueueUnavailable
 from tracker_core.guilds import processing_allowed
 from tracker_core.model import Priority, Tracker, TrackerStatus
 from tracker_core.notifications import backoff_seconds
@@ -139,6 +139,24 @@ def claim_tracker(
         attempt=tracker.scraping_attempts + 1,
         started_at=now,
     )
+
+
+def renew_lease(claimed: ClaimedScrape, *, uow: UnitOfWork, clock: Clock, policy: Policy) -> None:
+    """Extend the job's lease by a full lease period (compare-and-set).
+
+    Raises:
+        LeaseLost: the lease expired and was taken back, or another job holds the tracker.
+    """
+    with uow:
+        tracker = uow.trackers.get(claimed.tracker_id)
+        if tracker is None or not tracker.holds_lease(claimed.lease_token):
+            raise LeaseLost(f"Tracker {claimed.tracker_id}: lease lost")
+        tracker.renew_lease(clock.now(), policy.lease)
+        try:
+            uow.trackers.save(tracker)
+        except Conflict:
+            raise LeaseLost(f"Tracker {claimed.tracker_id}: lease lost") from None
+        uow.commit()
 
 
 def retry_delay(

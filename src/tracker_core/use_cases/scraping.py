@@ -9,7 +9,7 @@ from datetime import datetime
 import attrs
 
 from tracker_core.changes import ChangeSet, describe_update, diff_stats, update_is_notable
-from tracker_core.errors import FetchError
+from tracker_core.errors import FetchError, LeaseLost
 from tracker_core.fetching import fetch_profile
 from tracker_core.guilds import GuildSettings
 from tracker_core.model import (
@@ -27,7 +27,12 @@ from tracker_core.policy import Policy
 from tracker_core.ports import Clock, ProfileFetcher, UnitOfWork
 from tracker_core.ratings import update_player_ratings
 from tracker_core.stats import RANKED_PLAYLISTS, FetchedProfile, SeasonStats
-from tracker_core.use_cases.processing import ClaimedScrape, claim_tracker, retry_delay
+from tracker_core.use_cases.processing import (
+    ClaimedScrape,
+    claim_tracker,
+    renew_lease,
+    retry_delay,
+)
 
 
 @attrs.frozen
@@ -59,7 +64,10 @@ def run_scrape(
             claimed.api_path,
             first_scrape=claimed.first_scrape,
             initial_seasons=policy.initial_seasons,
+            before_next_page=lambda: renew_lease(claimed, uow=uow, clock=clock, policy=policy),
         )
+    except LeaseLost:
+        return ScrapeOutcome(tracker_id, "skipped")
     except FetchError as error:
         outcome = apply_scrape_failure(claimed, error, uow=uow, clock=clock, policy=policy, rng=rng)
         if outcome is None:
