@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -53,22 +54,35 @@ class Deployment:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start_worker(self) -> subprocess.Popen[bytes]:
+        """A worker in a process group of its own (RQ forks a scheduler process beside it)."""
         proc = subprocess.Popen(
-            [TRACKERS, "worker"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [TRACKERS, "worker"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.processes.append(proc)
         return proc
 
+    @staticmethod
+    def signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        """Send ``sig`` to the worker and the processes it started."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+
     def stop(self) -> None:
         for proc in self.processes:
-            if proc.poll() is None:
-                proc.terminate()
+            self.signal_group(proc, signal.SIGTERM)
         for proc in self.processes:
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                self.signal_group(proc, signal.SIGKILL)
                 proc.wait(5)
+        time.sleep(0.5)  # let forked schedulers see the TERM, then make sure none is left
+        for proc in self.processes:
+            self.signal_group(proc, signal.SIGKILL)
         self.container.engine().dispose()
 
     def statuses(self, ids: list[str]) -> dict[str, int]:
@@ -142,7 +156,7 @@ def test_a_worker_killed_mid_job_loses_nothing(deployment_factory) -> None:  # t
         worker = d.start_worker()
         _wait(lambda: d.statuses([tid]) == {TrackerStatus.IN_PROGRESS: 1}, 30, "IN_PROGRESS")
         time.sleep(0.5)
-        os.kill(worker.pid, signal.SIGKILL)
+        d.signal_group(worker, signal.SIGKILL)  # the worker's machine dies: all its processes
         worker.wait(5)
         simulator.clear_rules()
         c = d.container
