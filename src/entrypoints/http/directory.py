@@ -17,7 +17,7 @@ from entrypoints.http.requests import (
     SettingsPatchBody,
     StaffRegisterBody,
     SyncBody,
-    UpdateUserBody,
+    UserData,
 )
 from entrypoints.http.routing import RouteTable
 from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -66,10 +66,10 @@ def user(userId: str) -> ser.Json:
     USER,
     summary="Update the supplied fields of a user",
     response="User",
-    body=UpdateUserBody,
+    body=UserData,
     errors=(NotFound, Conflict),
 )
-def update_user(userId: str, body: UpdateUserBody) -> ser.Json:
+def update_user(userId: str, body: UserData) -> ser.Json:
     """The updated user."""
     data = UserProfile(
         username=body.username, global_name=body.global_name, avatar=body.avatar, email=body.email

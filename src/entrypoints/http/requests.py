@@ -76,7 +76,8 @@ class SnapshotBody:
 
 @attrs.frozen
 class UserData:
-    """User fields supplied by the bot with a registration."""
+    """User fields supplied by the bot: with a registration, or as PATCH /internal/users/:id
+    (only the supplied fields change)."""
 
     username: str | None = attrs.field(default=None, metadata=rules(**NAME))
     global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
@@ -142,16 +143,6 @@ class CreateUserBody:
 
     id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
     username: str = attrs.field(metadata=rules(**NAME))
-    global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
-    avatar: str | None = attrs.field(default=None, metadata=rules(**TEXT))
-    email: str | None = attrs.field(default=None, metadata=rules(maxLength=320))
-
-
-@attrs.frozen
-class UpdateUserBody:
-    """PATCH /internal/users/:id (only the supplied fields change)."""
-
-    username: str | None = attrs.field(default=None, metadata=rules(**NAME))
     global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
     avatar: str | None = attrs.field(default=None, metadata=rules(**TEXT))
     email: str | None = attrs.field(default=None, metadata=rules(maxLength=320))
