@@ -92,6 +92,7 @@ def main() -> None:
                     uow=c.uow(),
                     queue=c.queue(),
                     clock=c.clock(),
+                    policy=c.policy(),
                 )
             wall, cpu = run_workers(env)
             uow = c.uow()

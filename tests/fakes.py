@@ -17,6 +17,7 @@ from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
 from tracker_core.mmr import PlayerRating
 from tracker_core.model import (
     ActivityLog,
+    AuditEntry,
     Priority,
     ScrapingLog,
     Tracker,
@@ -83,13 +84,29 @@ class FakeUserRepository(_Repo):
     def get(self, user_id: str) -> User | None:
         return copy.deepcopy(self.s.users.get(user_id))
 
+    def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        return [
+            copy.deepcopy(self.s.users[i]) for i in dict.fromkeys(user_ids) if i in self.s.users
+        ]
+
     def add(self, user: User) -> None:
         if user.id in self.s.users:
             raise Conflict(f"User {user.id} exists")
         self.s.users[user.id] = copy.deepcopy(user)
 
+    def add_many(self, users: Sequence[User]) -> None:
+        for user in users:
+            self.s.users.setdefault(user.id, copy.deepcopy(user))
+
     def save(self, user: User) -> None:
         _cas(self.s.users, user.id, user)
+
+    def save_profiles(self, users: Sequence[User]) -> None:
+        for user in users:
+            stored = self.s.users.get(user.id)
+            if stored is not None:
+                user.version = stored.version + 1
+                self.s.users[user.id] = copy.deepcopy(user)
 
     def delete(self, user_id: str) -> None:
         self.s.users.pop(user_id, None)
@@ -137,6 +154,12 @@ class FakeGuildRepository(_Repo):
             del self.s.members[key]
         for member in members:
             self.s.members[(guild_id, member.user_id)] = member
+
+    def save_member(self, member: GuildMember) -> None:
+        self.s.members[(member.guild_id, member.user_id)] = member
+
+    def remove_member(self, guild_id: str, user_id: str) -> bool:
+        return self.s.members.pop((guild_id, user_id), None) is not None
 
     def memberships(self, user_id: str) -> list[GuildMember]:
         return [m for (_, u), m in sorted(self.s.members.items()) if u == user_id and m.is_current]
@@ -367,6 +390,7 @@ class FakeAuditLog(_Repo):
     ) -> None:
         self.s.audit.append(
             {
+                "id": f"c{len(self.s.audit):024d}",
                 "actor": actor,
                 "method": method,
                 "path": path,
@@ -375,6 +399,24 @@ class FakeAuditLog(_Repo):
                 "at": at,
             }
         )
+
+    def successes(
+        self, paths: Sequence[str], page: int, limit: int
+    ) -> tuple[list[AuditEntry], int]:
+        found = [
+            AuditEntry(
+                id=row["id"],
+                actor=row["actor"],
+                method=row["method"],
+                path=row["path"],
+                status=row["status"],
+                body=row["body"],
+                created_at=row["at"],
+            )
+            for row in reversed(self.s.audit)
+            if row["path"] in paths and 200 <= row["status"] < 300
+        ]
+        return found[(page - 1) * limit : page * limit], len(found)
 
 
 class FakeUnitOfWork:

@@ -53,7 +53,9 @@ def register(user_id: str, username: str | None, urls: tuple[str, ...]) -> None:
     """
     svc = services()
     cmd = RegisterTrackers(user_id=user_id, urls=urls, profile=_profile(username))
-    trackers = register_trackers(cmd, uow=svc.uow(), queue=svc.queue, clock=svc.clock)
+    trackers = register_trackers(
+        cmd, uow=svc.uow(), queue=svc.queue, clock=svc.clock, policy=svc.policy
+    )
     emit(
         [tracker_json(t) for t in trackers],
         lambda out: out.print(trackers_table(trackers, title="Registered")),

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker_core.guilds import Guild, GuildSettings, User
-from tracker_core.mmr import PlayerRating
+from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
+from tracker_core.mmr import MmrInputs, PlayerRating
 from tracker_core.model import (
+    AuditEntry,
     ScrapingLog,
     Tracker,
     TrackerSeason,
@@ -23,6 +24,7 @@ from tracker_core.model import (
 )
 from tracker_core.schedules import Schedule
 from tracker_core.stats import RANKED_PLAYLISTS, PlaylistStats
+from tracker_core.use_cases.calculator import Calculation, FormulaCheck, FormulaTest
 from tracker_core.use_cases.processing import ProcessResult
 from tracker_core.use_cases.queries import ScrapingOverview, TrackerDetail, TrackerStatusView
 
@@ -220,9 +222,22 @@ def guild(g: Guild) -> Json:
         "name": g.name,
         "icon": g.icon,
         "ownerId": g.owner_id,
+        "memberCount": g.member_count,
         "isActive": g.is_active,
         "createdAt": instant(g.created_at),
         "updatedAt": instant(g.updated_at),
+    }
+
+
+def member(m: GuildMember) -> Json:
+    """A guild membership."""
+    return {
+        "guildId": m.guild_id,
+        "userId": m.user_id,
+        "nickname": m.nickname,
+        "roles": list(m.roles),
+        "isBanned": m.is_banned,
+        "isDeleted": m.is_deleted,
     }
 
 
@@ -242,6 +257,53 @@ def rating(r: PlayerRating) -> Json:
         "inputs": r.inputs.to_dict(),
         "calculatedAt": instant(r.calculated_at),
     }
+
+
+def settings_change(guild_id: str, entry: AuditEntry) -> Json:
+    """One change of a guild's settings, from the audit log (secrets already redacted)."""
+    reset = entry.path.endswith("/reset")
+    return {
+        "id": entry.id,
+        "guildId": guild_id,
+        "eventType": "SETTINGS_RESET" if reset else "SETTINGS_UPDATED",
+        "action": "reset" if reset else "update",
+        "userId": entry.actor,
+        "changes": {"reset": True} if reset else entry.body,
+        "timestamp": instant(entry.created_at),
+    }
+
+
+def calculation(c: Calculation) -> Json:
+    """``{result, algorithm, config}``."""
+    return {"result": c.result, "algorithm": c.config.algorithm, "config": c.config.to_dict()}
+
+
+def tracker_data(inputs: MmrInputs) -> Json:
+    """Calculator data: ``ones``…, ``onesGamesPlayed``…, ``onesPeak``…"""
+    values = inputs.to_dict()
+    data: Json = {}
+    for key in ("ones", "twos", "threes", "fours"):
+        data[key] = values[key]
+        data[f"{key}GamesPlayed"] = values[f"{key}Games"]
+        data[f"{key}Peak"] = values[f"{key}Peak"]
+    return data
+
+
+def formula_check(check: FormulaCheck) -> Json:
+    """``{valid, error?, variables}``."""
+    found: Json = {"valid": check.valid, "variables": list(check.variables)}
+    if check.error is not None:
+        found["error"] = check.error
+    return found
+
+
+def formula_test(test: FormulaTest) -> Json:
+    """``{result, valid, error?, testData}``."""
+    found: Json = {"result": test.result, "valid": test.valid}
+    if test.error is not None:
+        found["error"] = test.error
+    found["testData"] = tracker_data(test.test_data)
+    return found
 
 
 def staff_registration(u: User, trackers: Sequence[Tracker]) -> Json:

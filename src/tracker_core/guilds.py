@@ -69,8 +69,13 @@ class Guild:
     updated_at: datetime
     icon: str | None = None
     owner_id: str | None = None
+    member_count: int | None = None
     is_active: bool = True
     version: int = 0
+
+
+MAX_MEMBER_COUNT = 1_000_000
+MAX_MEMBER_ROLES = 250
 
 
 @attrs.frozen(kw_only=True)
@@ -104,6 +109,10 @@ class GuildSettings:
     admin_roles: tuple[str, ...] = ()
     mmr: MmrConfig = attrs.field(factory=MmrConfig)
     notifications: NotificationSettings = attrs.field(factory=NotificationSettings)
+
+    def with_admin_roles(self, role_ids: Iterable[str]) -> GuildSettings:
+        """These settings with ``roles.admin`` replaced (every other setting kept)."""
+        return attrs.evolve(self, admin_roles=tuple(dict.fromkeys(role_ids)))
 
     def to_dict(self, *, redact: bool = False) -> dict[str, Any]:
         """The JSON form; ``redact`` hides the secret part of the webhook URL (for responses)."""

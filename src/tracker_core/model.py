@@ -298,6 +298,19 @@ class ActivityLog:
     created_at: datetime
 
 
+@attrs.frozen(kw_only=True)
+class AuditEntry:
+    """One recorded mutating call: who made it, what it was, its answer and its body."""
+
+    id: str
+    actor: str | None
+    method: str
+    path: str
+    status: int
+    body: Any
+    created_at: datetime
+
+
 SortField = Literal["createdAt", "updatedAt", "lastScrapedAt"]
 
 

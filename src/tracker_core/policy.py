@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import attrs
 
+from tracker_core.errors import LimitReached, RuleViolation
+
 
 @attrs.frozen(kw_only=True)
 class Policy:
@@ -21,3 +23,27 @@ class Policy:
     backoff_base_seconds: float = 30.0
     backoff_cap_seconds: float = 1800.0
     notification_max_attempts: int = 8
+
+    def check_register_count(self, count: int) -> None:
+        """A first registration brings 1 to ``max_trackers_per_user`` URLs.
+
+        Raises:
+            RuleViolation: too few or too many.
+        """
+        if not 1 <= count <= self.max_trackers_per_user:
+            raise RuleViolation(
+                f"You must provide between 1 and {self.max_trackers_per_user} tracker URLs"
+            )
+
+    def check_room_for_one(self, live_count: int) -> None:
+        """Adding or restoring one tracker keeps the user within ``max_trackers_per_user``.
+
+        Raises:
+            LimitReached: the user already holds the maximum.
+        """
+        limit = self.max_trackers_per_user
+        if live_count >= limit:
+            raise LimitReached(
+                f"You have reached the maximum of {limit} trackers. "
+                "Please remove one before adding another."
+            )

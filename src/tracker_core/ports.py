@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tracker_core.mmr import PlayerRating
     from tracker_core.model import (
         ActivityLog,
+        AuditEntry,
         Priority,
         ScrapingLog,
         Tracker,
@@ -77,8 +78,22 @@ class Notifier(Protocol):
 
 class UserRepository(Protocol):
     def get(self, user_id: str) -> User | None: ...
+    def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        """The existing users among ``user_ids``, in one query."""
+        ...
+
     def add(self, user: User) -> None: ...
+    def add_many(self, users: Sequence[User]) -> None:
+        """Insert new users in one statement; a user inserted meanwhile by another writer is
+        kept as that writer left it."""
+        ...
+
     def save(self, user: User) -> None: ...
+    def save_profiles(self, users: Sequence[User]) -> None:
+        """Write the profile fields of many users in one statement (last writer wins: these
+        are display fields copied from Discord)."""
+        ...
+
     def delete(self, user_id: str) -> None: ...
     def lock(self, user_id: str) -> None:
         """Serialize writers of this user's trackers until the unit of work ends."""
@@ -96,7 +111,18 @@ class GuildRepository(Protocol):
     def save_settings(self, guild_id: str, settings: GuildSettings) -> None: ...
     def members(self, guild_id: str) -> list[GuildMember]: ...
     def member(self, guild_id: str, user_id: str) -> GuildMember | None: ...
-    def replace_members(self, guild_id: str, members: Sequence[GuildMember]) -> None: ...
+    def replace_members(self, guild_id: str, members: Sequence[GuildMember]) -> None:
+        """Make the guild's membership set exactly ``members`` (bulk statements)."""
+        ...
+
+    def save_member(self, member: GuildMember) -> None:
+        """Insert or replace one membership."""
+        ...
+
+    def remove_member(self, guild_id: str, user_id: str) -> bool:
+        """Delete one membership; False when there was none."""
+        ...
+
     def memberships(self, user_id: str) -> list[GuildMember]:
         """The user's memberships that are neither deleted nor banned."""
         ...
@@ -205,6 +231,12 @@ class AuditLogRepository(Protocol):
         self, actor: str | None, method: str, path: str, status: int, body: Any, at: datetime
     ) -> None:
         """Record one mutating HTTP call (the body already sanitized)."""
+        ...
+
+    def successes(
+        self, paths: Sequence[str], page: int, limit: int
+    ) -> tuple[list[AuditEntry], int]:
+        """Successful (2xx) calls of any of ``paths``, newest first, paged; with the total."""
         ...
 
 

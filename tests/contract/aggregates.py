@@ -42,6 +42,7 @@ def guild(guild_id: str, **changes: Any) -> Guild:
         "name": f"Guild {guild_id}",
         "icon": "icon-hash",
         "owner_id": "100000000000000001",
+        "member_count": 1234,
         "is_active": False,
         "created_at": at(0),
         "updated_at": at(5),

@@ -104,6 +104,26 @@ def test_activity_and_audit_entries_are_stored(backend: Backend) -> None:
 # --- schedules ----------------------------------------------------------------------------
 
 
+def test_audit_successes_of_paths_newest_first(uow: UnitOfWork) -> None:
+    with uow:
+        uow.audit.add(U1, "PATCH", "/a", 200, {"n": 1}, a.at(1))
+        uow.audit.add(U1, "PATCH", "/a", 400, {"n": 2}, a.at(2))
+        uow.audit.add(None, "POST", "/b", 201, None, a.at(3))
+        uow.audit.add(U2, "PATCH", "/c", 200, {"n": 4}, a.at(4))
+        uow.audit.add(U2, "PATCH", "/a", 200, {"n": 5}, a.at(5))
+        uow.commit()
+    with uow:
+        found, total = uow.audit.successes(["/a", "/b"], 1, 2)
+        assert total == 3
+        assert [(e.actor, e.path, e.body) for e in found] == [
+            (U2, "/a", {"n": 5}),
+            (None, "/b", None),
+        ]
+        assert found[0].created_at == a.at(5) and found[0].status == 200
+        found, total = uow.audit.successes(["/a", "/b"], 2, 2)
+        assert [e.body for e in found] == [{"n": 1}] and total == 3
+
+
 def test_schedule_round_trip_and_compare_and_set(uow: UnitOfWork) -> None:
     done = a.finished_schedule("csched1", G1)
     pending = a.schedule("csched2", G1, 5)

@@ -118,6 +118,29 @@ def test_user_list_pages_by_creation_and_delete(uow: UnitOfWork) -> None:
         assert [u.id for u in page] == ids[1:] and total == 4
 
 
+def test_users_in_bulk(uow: UnitOfWork) -> None:
+    with uow:
+        uow.users.add(a.user(U1))
+        uow.users.add_many([a.user(U2, username="two"), a.user(U1, username="not written")])
+        uow.users.add_many([])
+        uow.commit()
+    with uow:
+        assert {u.id for u in uow.users.get_many([U1, U2, U3, U1])} == {U1, U2}
+        assert uow.users.get_many([]) == []
+        one = uow.users.get(U1)
+        assert one is not None and one.username == a.user(U1).username
+        two = uow.users.get(U2)
+        assert two is not None and two.username == "two"
+        one.username, one.avatar, two.global_name = "renamed", None, "Two"
+        uow.users.save_profiles([one, two])
+        uow.users.save_profiles([])
+        assert (one.version, two.version) == (1, 1)
+        uow.commit()
+    with uow:
+        assert uow.users.get(U1) == one
+        assert uow.users.get(U2) == two
+
+
 def test_lock_works_for_existing_and_unknown_users(uow: UnitOfWork) -> None:
     with uow:
         uow.users.add(a.user(U1))
@@ -192,6 +215,23 @@ def test_members_are_replaced_as_a_set(uow: UnitOfWork) -> None:
     with uow:
         assert uow.guilds.members(G1) == [a.member(G1, U3)]
         assert uow.guilds.memberships(U3) == [a.member(G1, U3)]
+
+
+def test_members_are_saved_and_removed_one_by_one(uow: UnitOfWork) -> None:
+    with uow:
+        uow.guilds.add(a.guild(G1))
+        uow.guilds.save_member(a.member(G1, U1))
+        uow.guilds.save_member(a.member(G1, U2))
+        uow.guilds.save_member(a.member(G1, U1, roles=("9",), nickname="new"))
+        uow.commit()
+    with uow:
+        assert uow.guilds.member(G1, U1) == a.member(G1, U1, roles=("9",), nickname="new")
+        assert uow.guilds.remove_member(G1, U2) is True
+        assert uow.guilds.remove_member(G1, U2) is False
+        assert uow.guilds.remove_member(G2, U1) is False
+        uow.commit()
+    with uow:
+        assert [m.user_id for m in uow.guilds.members(G1)] == [U1]
 
 
 def test_settings_by_user_lists_current_guilds_only(uow: UnitOfWork) -> None:

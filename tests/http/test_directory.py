@@ -107,7 +107,7 @@ def test_guild_crud(client: ApiClient) -> None:
         f"Guild {GUILD} already exists",
     )
     upserted = client.post("/internal/guilds/upsert", bot=True, json={**body, "name": "Renamed"})
-    assert (upserted.status_code, upserted.get_json()["name"]) == (201, "Renamed")
+    assert (upserted.status_code, upserted.get_json()["name"]) == (200, "Renamed")
     patched = client.patch(f"/internal/guilds/{GUILD}", bot=True, json={"isActive": False})
     assert patched.get_json()["isActive"] is False
     assert client.get(f"/internal/guilds/{GUILD}", bot=True).get_json()["name"] == "Renamed"
@@ -168,8 +168,9 @@ def test_sync_replaces_members_and_upserts_users(env: Env) -> None:
     response = env.client.post(
         f"/internal/guilds/{GUILD}/sync", bot=True, json={"members": members}
     )
-    assert response.status_code == 201
-    assert response.get_json() == {"guildId": GUILD, "synced": 2}
+    assert response.status_code == 200
+    assert response.get_json()["membersSynced"] == 2
+    assert response.get_json()["guild"]["id"] == GUILD
     assert {u for (_, u) in env.uow.committed.members} == {USER, ADMIN_MEMBER}
     assert env.uow.committed.users[USER].username == "bob"
     response = env.client.post(

@@ -23,7 +23,7 @@ from adapters.sql import (
 from adapters.sql.tables import metadata
 from tracker_core.guilds import User
 
-HEAD = "0002"
+HEAD = "0003"
 SECONDARY = {"ix_trackers_status", "ix_trackers_user_id_is_deleted", "ix_trackers_lease_expires_at"}
 
 
@@ -40,6 +40,14 @@ def _tracker_indexes(url: str) -> set[str]:
     engine = create_engine_for(url)
     try:
         return {ix["name"] for ix in inspect(engine).get_indexes("trackers") if ix["name"]}
+    finally:
+        engine.dispose()
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine_for(url)
+    try:
+        return {column["name"] for column in inspect(engine).get_columns(table)}
     finally:
         engine.dispose()
 
@@ -67,6 +75,10 @@ def test_upgrade_downgrade_one_step_and_upgrade_again_keeps_data(empty_url: str)
         uow.commit()
     engine.dispose()
 
+    assert "member_count" in _columns(empty_url, "guilds")
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0002"
+    assert "member_count" not in _columns(empty_url, "guilds")
     downgrade_database(empty_url, "-1")
     assert current_revision(empty_url) == "0001"
     assert _tracker_indexes(empty_url) == {"uq_trackers_identity_live"}

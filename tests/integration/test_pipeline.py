@@ -97,6 +97,7 @@ def _register(c: Container, count: int) -> list[str]:
             uow=c.uow(),
             queue=c.queue(),
             clock=c.clock(),
+            policy=c.policy(),
         )
         ids.append(t.id)
     return ids

@@ -118,7 +118,9 @@ def test_two_users_racing_for_one_url_leave_one_owner(pg_sessions: sessionmaker[
         def registrar(user_id: str, url: str = url) -> Callable[[], Any]:
             cmd = RegisterTrackers(user_id=user_id, urls=(url,))
             uow = SqlAlchemyUnitOfWork(pg_sessions)
-            return lambda: register_trackers(cmd, uow=uow, queue=FakeQueue(), clock=CLOCK)
+            return lambda: register_trackers(
+                cmd, uow=uow, queue=FakeQueue(), clock=CLOCK, policy=Policy()
+            )
 
         outcomes = _race([registrar(u) for u in users])
         errors = [o for o in outcomes if isinstance(o, Exception)]

@@ -102,6 +102,7 @@ class Deployment:
                 uow=c.uow(),
                 queue=c.queue(),
                 clock=c.clock(),
+                policy=c.policy(),
             )[0].id
             for i, name in enumerate(names)
         ]

@@ -43,6 +43,7 @@ def world(uow: FakeUnitOfWork, clock: FixedClock) -> str:
         uow=uow,
         queue=FakeQueue(),
         clock=clock,
+        policy=Policy(),
     )
     return tracker.id
 

@@ -54,7 +54,9 @@ class TrackerRules(RuleBasedStateMachine):
     def register(self, user: str, names: list[str]) -> None:
         cmd = RegisterTrackers(user_id=user, urls=tuple(f"{BASE}/epic/{n}" for n in names))
         with contextlib.suppress(TrackerError):
-            register_trackers(cmd, uow=self.uow, queue=self.queue, clock=self.clock)
+            register_trackers(
+                cmd, uow=self.uow, queue=self.queue, clock=self.clock, policy=self.policy
+            )
 
     @rule(user=USERS, name=NAMES)
     def add(self, user: str, name: str) -> None:

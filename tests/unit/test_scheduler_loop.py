@@ -14,6 +14,7 @@ from entrypoints.scheduler import SchedulerLoop, latest_cron_instant
 from tracker_core.guilds import Guild
 from tracker_core.model import Priority
 from tracker_core.notifications import DeliveryStatus, Notification
+from tracker_core.policy import Policy
 from tracker_core.schedules import ScheduleStatus
 from tracker_core.use_cases.schedules import CreateSchedule, create_schedule
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
@@ -55,6 +56,7 @@ def test_two_schedulers_run_the_periodic_refresh_once_per_instant() -> None:
             uow=uow,
             queue=FakeQueue(),
             clock=clock,
+            policy=Policy(),
         )
     loops = [make(uow, queue, clock, lock, RecordingNotifier()) for _ in range(2)]
     for loop in loops:
@@ -86,7 +88,11 @@ def test_a_tick_runs_due_schedules_and_delivers_notifications() -> None:
         clock=clock,
     )
     register_trackers(
-        RegisterTrackers(user_id="1", urls=(URL.format("x"),)), uow=uow, queue=queue, clock=clock
+        RegisterTrackers(user_id="1", urls=(URL.format("x"),)),
+        uow=uow,
+        queue=queue,
+        clock=clock,
+        policy=Policy(),
     )
     with uow:
         uow.notifications.add(

@@ -39,6 +39,7 @@ def setup_tracker(
         uow=uow,
         queue=FakeQueue(),
         clock=clock,
+        policy=Policy(),
     )
     return t.id
 

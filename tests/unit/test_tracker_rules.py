@@ -34,6 +34,7 @@ from tracker_core.use_cases.trackers import (
 )
 
 BASE = "https://rocketleague.tracker.network/rocket-league/profile"
+POLICY = Policy()
 
 
 def url(name: str, platform: str = "steam") -> str:
@@ -44,7 +45,7 @@ def register(
     uow: FakeUnitOfWork, queue: FakeQueue, clock: FixedClock, user: str, *names: str
 ) -> list[str]:
     cmd = RegisterTrackers(user_id=user, urls=tuple(url(n) for n in names))
-    return [t.id for t in register_trackers(cmd, uow=uow, queue=queue, clock=clock)]
+    return [t.id for t in register_trackers(cmd, uow=uow, queue=queue, clock=clock, policy=POLICY)]
 
 
 def add(
@@ -75,7 +76,7 @@ def test_register_stores_canonical_pending_trackers_and_queues_them(uow, queue, 
         channel_id="chan",
         interaction_token="secret-token",
     )
-    [tracker] = register_trackers(cmd, uow=uow, queue=queue, clock=clock)
+    [tracker] = register_trackers(cmd, uow=uow, queue=queue, clock=clock, policy=POLICY)
     stored = uow.committed.trackers[tracker.id]
     assert stored.url == f"{BASE}/xbl/Some%20One/overview"
     assert stored.platform == "XBL" and stored.username == "Some One"
@@ -109,6 +110,7 @@ def test_register_rejects_duplicate_identities(uow, queue, clock):
             uow=uow,
             queue=queue,
             clock=clock,
+            policy=POLICY,
         )
 
 

@@ -38,7 +38,16 @@ _STATS_KEYS = {
 }
 
 _USER_FIELDS = ("id", "username", "global_name", "avatar", "email", "created_at", "updated_at")
-_GUILD_FIELDS = ("id", "name", "icon", "owner_id", "is_active", "created_at", "updated_at")
+_GUILD_FIELDS = (
+    "id",
+    "name",
+    "icon",
+    "owner_id",
+    "member_count",
+    "is_active",
+    "created_at",
+    "updated_at",
+)
 _TRACKER_FIELDS = (
     "id",
     "url",

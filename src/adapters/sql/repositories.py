@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,13 @@ from adapters.sql.tables import (
     tracker_snapshots,
 )
 from tracker_core.mmr import PlayerRating
-from tracker_core.model import ActivityLog, ScrapingLog, TrackerSeason, TrackerSnapshot
+from tracker_core.model import (
+    ActivityLog,
+    AuditEntry,
+    ScrapingLog,
+    TrackerSeason,
+    TrackerSnapshot,
+)
 from tracker_core.notifications import DeliveryStatus, Notification
 from tracker_core.schedules import Schedule, ScheduleStatus
 
@@ -233,3 +240,31 @@ class SqlAlchemyAuditLog:
             "created_at": at,
         }
         self._db.execute(insert(audit_logs).values(row))
+
+    def successes(
+        self, paths: Sequence[str], page: int, limit: int
+    ) -> tuple[list[AuditEntry], int]:
+        where = (audit_logs.c.path.in_(list(paths)), audit_logs.c.status.between(200, 299))
+        total = self._db.execute(
+            select(func.count()).select_from(audit_logs).where(*where)
+        ).scalar_one()
+        statement = (
+            select(audit_logs)
+            .where(*where)
+            .order_by(audit_logs.c.created_at.desc(), audit_logs.c.id.desc())
+            .limit(limit)
+            .offset((page - 1) * limit)
+        )
+        rows = self._db.execute(statement).mappings()
+        return [
+            AuditEntry(
+                id=row["id"],
+                actor=row["actor"],
+                method=row["method"],
+                path=row["path"],
+                status=row["status"],
+                body=row["body"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ], total

@@ -69,6 +69,7 @@ guilds = Table(
     Column("name", String(100), nullable=False),
     Column("icon", String(255)),
     _id("owner_id"),
+    Column("member_count", Integer),
     Column("is_active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -283,4 +284,5 @@ audit_logs = Table(
     Column("body", json_type()),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_audit_logs_created_at", "created_at"),
+    Index("ix_audit_logs_path_created_at", "path", "created_at"),
 )

@@ -6,7 +6,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import delete, false, func, insert, select, text
+from sqlalchemy import bindparam, delete, false, func, insert, select, text, update
 
 from adapters.sql import mapping
 from adapters.sql.database import Database
@@ -33,15 +33,58 @@ class SqlAlchemyUserRepository:
         row = self._db.execute(select(users).where(users.c.id == user_id)).mappings().first()
         return None if row is None else mapping.user_from_row(row)
 
+    def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        found: list[User] = []
+        for among in self._db.among(users.c.id, user_ids):
+            rows = self._db.execute(select(users).where(among)).mappings()
+            found.extend(mapping.user_from_row(row) for row in rows)
+        return found
+
     def add(self, user: User) -> None:
         if not self._db.insert_new(users, mapping.user_to_row(user), ["id"]):
             raise Conflict(f"User {user.id} exists")
+
+    def add_many(self, new: Sequence[User]) -> None:
+        if not new:
+            return
+        statement = self._db.insert(users).on_conflict_do_nothing(index_elements=["id"])
+        self._db.execute(statement, [mapping.user_to_row(user) for user in new])
 
     def save(self, user: User) -> None:
         values = mapping.user_to_row(user)
         del values["id"], values["version"]
         self._db.compare_and_set(users, user.id, user.version, values)
         user.version += 1
+
+    def save_profiles(self, changed: Sequence[User]) -> None:
+        if not changed:
+            return
+        statement = (
+            update(users)
+            .where(users.c.id == bindparam("user_id"))
+            .values(
+                username=bindparam("new_username"),
+                global_name=bindparam("new_global_name"),
+                avatar=bindparam("new_avatar"),
+                email=bindparam("new_email"),
+                updated_at=bindparam("new_updated_at"),
+                version=users.c.version + 1,
+            )
+        )
+        rows = [
+            {
+                "user_id": user.id,
+                "new_username": user.username,
+                "new_global_name": user.global_name,
+                "new_avatar": user.avatar,
+                "new_email": user.email,
+                "new_updated_at": user.updated_at,
+            }
+            for user in changed
+        ]
+        self._db.execute(statement, rows)
+        for user in changed:
+            user.version += 1
 
     def delete(self, user_id: str) -> None:
         self._db.execute(delete(users).where(users.c.id == user_id))
@@ -128,6 +171,24 @@ class SqlAlchemyGuildRepository:
         rows = list({m.user_id: mapping.member_to_row(guild_id, m) for m in members}.values())
         if rows:
             self._db.execute(insert(guild_members), rows)
+
+    def save_member(self, member: GuildMember) -> None:
+        row = mapping.member_to_row(member.guild_id, member)
+        keys = ("guild_id", "user_id")
+        statement = (
+            self._db.insert(guild_members)
+            .values(row)
+            .on_conflict_do_update(
+                index_elements=list(keys), set_={k: v for k, v in row.items() if k not in keys}
+            )
+        )
+        self._db.execute(statement)
+
+    def remove_member(self, guild_id: str, user_id: str) -> bool:
+        statement = delete(guild_members).where(
+            guild_members.c.guild_id == guild_id, guild_members.c.user_id == user_id
+        )
+        return bool(self._db.execute(statement).rowcount)
 
     def memberships(self, user_id: str) -> list[GuildMember]:
         statement = (

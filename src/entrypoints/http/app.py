@@ -11,7 +11,16 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from flask import Flask, current_app, g, request
 
 from entrypoints.config import Settings
-from entrypoints.http import admin, audit, directory, internal, system, trackers
+from entrypoints.http import (
+    admin,
+    audit,
+    directory,
+    guilds,
+    internal,
+    staff,
+    system,
+    trackers,
+)
 from entrypoints.http.auth import (
     authenticate_bot,
     authenticate_user,
@@ -32,7 +41,15 @@ from tracker_core.errors import Unauthorized
 if TYPE_CHECKING:
     from entrypoints.container import Container
 
-TABLES = (system.ROUTES, trackers.ROUTES, admin.ROUTES, internal.ROUTES, directory.ROUTES)
+TABLES = (
+    system.ROUTES,
+    trackers.ROUTES,
+    admin.ROUTES,
+    internal.ROUTES,
+    directory.ROUTES,
+    guilds.ROUTES,
+    staff.ROUTES,
+)
 GUARD_KEY = "trackers.guard"
 
 

@@ -18,6 +18,22 @@ GUILD_ID_MESSAGE = "Guild ID must be a valid Discord snowflake ID (17-20 digits)
 USER_ID_MESSAGE = "User ID must be a valid Discord snowflake ID (17-20 digits)"
 SNOWFLAKE_MESSAGE = "must be a valid Discord snowflake ID (17-20 digits)"
 _PATTERN = "pattern"
+MAX_MEMBER_COUNT = 1_000_000
+MEMBER_COUNT_NEGATIVE = "Member count cannot be negative"
+MEMBER_COUNT_TOO_LARGE = "Member count cannot exceed 1,000,000"
+
+
+class MemberCount(int):
+    """A guild's member count: an integer 0–1,000,000, or a string of digits (the bot sends
+    whatever Discord.js gives it)."""
+
+
+MEMBER_COUNT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0, "maximum": MAX_MEMBER_COUNT},
+        {"type": "string", "pattern": r"^\d{1,7}$"},
+    ]
+}
 
 
 def camel(name: str) -> str:

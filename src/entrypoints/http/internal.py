@@ -71,7 +71,9 @@ def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
         channel_id=body.channel_id,
         interaction_token=body.interaction_token,
     )
-    trackers = register_trackers(cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock())
+    trackers = register_trackers(
+        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
+    )
     return [ser.tracker(t) for t in trackers]
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args, get_origin
 
 import attrs
 
-from entrypoints.http.constraints import camel
+from entrypoints.http.constraints import MEMBER_COUNT_SCHEMA, MemberCount, camel
 from entrypoints.http.errors import status_for
 from entrypoints.http.routing import Route
 from entrypoints.http.schemas import (
@@ -46,6 +46,7 @@ _SCALARS: dict[Any, Schema] = {
     int: {"type": "integer"},
     float: {"type": "number"},
     datetime: DATE_TIME,
+    MemberCount: MEMBER_COUNT_SCHEMA,
     Any: {},
 }
 
@@ -53,6 +54,7 @@ _SCALARS: dict[Any, Schema] = {
 def route_statuses(route: Route) -> dict[int, str]:
     """Every status ``route`` can answer, with the component schema of each answer."""
     found = {route.status: route.response, 400: "Error"}
+    found.update({status: route.response for status in route.also})
     if route.auth != "public":
         found[401] = "Error"
     if route.auth == "admin":

@@ -11,7 +11,9 @@ import attrs
 from entrypoints.http.constraints import (
     CUID_PATTERN,
     GUILD_ID_MESSAGE,
+    SNOWFLAKE_PATTERN,
     USER_ID_MESSAGE,
+    MemberCount,
     rules,
     snowflake_rules,
 )
@@ -157,6 +159,7 @@ class GuildBody:
     icon: str | None = attrs.field(default=None, metadata=rules(**TEXT))
     owner_id: str | None = attrs.field(default=None, metadata=snowflake_rules(USER_ID_MESSAGE))
     is_active: bool | None = None
+    member_count: MemberCount | None = None
 
 
 @attrs.frozen
@@ -167,6 +170,7 @@ class GuildPatchBody:
     icon: str | None = attrs.field(default=None, metadata=rules(**TEXT))
     owner_id: str | None = attrs.field(default=None, metadata=snowflake_rules(USER_ID_MESSAGE))
     is_active: bool | None = None
+    member_count: MemberCount | None = None
 
 
 @attrs.frozen
@@ -179,12 +183,16 @@ class SettingsPatchBody:
     notifications: dict[str, Any] | None = None
 
 
+ROLE_IDS = rules(maxItems=250, items={"pattern": SNOWFLAKE_PATTERN})
+MEMBERS = rules(maxItems=100000)
+
+
 @attrs.frozen
 class SyncMember:
     """One member of a membership sync."""
 
     user_id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
-    roles: list[str] = attrs.field(metadata=rules(maxItems=250, items={"maxLength": 32}))
+    roles: list[str] = attrs.field(metadata=ROLE_IDS)
     username: str | None = attrs.field(default=None, metadata=rules(**NAME))
     global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
     avatar: str | None = attrs.field(default=None, metadata=rules(**TEXT))
@@ -192,10 +200,67 @@ class SyncMember:
 
 
 @attrs.frozen
-class SyncBody:
-    """POST /internal/guilds/:id/sync: the complete membership set."""
+class SyncGuildInfo:
+    """The guild as Discord describes it."""
 
-    members: list[SyncMember] = attrs.field(metadata=rules(maxItems=100000))
+    id: str = attrs.field(metadata=snowflake_rules(GUILD_ID_MESSAGE))
+    name: str = attrs.field(metadata=rules(**NAME))
+    owner_id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    icon: str | None = attrs.field(default=None, metadata=rules(**TEXT))
+    member_count: MemberCount | None = None
+
+
+@attrs.frozen
+class RoleRef:
+    """A Discord role."""
+
+    id: str = attrs.field(metadata=snowflake_rules())
+    name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+
+
+@attrs.frozen
+class SyncRoles:
+    """Roles by purpose; ``admin`` holders are the guild's admins."""
+
+    admin: list[RoleRef] | None = attrs.field(default=None, metadata=rules(maxItems=250))
+
+
+@attrs.frozen
+class SyncBody:
+    """POST /internal/guilds/:id/sync: the guild, its admin roles and its complete member set."""
+
+    members: list[SyncMember] = attrs.field(metadata=MEMBERS)
+    guild: SyncGuildInfo | None = None
+    roles: SyncRoles | None = None
+
+
+@attrs.frozen
+class MembersSyncBody:
+    """POST /internal/guild-members/:guildId/sync: the complete member set."""
+
+    members: list[SyncMember] = attrs.field(metadata=MEMBERS)
+
+
+@attrs.frozen
+class MemberBody:
+    """POST /internal/guild-members: a member joined."""
+
+    user_id: str = attrs.field(metadata=snowflake_rules(USER_ID_MESSAGE))
+    guild_id: str = attrs.field(metadata=snowflake_rules(GUILD_ID_MESSAGE))
+    username: str = attrs.field(metadata=rules(**NAME))
+    nickname: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+    roles: list[str] | None = attrs.field(default=None, metadata=ROLE_IDS)
+    global_name: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+    avatar: str | None = attrs.field(default=None, metadata=rules(**TEXT))
+
+
+@attrs.frozen
+class MemberPatchBody:
+    """PATCH /internal/guild-members/:guildId/users/:userId (only the supplied fields)."""
+
+    username: str | None = attrs.field(default=None, metadata=rules(**NAME))
+    nickname: str | None = attrs.field(default=None, metadata=rules(maxLength=100))
+    roles: list[str] | None = attrs.field(default=None, metadata=ROLE_IDS)
 
 
 @attrs.frozen
@@ -265,3 +330,62 @@ class ScheduleListQuery:
 
     status: ScheduleStatus | None = None
     include_completed: bool = True
+
+
+@attrs.frozen
+class TrackerDataBody:
+    """Ratings, games played and peaks per playlist, as the dashboard's calculator sends them."""
+
+    ones: float | None = attrs.field(default=None, metadata=rules(**RATING))
+    twos: float | None = attrs.field(default=None, metadata=rules(**RATING))
+    threes: float | None = attrs.field(default=None, metadata=rules(**RATING))
+    fours: float | None = attrs.field(default=None, metadata=rules(**RATING))
+    ones_games_played: int | None = attrs.field(default=None, metadata=rules(**GAMES))
+    twos_games_played: int | None = attrs.field(default=None, metadata=rules(**GAMES))
+    threes_games_played: int | None = attrs.field(default=None, metadata=rules(**GAMES))
+    fours_games_played: int | None = attrs.field(default=None, metadata=rules(**GAMES))
+    ones_peak: float | None = attrs.field(default=None, metadata=rules(**RATING))
+    twos_peak: float | None = attrs.field(default=None, metadata=rules(**RATING))
+    threes_peak: float | None = attrs.field(default=None, metadata=rules(**RATING))
+    fours_peak: float | None = attrs.field(default=None, metadata=rules(**RATING))
+
+
+@attrs.frozen
+class AscendancyDataBody:
+    """2s and 3s current and peak ratings, games this season and the previous one."""
+
+    mmr2s_current: int = attrs.field(metadata=rules(**RATING))
+    mmr2s_peak: int = attrs.field(metadata=rules(**RATING))
+    games2s_curr_season: int = attrs.field(metadata=rules(**GAMES))
+    games2s_prev_season: int = attrs.field(metadata=rules(**GAMES))
+    mmr3s_current: int = attrs.field(metadata=rules(**RATING))
+    mmr3s_peak: int = attrs.field(metadata=rules(**RATING))
+    games3s_curr_season: int = attrs.field(metadata=rules(**GAMES))
+    games3s_prev_season: int = attrs.field(metadata=rules(**GAMES))
+
+
+@attrs.frozen
+class CalculateBody:
+    """POST /api/calculator and /api/mmr-calculation/calculate-mmr: exactly one data block."""
+
+    guild_id: str = attrs.field(metadata=snowflake_rules(GUILD_ID_MESSAGE))
+    tracker_data: TrackerDataBody | None = None
+    ascendancy_data: AscendancyDataBody | None = None
+
+
+FORMULA = rules(minLength=1, maxLength=500)
+
+
+@attrs.frozen
+class FormulaBody:
+    """POST /api/mmr-calculation/validate-formula."""
+
+    formula: str = attrs.field(metadata=FORMULA)
+
+
+@attrs.frozen
+class TestFormulaBody:
+    """POST /api/mmr-calculation/test-formula; no ``testData``: sample data."""
+
+    formula: str = attrs.field(metadata=FORMULA)
+    test_data: TrackerDataBody | None = None

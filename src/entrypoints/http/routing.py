@@ -78,6 +78,8 @@ class Route:
     tag: str = ""
     storage: bool = True
     media_type: str = "application/json"
+    also: tuple[int, ...] = ()
+    """Success statuses besides ``status`` (e.g. an upsert's 200 when nothing was created)."""
 
     @property
     def path_params(self) -> tuple[PathParam, ...]:
@@ -139,6 +141,7 @@ class RouteTable:
         errors: tuple[type[TrackerError], ...] = (),
         storage: bool = True,
         media_type: str = "application/json",
+        also: tuple[int, ...] = (),
     ) -> Callable[[View], View]:
         """Declare ``view`` for ``method rule`` with its parsing and documentation."""
         meta = Route(
@@ -155,6 +158,7 @@ class RouteTable:
             tag=self.tag,
             storage=storage,
             media_type=media_type,
+            also=also,
         )
 
         def register(view: View) -> View:
@@ -175,6 +179,13 @@ class RouteTable:
 def _name(method: str, rule: str) -> str:
     words = re.sub(r"[^a-zA-Z0-9]+", "_", rule).strip("_") or "root"
     return f"{method.lower()}_{words}"
+
+
+def answer(data: Any, status: int) -> Response:
+    """A JSON answer with a status other than the route's default (declared in ``also``)."""
+    response = jsonify(data)
+    response.status_code = status
+    return response
 
 
 def read_body(cls: type) -> Any:

@@ -138,19 +138,21 @@ _CHECK = obj(
 
 _PLAYLIST_NUMBERS = obj({key: NUMBER for key in PLAYLIST_KEYS})
 
+_SETTINGS_MMR = obj(
+    {
+        "algorithm": enum(ALGORITHMS),
+        "weights": _PLAYLIST_NUMBERS,
+        "minGamesPlayed": _PLAYLIST_NUMBERS,
+        "ascendancyWeights": obj({"current": NUMBER, "peak": NUMBER}),
+        "customFormula": nullable(STRING),
+    }
+)
+
 _SETTINGS = obj(
     {
         "trackerProcessing": obj({"enabled": BOOLEAN}),
         "roles": obj({"admin": array(STRING)}),
-        "mmrCalculation": obj(
-            {
-                "algorithm": enum(ALGORITHMS),
-                "weights": _PLAYLIST_NUMBERS,
-                "minGamesPlayed": _PLAYLIST_NUMBERS,
-                "ascendancyWeights": obj({"current": NUMBER, "peak": NUMBER}),
-                "customFormula": nullable(STRING),
-            }
-        ),
+        "mmrCalculation": _SETTINGS_MMR,
         "notifications": obj(
             {
                 "webhookUrl": nullable(STRING),
@@ -280,13 +282,57 @@ RESPONSES: dict[str, Schema] = {
             "name": STRING,
             "icon": nullable(STRING),
             "ownerId": nullable(STRING),
+            "memberCount": nullable(INTEGER),
             "isActive": BOOLEAN,
             "createdAt": DATE_TIME,
             "updatedAt": DATE_TIME,
         }
     ),
     "GuildSettings": _SETTINGS,
-    "SyncResult": obj({"guildId": STRING, "synced": INTEGER}),
+    "SyncResult": obj({"guild": ref("Guild"), "membersSynced": INTEGER}),
+    "GuildMember": obj(
+        {
+            "guildId": STRING,
+            "userId": STRING,
+            "nickname": nullable(STRING),
+            "roles": array(STRING),
+            "isBanned": BOOLEAN,
+            "isDeleted": BOOLEAN,
+        }
+    ),
+    "Message": obj({"message": STRING}),
+    "SettingsChange": obj(
+        {
+            "id": STRING,
+            "guildId": STRING,
+            "eventType": enum(["SETTINGS_UPDATED", "SETTINGS_RESET"]),
+            "action": enum(["update", "reset"]),
+            "userId": nullable(STRING),
+            "changes": nullable(FREE_OBJECT),
+            "timestamp": DATE_TIME,
+        }
+    ),
+    "SettingsChangePage": _page("SettingsChange", admin=False),
+    "Calculation": obj({"result": INTEGER, "algorithm": enum(ALGORITHMS), "config": _SETTINGS_MMR}),
+    "FormulaCheck": obj(
+        {"valid": BOOLEAN, "error": STRING, "variables": array(STRING)}, optional=("error",)
+    ),
+    "TrackerData": obj(
+        {
+            **{key: nullable(NUMBER) for key in PLAYLIST_KEYS},
+            **{f"{key}GamesPlayed": nullable(NUMBER) for key in PLAYLIST_KEYS},
+            **{f"{key}Peak": nullable(NUMBER) for key in PLAYLIST_KEYS},
+        }
+    ),
+    "FormulaTest": obj(
+        {
+            "result": INTEGER,
+            "valid": BOOLEAN,
+            "error": STRING,
+            "testData": ref("TrackerData"),
+        },
+        optional=("error",),
+    ),
     "MmrInputs": _MMR_INPUTS,
     "Rating": obj(
         {

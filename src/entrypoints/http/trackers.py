@@ -75,7 +75,9 @@ def register(body: RegisterBody) -> list[ser.Json]:
     """Register the caller's first trackers, all or nothing."""
     me = deps.principal()
     cmd = RegisterTrackers(user_id=me.user_id, urls=tuple(body.urls), profile=me.profile)
-    trackers = register_trackers(cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock())
+    trackers = register_trackers(
+        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
+    )
     return [ser.tracker(t) for t in trackers]
 
 

@@ -30,7 +30,16 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, override
 
-from entrypoints.http.constraints import camel, check_constraints, failure, join
+from entrypoints.http.constraints import (
+    MAX_MEMBER_COUNT,
+    MEMBER_COUNT_NEGATIVE,
+    MEMBER_COUNT_TOO_LARGE,
+    MemberCount,
+    camel,
+    check_constraints,
+    failure,
+    join,
+)
 from tracker_core.errors import FieldError, ValidationFailed
 
 T = TypeVar("T", bound=AttrsInstance)
@@ -38,7 +47,26 @@ BODY_NOT_JSON = "Request body must be valid JSON"
 
 
 class _Mismatch(ValueError):
-    """A JSON value of the wrong type; the message says what was expected."""
+    """A JSON value of the wrong type; the message says what was expected.
+
+    ``headline``: when it is the request's only error, its message is the answer's message.
+    """
+
+    def __init__(self, message: str, *, headline: bool = False) -> None:
+        super().__init__(message)
+        self.headline = headline
+
+
+def _member_count(value: Any, _: Any) -> MemberCount:
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", value):
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Mismatch("must be an integer")
+    if value < 0:
+        raise _Mismatch(MEMBER_COUNT_NEGATIVE, headline=True)
+    if value > MAX_MEMBER_COUNT:
+        raise _Mismatch(MEMBER_COUNT_TOO_LARGE, headline=True)
+    return MemberCount(value)
 
 
 def _scalar(kind: type, label: str) -> Callable[[Any, Any], Any]:
@@ -153,6 +181,7 @@ def _build_converter() -> cattrs.Converter:
     converter.register_structure_hook(int, _scalar(int, "an integer"))
     converter.register_structure_hook(float, _number)
     converter.register_structure_hook(datetime, _instant)
+    converter.register_structure_hook(MemberCount, _member_count)
     converter.register_structure_hook_func(_is_object, _object)
     converter.register_structure_hook_factory(_is_literal, _literal)
     converter.register_structure_hook_factory(_is_list, functools.partial(_list_hook, converter))
@@ -181,6 +210,15 @@ def _errors_of(exc: BaseException, path: str) -> list[FieldError]:
     raise exc
 
 
+def _headline(exc: BaseException) -> str | None:
+    """The message of the only error of ``exc`` when that error asks to be the headline."""
+    while isinstance(exc, ClassValidationError | IterableValidationError):
+        if len(exc.exceptions) != 1:
+            return None
+        exc = exc.exceptions[0]
+    return str(exc) if isinstance(exc, _Mismatch) and exc.headline else None
+
+
 def _note_part(note: object) -> str | int:
     if isinstance(note, IterableValidationNote):
         return int(note.index) if isinstance(note.index, int) else str(note.index)
@@ -198,7 +236,8 @@ def structure(data: Any, cls: type[T]) -> T:
     try:
         value = _CONVERTER.structure(data, cls)
     except (ClassValidationError, IterableValidationError, _Mismatch) as exc:
-        raise ValidationFailed(_errors_of(exc, "")) from None
+        errors = _errors_of(exc, "")
+        raise failure(errors, [_headline(exc)] + [None] * (len(errors) - 1)) from None
     problems = list(check_constraints(value, ""))
     if problems:
         raise failure([error for error, _ in problems], [headline for _, headline in problems])

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
 
 from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
-from tracker_core.guilds import Guild, GuildMember, GuildSettings, User, UserProfile, is_guild_admin
+from tracker_core.guilds import Guild, GuildSettings, User, UserProfile, is_guild_admin
 from tracker_core.mmr import PlayerRating
-from tracker_core.model import Tracker
+from tracker_core.model import AuditEntry, Tracker
+from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
 from tracker_core.use_cases.common import upsert_user
+from tracker_core.use_cases.queries import Viewer
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
+
+GUILD_ADMIN_ONLY = "Only admins of this guild can do this"
 
 
 @attrs.frozen(kw_only=True)
@@ -24,16 +29,15 @@ class GuildData:
     icon: str | None = None
     owner_id: str | None = None
     is_active: bool | None = None
+    member_count: int | None = None
 
 
-@attrs.frozen(kw_only=True)
-class MemberData:
-    """One member of a membership sync."""
+@attrs.frozen
+class SavedGuild:
+    """A guild as saved, and whether this call created it."""
 
-    user_id: str
-    roles: tuple[str, ...] = ()
-    nickname: str | None = None
-    profile: UserProfile = attrs.field(factory=UserProfile)
+    guild: Guild
+    created: bool
 
 
 @attrs.frozen(kw_only=True)
@@ -104,30 +108,42 @@ def delete_user(user_id: str, *, uow: UnitOfWork, clock: Clock) -> User:
 
 def create_guild(
     guild_id: str, data: GuildData, *, uow: UnitOfWork, clock: Clock, upsert: bool = False
-) -> Guild:
-    """Create a guild (or, with ``upsert``, update an existing one).
+) -> SavedGuild:
+    """Create a guild (or, with ``upsert``, update an existing one and reactivate it unless
+    ``is_active`` is supplied).
 
     Raises:
         Conflict: it exists and ``upsert`` is False.
     """
-    now = clock.now()
     with uow:
         guild = uow.guilds.get(guild_id)
         if guild is not None and not upsert:
             raise Conflict(f"Guild {guild_id} already exists")
-        if guild is None:
-            guild = Guild(id=guild_id, name=data.name or guild_id, created_at=now, updated_at=now)
-            _apply_guild(guild, data, now)
-            uow.guilds.add(guild)
-        elif _apply_guild(guild, data, now):
-            uow.guilds.save(guild)
+        saved = save_guild(uow, guild_id, data, clock.now(), existing=guild)
         uow.commit()
-    return guild
+    return saved
 
 
-def _apply_guild(guild: Guild, data: GuildData, now: Any) -> bool:
+def save_guild(
+    uow: UnitOfWork, guild_id: str, data: GuildData, now: datetime, *, existing: Guild | None
+) -> SavedGuild:
+    """Create the guild, or update the supplied fields of ``existing`` (a guild that had left
+    is active again unless ``is_active`` says otherwise)."""
+    if existing is None:
+        guild = Guild(id=guild_id, name=data.name or guild_id, created_at=now, updated_at=now)
+        _apply_guild(guild, data, now)
+        uow.guilds.add(guild)
+        return SavedGuild(guild, created=True)
+    if data.is_active is None:
+        data = attrs.evolve(data, is_active=True)
+    if _apply_guild(existing, data, now):
+        uow.guilds.save(existing)
+    return SavedGuild(existing, created=False)
+
+
+def _apply_guild(guild: Guild, data: GuildData, now: datetime) -> bool:
     changed = False
-    for name in ("name", "icon", "owner_id", "is_active"):
+    for name in ("name", "icon", "owner_id", "is_active", "member_count"):
         value = getattr(data, name)
         if value is not None and getattr(guild, name) != value:
             setattr(guild, name, value)
@@ -162,52 +178,76 @@ def delete_guild(guild_id: str, *, uow: UnitOfWork) -> Guild:
     return guild
 
 
-def get_settings(guild_id: str, *, uow: UnitOfWork) -> GuildSettings:
-    """Raises NotFound."""
+def _staff_settings(uow: UnitOfWork, guild_id: str, viewer: Viewer | None) -> GuildSettings:
+    """The guild's settings, once ``viewer`` (None: the bot) is known to be its staff.
+
+    Raises:
+        NotFound: no such guild. Forbidden: neither a guild admin nor a system admin.
+    """
+    _guild(uow, guild_id)
+    settings = uow.guilds.settings(guild_id)
+    if viewer is None or viewer.is_system_admin:
+        return settings
+    if not is_guild_admin(uow.guilds.member(guild_id, viewer.user_id), settings):
+        raise Forbidden(GUILD_ADMIN_ONLY)
+    return settings
+
+
+def get_settings(guild_id: str, *, uow: UnitOfWork, viewer: Viewer | None = None) -> GuildSettings:
+    """The guild's settings; a ``viewer`` must be its staff. Raises NotFound, Forbidden."""
     with uow:
-        _guild(uow, guild_id)
-        return uow.guilds.settings(guild_id)
+        return _staff_settings(uow, guild_id, viewer)
 
 
-def update_settings(guild_id: str, patch: Mapping[str, Any], *, uow: UnitOfWork) -> GuildSettings:
+def update_settings(
+    guild_id: str, patch: Mapping[str, Any], *, uow: UnitOfWork, viewer: Viewer | None = None
+) -> GuildSettings:
     """Merge a partial settings object, validated (formulas compiled) before saving.
 
     Raises:
-        NotFound, ValidationFailed, InvalidFormulaError.
+        NotFound, Forbidden, ValidationFailed, InvalidFormulaError.
     """
     with uow:
-        _guild(uow, guild_id)
-        settings = uow.guilds.settings(guild_id).merged(patch)
+        settings = _staff_settings(uow, guild_id, viewer).merged(patch)
         uow.guilds.save_settings(guild_id, settings)
         uow.commit()
     return settings
 
 
-def sync_members(
-    guild_id: str, members: Sequence[MemberData], *, uow: UnitOfWork, clock: Clock
-) -> list[GuildMember]:
-    """Replace the guild's membership set, upserting the members' users.
+def reset_settings(
+    guild_id: str, *, uow: UnitOfWork, viewer: Viewer | None = None
+) -> GuildSettings:
+    """Every setting back to its default except ``roles.admin``, which mirrors Discord (the
+    bot's sync sets it) and without which the staff would lock themselves out.
 
     Raises:
-        NotFound.
+        NotFound, Forbidden.
     """
-    now = clock.now()
     with uow:
-        _guild(uow, guild_id)
-        rows = []
-        for data in members:
-            upsert_user(uow, data.user_id, data.profile, now)
-            rows.append(
-                GuildMember(
-                    guild_id=guild_id,
-                    user_id=data.user_id,
-                    roles=tuple(data.roles),
-                    nickname=data.nickname,
-                )
-            )
-        uow.guilds.replace_members(guild_id, rows)
+        current = _staff_settings(uow, guild_id, viewer)
+        settings = GuildSettings().with_admin_roles(current.admin_roles)
+        uow.guilds.save_settings(guild_id, settings)
         uow.commit()
-    return rows
+    return settings
+
+
+def settings_history(
+    guild_id: str,
+    paths: Sequence[str],
+    page: int,
+    limit: int,
+    *,
+    uow: UnitOfWork,
+    viewer: Viewer | None = None,
+) -> tuple[list[AuditEntry], int]:
+    """The audit log's successful calls of the guild's settings ``paths``, newest first.
+
+    Raises:
+        NotFound, Forbidden.
+    """
+    with uow:
+        _staff_settings(uow, guild_id, viewer)
+        return uow.audit.successes(paths, page, limit)
 
 
 def guild_mmr(guild_id: str, *, uow: UnitOfWork) -> list[PlayerRating]:
@@ -218,7 +258,7 @@ def guild_mmr(guild_id: str, *, uow: UnitOfWork) -> list[PlayerRating]:
 
 
 def register_by_staff(
-    cmd: RegisterByStaff, *, uow: UnitOfWork, queue: JobQueue, clock: Clock
+    cmd: RegisterByStaff, *, uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: Policy
 ) -> tuple[User, list[Tracker]]:
     """A guild admin registers trackers for a member of that guild.
 
@@ -236,6 +276,6 @@ def register_by_staff(
             raise RuleViolation(
                 f"User {cmd.register.user_id} is not a member of guild {cmd.guild_id}"
             )
-    trackers = register_trackers(cmd.register, uow=uow, queue=queue, clock=clock)
+    trackers = register_trackers(cmd.register, uow=uow, queue=queue, clock=clock, policy=policy)
     with uow:
         return _user(uow, cmd.register.user_id), trackers

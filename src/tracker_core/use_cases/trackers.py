@@ -9,12 +9,11 @@ import attrs
 from tracker_core.errors import (
     AlreadyRegistered,
     Forbidden,
-    LimitReached,
     NotFound,
     RateLimited,
     RuleViolation,
 )
-from tracker_core.guilds import UserProfile
+from tracker_core.guilds import UserProfile, processing_allowed
 from tracker_core.model import Priority, Tracker, TrackerSnapshot, TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
@@ -105,9 +104,8 @@ def _new_tracker(
     )
 
 
-def _parse_register_urls(urls: Sequence[str]) -> list[TrackerUrl]:
-    if not 1 <= len(urls) <= 4:
-        raise RuleViolation("You must provide between 1 and 4 tracker URLs")
+def _parse_register_urls(urls: Sequence[str], policy: Policy) -> list[TrackerUrl]:
+    policy.check_register_count(len(urls))
     parsed = [parse_tracker_url(url) for url in urls]
     if len({p.identity for p in parsed}) != len(parsed):
         raise RuleViolation("Duplicate URLs are not allowed")
@@ -115,16 +113,17 @@ def _parse_register_urls(urls: Sequence[str]) -> list[TrackerUrl]:
 
 
 def register_trackers(
-    cmd: RegisterTrackers, *, uow: UnitOfWork, queue: JobQueue, clock: Clock
+    cmd: RegisterTrackers, *, uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: Policy
 ) -> list[Tracker]:
-    """Register 1–4 trackers for a user who has none, in one transaction.
+    """Register 1 to ``policy.max_trackers_per_user`` trackers for a user who has none, in one
+    transaction. When the processing guard refuses the owner they are stored FAILED, unqueued.
 
     Raises:
         RuleViolation: wrong count, duplicates, or the user already has trackers.
         InvalidTrackerUrlError: a URL is not a TRN profile URL.
         AlreadyRegistered: a URL is held by a non-deleted tracker.
     """
-    parsed = _parse_register_urls(cmd.urls)
+    parsed = _parse_register_urls(cmd.urls, policy)
     with uow:
         uow.users.lock(cmd.user_id)
         upsert_user(uow, cmd.user_id, cmd.profile, clock.now())
@@ -139,15 +138,23 @@ def register_trackers(
         if taken:
             raise _taken(taken)
         deleted = {t.identity: t for t in own}
+        allowed = _guard_allows(uow, cmd.user_id)
         trackers = []
         try:
             for p in parsed:
-                trackers.append(_restore_or_create(uow, deleted.get(p.identity), p, cmd, clock))
+                found = deleted.get(p.identity)
+                trackers.append(_restore_or_create(uow, found, p, cmd, clock, allowed))
         except AlreadyRegistered:
             raise _taken([p.canonical_url for p in parsed]) from None
         uow.commit()
-    enqueue_after_commit(queue, [t.id for t in trackers], Priority.DEFAULT)
+    if allowed:
+        enqueue_after_commit(queue, [t.id for t in trackers], Priority.DEFAULT)
     return trackers
+
+
+def _guard_allows(uow: UnitOfWork, user_id: str) -> bool:
+    """The processing guard for the owner's new or restored trackers."""
+    return processing_allowed(uow.guilds.settings_by_user([user_id]).get(user_id, []))
 
 
 def _taken(urls: Sequence[str]) -> AlreadyRegistered:
@@ -162,14 +169,22 @@ def _restore_or_create(
     parsed: TrackerUrl,
     cmd: RegisterTrackers | AddTracker,
     clock: Clock,
+    allowed: bool,
 ) -> Tracker:
     if own_deleted is not None:
         own_deleted.restore(clock.now())
+        _refuse_unless(own_deleted, allowed, clock)
         uow.trackers.save(own_deleted)
         return own_deleted
     tracker = _new_tracker(uow, parsed, cmd, clock)
+    _refuse_unless(tracker, allowed, clock)
     uow.trackers.add(tracker)
     return tracker
+
+
+def _refuse_unless(tracker: Tracker, allowed: bool, clock: Clock) -> None:
+    if not allowed and tracker.scraping_status == TrackerStatus.PENDING:
+        tracker.refuse_by_guard(clock.now())
 
 
 def add_tracker(
@@ -188,27 +203,20 @@ def add_tracker(
         live = [t for t in own if not t.is_deleted]
         if any(t.identity == parsed.identity for t in live):
             raise AlreadyRegistered(ALREADY_YOURS)
-        _check_limit(len(live), policy)
+        policy.check_room_for_one(len(live))
         holder = uow.trackers.live_by_identity(parsed.identity)
         if holder is not None:
             raise AlreadyRegistered(TAKEN_BY_OTHER)
         deleted = next((t for t in own if t.identity == parsed.identity), None)
+        allowed = _guard_allows(uow, cmd.user_id)
         try:
-            tracker = _restore_or_create(uow, deleted, parsed, cmd, clock)
+            tracker = _restore_or_create(uow, deleted, parsed, cmd, clock, allowed)
         except AlreadyRegistered:
             raise AlreadyRegistered(TAKEN_BY_OTHER) from None
         uow.commit()
-    enqueue_after_commit(queue, [tracker.id], Priority.DEFAULT)
+    if allowed:
+        enqueue_after_commit(queue, [tracker.id], Priority.DEFAULT)
     return tracker
-
-
-def _check_limit(live_count: int, policy: Policy) -> None:
-    limit = policy.max_trackers_per_user
-    if live_count >= limit:
-        raise LimitReached(
-            f"You have reached the maximum of {limit} trackers. "
-            "Please remove one before adding another."
-        )
 
 
 def _owned(uow: UnitOfWork, tracker_id: str, actor_id: str) -> Tracker:
@@ -269,13 +277,16 @@ def restore_tracker(
             raise NotFound(TRACKER_NOT_FOUND)
         if tracker.user_id != actor_id:
             raise Forbidden(OWNER_ONLY)
-        _check_limit(len(uow.trackers.for_user(actor_id)), policy)
+        policy.check_room_for_one(len(uow.trackers.for_user(actor_id)))
         if uow.trackers.live_by_identity(tracker.identity) is not None:
             raise AlreadyRegistered(TAKEN_BY_OTHER)
         tracker.restore(clock.now())
+        allowed = _guard_allows(uow, actor_id)
+        _refuse_unless(tracker, allowed, clock)
         uow.trackers.save(tracker)
         uow.commit()
-    enqueue_after_commit(queue, [tracker.id], Priority.DEFAULT)
+    if allowed:
+        enqueue_after_commit(queue, [tracker.id], Priority.DEFAULT)
     return tracker
 
 

@@ -1,0 +1,192 @@
+"""User endpoints for league staff (JWT): a guild's settings and their history, and the MMR
+calculator with the formula checker and tester of the settings screen."""
+
+from __future__ import annotations
+
+from entrypoints import serializers as ser
+from entrypoints.http import deps
+from entrypoints.http.guilds import settings_patch
+from entrypoints.http.requests import (
+    AscendancyDataBody,
+    CalculateBody,
+    EmptyBody,
+    FormulaBody,
+    PageQuery,
+    SettingsPatchBody,
+    TestFormulaBody,
+    TrackerDataBody,
+)
+from entrypoints.http.routing import RouteTable
+from tracker_core.errors import Forbidden, NotFound, RuleViolation
+from tracker_core.mmr import MmrInputs
+from tracker_core.use_cases import calculator as calc
+from tracker_core.use_cases import guilds as uc
+
+ROUTES = RouteTable("staff", "/api", "user", "Staff")
+SETTINGS = "/guilds/<guildId>/settings"
+STAFF = (NotFound, Forbidden)
+
+
+def settings_paths(guild_id: str) -> tuple[str, ...]:
+    """Every path whose successful calls change a guild's settings (both sides of the API)."""
+    return (
+        f"/internal/guilds/{guild_id}/settings",
+        f"/api/guilds/{guild_id}/settings",
+        f"/api/guilds/{guild_id}/settings/reset",
+    )
+
+
+@ROUTES.route(
+    "GET",
+    SETTINGS,
+    summary="A guild's settings (guild staff)",
+    response="GuildSettings",
+    errors=STAFF,
+)
+def settings(guildId: str) -> ser.Json:
+    """The settings, defaults applied, the webhook token hidden."""
+    viewer = deps.principal().viewer
+    return ser.settings(uc.get_settings(guildId, uow=deps.uow(), viewer=viewer))
+
+
+@ROUTES.route(
+    "PATCH",
+    SETTINGS,
+    summary="Merge sections into a guild's settings (guild staff)",
+    response="GuildSettings",
+    body=SettingsPatchBody,
+    errors=(*STAFF, RuleViolation),
+)
+def update_settings(guildId: str, body: SettingsPatchBody) -> ser.Json:
+    """The merged, validated settings."""
+    viewer = deps.principal().viewer
+    patch = settings_patch(body)
+    return ser.settings(uc.update_settings(guildId, patch, uow=deps.uow(), viewer=viewer))
+
+
+@ROUTES.route(
+    "POST",
+    SETTINGS + "/reset",
+    summary="Reset a guild's settings to the defaults, keeping its admin roles (guild staff)",
+    response="GuildSettings",
+    body=EmptyBody,
+    errors=STAFF,
+)
+def reset_settings(guildId: str, body: EmptyBody) -> ser.Json:
+    """The default settings with the guild's admin roles."""
+    viewer = deps.principal().viewer
+    return ser.settings(uc.reset_settings(guildId, uow=deps.uow(), viewer=viewer))
+
+
+@ROUTES.route(
+    "GET",
+    SETTINGS + "/history",
+    summary="Changes of a guild's settings, newest first (guild staff)",
+    response="SettingsChangePage",
+    query=PageQuery,
+    errors=STAFF,
+)
+def settings_history(guildId: str, query: PageQuery) -> ser.Json:
+    """Each successful change with its actor and its (redacted) body."""
+    viewer = deps.principal().viewer
+    found, total = uc.settings_history(
+        guildId, settings_paths(guildId), query.page, query.limit, uow=deps.uow(), viewer=viewer
+    )
+    items = [ser.settings_change(guildId, entry) for entry in found]
+    return ser.page(items, total, query.page, query.limit)
+
+
+def mmr_inputs(data: TrackerDataBody) -> MmrInputs:
+    """Calculator data as algorithm inputs."""
+    return MmrInputs(
+        ones=data.ones,
+        twos=data.twos,
+        threes=data.threes,
+        fours=data.fours,
+        ones_games=data.ones_games_played,
+        twos_games=data.twos_games_played,
+        threes_games=data.threes_games_played,
+        fours_games=data.fours_games_played,
+        ones_peak=data.ones_peak,
+        twos_peak=data.twos_peak,
+        threes_peak=data.threes_peak,
+        fours_peak=data.fours_peak,
+    )
+
+
+def ascendancy(data: AscendancyDataBody) -> calc.AscendancyData:
+    """The ascendancy block as the core's data."""
+    return calc.AscendancyData(
+        mmr2s_current=data.mmr2s_current,
+        mmr2s_peak=data.mmr2s_peak,
+        games2s_curr_season=data.games2s_curr_season,
+        games2s_prev_season=data.games2s_prev_season,
+        mmr3s_current=data.mmr3s_current,
+        mmr3s_peak=data.mmr3s_peak,
+        games3s_curr_season=data.games3s_curr_season,
+        games3s_prev_season=data.games3s_prev_season,
+    )
+
+
+def calculation(body: CalculateBody, *, staff_only: bool) -> ser.Json:
+    """``{result, algorithm, config}`` for the body's data under the guild's configuration."""
+    cmd = calc.CalculateMmr(
+        guild_id=body.guild_id,
+        tracker_data=None if body.tracker_data is None else mmr_inputs(body.tracker_data),
+        ascendancy_data=None if body.ascendancy_data is None else ascendancy(body.ascendancy_data),
+    )
+    staff = deps.principal().viewer if staff_only else None
+    return ser.calculation(calc.calculate_guild_mmr(cmd, uow=deps.uow(), staff=staff))
+
+
+@ROUTES.route(
+    "POST",
+    "/calculator",
+    summary="MMR under a guild's configuration for the supplied data (any user)",
+    response="Calculation",
+    body=CalculateBody,
+    errors=(NotFound, RuleViolation),
+)
+def calculator(body: CalculateBody) -> ser.Json:
+    """``{result, algorithm, config}``."""
+    return calculation(body, staff_only=False)
+
+
+@ROUTES.route(
+    "POST",
+    "/mmr-calculation/calculate-mmr",
+    summary="MMR under a guild's configuration for the supplied data (guild staff)",
+    response="Calculation",
+    body=CalculateBody,
+    errors=(*STAFF, RuleViolation),
+)
+def calculate_mmr(body: CalculateBody) -> ser.Json:
+    """``{result, algorithm, config}``."""
+    return calculation(body, staff_only=True)
+
+
+@ROUTES.route(
+    "POST",
+    "/mmr-calculation/validate-formula",
+    summary="Check a CUSTOM formula (any user)",
+    response="FormulaCheck",
+    body=FormulaBody,
+    storage=False,
+)
+def validate_formula(body: FormulaBody) -> ser.Json:
+    """``{valid, error?, variables}``."""
+    return ser.formula_check(calc.check_formula(body.formula))
+
+
+@ROUTES.route(
+    "POST",
+    "/mmr-calculation/test-formula",
+    summary="Evaluate a CUSTOM formula on test data or sample data (any user)",
+    response="FormulaTest",
+    body=TestFormulaBody,
+    storage=False,
+)
+def test_formula(body: TestFormulaBody) -> ser.Json:
+    """``{result, valid, error?, testData}``."""
+    data = None if body.test_data is None else mmr_inputs(body.test_data)
+    return ser.formula_test(calc.try_formula(body.formula, data))
