@@ -15,7 +15,7 @@ from tracker_core.errors import (
     RateLimited,
     RuleViolation,
 )
-from tracker_core.guilds import UserProfile
+from tracker_core.guilds import Guild, GuildMember, GuildSettings, UserProfile
 from tracker_core.model import Priority, TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.use_cases.trackers import (
@@ -132,8 +132,56 @@ def test_add_respects_the_limit_with_the_exact_message(uow, queue, clock):
         "You have reached the maximum of 4 trackers. Please remove one before adding another."
     )
     small = Policy(max_trackers_per_user=1)
+    add(uow, queue, clock, "2", "x", small)
     with pytest.raises(LimitReached, match="maximum of 1 trackers"):
-        add(uow, queue, clock, "2", "x", small) and add(uow, queue, clock, "2", "y", small)
+        add(uow, queue, clock, "2", "y", small)
+    assert live(uow, "2") == ["x"]
+
+
+def test_register_honours_the_configured_limit(uow, queue, clock):
+    two = Policy(max_trackers_per_user=2)
+    cmd = RegisterTrackers(user_id="1", urls=(url("a"), url("b"), url("c")))
+    with pytest.raises(RuleViolation, match="^You must provide between 1 and 2 tracker URLs$"):
+        register_trackers(cmd, uow=uow, queue=queue, clock=clock, policy=two)
+    assert uow.committed.trackers == {}
+    six = Policy(max_trackers_per_user=6)
+    cmd = RegisterTrackers(user_id="1", urls=tuple(url(f"p{i}") for i in range(6)))
+    assert len(register_trackers(cmd, uow=uow, queue=queue, clock=clock, policy=six)) == 6
+
+
+def _guild_without_processing(uow: FakeUnitOfWork, clock: FixedClock, *users: str) -> None:
+    now = clock.now()
+    store = uow.committed
+    for guild_id, enabled in (("g-off-1", False), ("g-off-2", False)):
+        store.guilds[guild_id] = Guild(id=guild_id, name=guild_id, created_at=now, updated_at=now)
+        store.settings[guild_id] = GuildSettings(tracker_processing_enabled=enabled)
+        for user in users:
+            store.members[(guild_id, user)] = GuildMember(guild_id=guild_id, user_id=user)
+
+
+def test_registration_is_guarded_when_every_guild_disables_processing(uow, queue, clock):
+    _guild_without_processing(uow, clock, "1")
+    ids = register(uow, queue, clock, "1", "a", "b")
+    added = add(uow, queue, clock, "1", "c")
+    for tracker_id in (*ids, added):
+        stored = uow.committed.trackers[tracker_id]
+        assert stored.scraping_status == TrackerStatus.FAILED
+        assert stored.scraping_error == "Tracker processing disabled by guild settings"
+    assert queue.jobs == {}
+    delete_tracker("1", added, uow=uow, clock=clock)
+    restore_tracker("1", added, uow=uow, queue=queue, clock=clock, policy=POLICY)
+    assert uow.committed.trackers[added].scraping_status == TrackerStatus.FAILED
+    assert queue.jobs == {}
+
+
+def test_registration_is_queued_when_one_guild_allows_processing(uow, queue, clock):
+    _guild_without_processing(uow, clock, "1")
+    now = clock.now()
+    uow.committed.guilds["g-on"] = Guild(id="g-on", name="on", created_at=now, updated_at=now)
+    uow.committed.members[("g-on", "1")] = GuildMember(guild_id="g-on", user_id="1")
+    [tracker_id] = register(uow, queue, clock, "1", "a")
+    assert uow.committed.trackers[tracker_id].scraping_status == TrackerStatus.PENDING
+    assert tracker_id in queue.jobs
 
 
 def test_add_rejects_a_url_of_another_user(uow, queue, clock):
