@@ -25,7 +25,9 @@ fails when this file is out of date. Do not edit it by hand.
   validation failures are 400 `Validation failed` with `errors: [{field, message}]`. Unknown body
   fields and unknown query parameters are rejected. A malformed tracker or schedule id in a path
   is 400 `Invalid CUID format: <value>`; guild and user ids must be Discord snowflakes.
-- **Statuses.** POST answers 201, GET/PUT/PATCH/DELETE 200. User routes are throttled per client
+- **Statuses.** POST answers 201, GET/PUT/PATCH/DELETE 200, with two exceptions the bot
+  relies on: a guild sync answers 200, and `POST /internal/guilds/upsert` answers 201 when it
+  created the guild and 200 when it existed. User routes are throttled per client
   (`THROTTLE_LIMIT` per `THROTTLE_TTL` ms): 429 with `Retry-After`.
 - **Lists** are `{data, pagination: {page, limit, total, pages}}` (admin lists add `totalPages`);
   `page` ≥ 1 (default 1), `limit` 1–100 (default 50). Query booleans are `true/false/1/0`.
@@ -47,7 +49,8 @@ fails when this file is out of date. Do not edit it by hand.
 - DELETE answers `{message, id}`. A refresh answers `{message, trackerId, status}` whose message
   says whether a job was queued or one was already queued or running (admin refresh always says
   `Refresh job enqueued successfully`). `register-multiple` answers the tracker array, like
-  `register`; guild processing answers `{processed, trackers}`; a member sync `{guildId, synced}`.
+  `register`; guild processing answers `{processed, trackers}`; both guild syncs
+  `{guild, membersSynced}`.
 - `POST /internal/users` creates or updates the supplied fields (201 both ways);
   `POST /internal/guilds` is 409 `Guild <id> already exists` when it exists (`/guilds/upsert`
   is not).
@@ -64,6 +67,64 @@ fails when this file is out of date. Do not edit it by hand.
   token/secret/password/key/authorization/cookie/webhook replaced by `[REDACTED]`. An audit write
   that fails is logged and does not change the answer.
 - With `FRONTEND_URL` set, `/api/*` answers CORS headers (credentials allowed) to that origin.
+- A guild sync writes only the user fields it is given: the bot sends no `globalName` or
+  `avatar`, so those stay as they were. Members absent from a sync leave (their rows are
+  deleted; users and trackers stay). A sync with `guild` creates the guild or reactivates it;
+  without `roles.admin` the admin roles are kept. `memberCount` accepts an integer or a string of
+  digits.
+- A member event for an unknown user creates the user. `PATCH` of a member changes only the
+  supplied fields; `username` is the user's.
+- Guild settings on the user side (`/api/guilds/:guildId/settings…`) are for holders of one of
+  the guild's `roles.admin` roles and for system admins (403
+  `Only admins of this guild can do this`). A reset keeps `roles.admin` (it mirrors Discord; the
+  bot's sync sets it). The history lists the successful changes from both sides of the API,
+  newest first, paged, from the audit log (bodies redacted as there): `action` `update` or
+  `reset`, `userId` the actor (`bot` for the bot).
+- `POST /api/calculator` is for any signed-in user; `calculate-mmr` for the guild's staff.
+  `ascendancyData` counts each bracket's games of both seasons. `validate-formula` and
+  `test-formula` are open to any signed-in user (pure, bounded computations);
+  `validate-formula` answers the variables the formula reads.
+
+## Clients
+
+The league's Discord bot (`discord-bot`; its tracker commands as of the parent of commit
+`3d9049c`) and web dashboard (`league-frontend`) call these routes. Each call below is replayed
+with the body the client sends by `tests/integration/test_client_contract.py`.
+
+- Bot start: `GET /internal/health`, then for every guild (`clientReady`)
+  `POST /internal/guilds/:id/sync` `{guild, members, roles?}`.
+- Bot joins or leaves a server: `POST /internal/guilds/upsert`, `DELETE /internal/guilds/:id`.
+- Bot channel and staff guards: `GET /internal/guilds/:id/settings`.
+- A member joins, changes or leaves: `POST /internal/guild-members`, `PATCH` and `DELETE`
+  `/internal/guild-members/:guildId/users/:userId`.
+- `/register`: `POST /internal/trackers/register-multiple`; `/add-tracker`:
+  `POST /internal/trackers/add`; `/process-trackers`: `POST /internal/trackers/process`.
+- Dashboard tracker pages: `GET /api/trackers/me`, `GET /api/trackers`,
+  `POST /api/trackers/register`, `POST /api/trackers/add`, `GET /api/trackers/:id`,
+  `GET /api/trackers/:id/detail`, `GET /api/trackers/:id/status`, `PUT` and
+  `DELETE /api/trackers/:id`, and the refresh button `POST /api/trackers/:id/refresh`.
+- Dashboard guild settings screen: `GET` and `PATCH /api/guilds/:guildId/settings`,
+  `POST …/settings/reset`, `GET …/settings/history`.
+- Dashboard MMR screen and demo calculator: `POST /api/calculator`,
+  `POST /api/mmr-calculation/calculate-mmr`, `…/validate-formula`, `…/test-formula`.
+
+Known client-side defects this service cannot fix:
+
+- The dashboard's last build predates paged lists: it reads `GET /api/trackers/me` and
+  `GET /api/trackers` as arrays, so it shows no trackers. The lists stay `{data, pagination}`
+  (the current original's shape, which the bot and newer clients read).
+- The dashboard's request wrapper passes the body of `post`/`patch`/`put` in axios' config slot,
+  so those requests go out without a body: register, add, edit, settings save and the
+  calculator reach us empty and get 400 (`Validation failed`, or
+  `Either trackerData or ascendancyData must be provided`), never a silent no-op.
+- The dashboard's settings draft sends keys the settings do not have (`formulaValidated`,
+  channel lists): rejected with 400 naming the field.
+- The bot's `/calculate-mmr-ascendancy` calls `POST /api/calculator` with the bot key and
+  `rank2sCurrent`-style names; the route takes a user JWT and the `mmr2sCurrent` names, so it
+  answers 401 as the original did.
+- The bot's channel and staff guards read `*_command_channels` as lists of ids and a
+  `staffRoles` key; the settings have neither, so every channel is allowed (the guards' default).
+- The bot's own id check accepts 17–19 digits; snowflakes of 20 digits are accepted here.
 """
 
 AUTH = {
