@@ -20,6 +20,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from adapters.sql.migrate import current_revision, upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
+from entrypoints.access_log import RedactingGunicornLogger, RedactingRequestHandler
 from entrypoints.background import start_background
 from entrypoints.cli_common import (
     config_error,
@@ -94,8 +95,11 @@ def _on_stop_signals(handler: Callable[[], None]) -> Callable[[], None]:
 
 
 def bind_server(app: Any, host: str, port: int) -> BaseWSGIServer:
-    """werkzeug's threaded WSGI server, bound (it exits with status 1 if the port is taken)."""
-    return make_server(host, port, app, threaded=True)
+    """werkzeug's threaded WSGI server, bound (it exits with status 1 if the port is taken).
+
+    Its log lines never carry a credential (see ``entrypoints.access_log``).
+    """
+    return make_server(host, port, app, threaded=True, request_handler=RedactingRequestHandler)
 
 
 def serve_until_stopped(server: BaseWSGIServer) -> None:
@@ -196,6 +200,7 @@ def serve_production(container: Container, settings: Settings, bind: str, worker
         "graceful_timeout": 30,
         "accesslog": "-",
         "errorlog": "-",
+        "logger_class": RedactingGunicornLogger,
         "proc_name": "trackers-api",
     }
     log.info("production mode: gunicorn on %s with %d worker(s)", bind, workers)

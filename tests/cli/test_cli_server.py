@@ -15,6 +15,7 @@ import jwt
 import pytest
 
 import entrypoints.cli_server as cli_server
+from entrypoints.access_log import RedactingGunicornLogger
 from entrypoints.cli_devkeys import ensure_dev_keys, key_dir
 from entrypoints.config import Settings
 from entrypoints.container import Container, set_container
@@ -161,6 +162,7 @@ def test_serve_production_runs_gunicorn(
     assert result.exit_code == 0, result.stderr
     assert seen["options"]["workers"] == 3
     assert seen["options"]["bind"] == "0.0.0.0:8000"
+    assert seen["options"]["logger_class"] is RedactingGunicornLogger
     assert seen["app"][0] == "app"
 
 
