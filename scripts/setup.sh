@@ -1,15 +1,70 @@
 #!/usr/bin/env bash
-# Creates the virtual environment and installs the project with its dev extras, once;
-# reinstalls when pyproject.toml changed since the last install.
+# Creates .venv and installs the locked dependencies (requirements/lock.txt: exact versions with
+# hashes, the dev extra included), then the project itself, editable and without dependencies.
+#
+# Installs with uv (bootstrapped into .venv from PyPI with pip) and falls back to plain pip,
+# from the same lock, when uv cannot be installed or fails. SETUP_INSTALLER=pip forces pip.
+# One line per step. Idempotent: nothing to do (and nothing slow) until requirements/lock.txt or
+# pyproject.toml changes; then it installs again. Details of each install go to .venv/setup.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
-  .venv/bin/python -m pip install -q --upgrade pip
+LOCK=requirements/lock.txt
+VENV=.venv
+STAMP=$VENV/.installed-lock
+LOG=$VENV/setup.log
+UV_SPEC='uv>=0.5,<1'
+started=$SECONDS
+
+say() { echo "setup: $*"; }
+fail() {
+  say "FAILED: $1 (last lines of $LOG below)"
+  tail -n 30 "$LOG" >&2 || true
+  exit 1
+}
+
+fingerprint=$(cat pyproject.toml "$LOCK" | cksum)
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$fingerprint" ]; then
+  say ".venv is up to date with $LOCK"
+  exit 0
 fi
-stamp=.venv/.installed-pyproject
-if ! cmp -s pyproject.toml "$stamp" 2>/dev/null; then
-  .venv/bin/python -m pip install -q -e '.[dev]'
-  cp pyproject.toml "$stamp"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating $VENV ($("$PY" --version 2>&1))"
+  "$PY" -m venv "$VENV"
 fi
+: >"$LOG"
+rm -f "$STAMP"
+
+installer=uv
+if [ "${SETUP_INSTALLER:-uv}" = pip ]; then
+  installer=pip
+  say "SETUP_INSTALLER=pip: installing with pip"
+elif [ ! -x "$VENV/bin/uv" ]; then
+  say "installing uv into $VENV (pip install '$UV_SPEC')"
+  if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$UV_SPEC" >>"$LOG" 2>&1; then
+    installer=pip
+    say "uv could not be installed (see $LOG); falling back to pip, which is much slower"
+  fi
+fi
+
+packages=$(grep -c '^[A-Za-z0-9]' "$LOCK")
+install_with() {
+  if [ "$1" = uv ]; then
+    "$VENV/bin/uv" pip install --python "$VENV/bin/python" --require-hashes -r "$LOCK" &&
+      "$VENV/bin/uv" pip install --python "$VENV/bin/python" --no-deps -e .
+  else
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --require-hashes -r "$LOCK" &&
+      "$VENV/bin/python" -m pip install --disable-pip-version-check --no-deps -e .
+  fi
+}
+
+say "installing $packages locked packages from $LOCK and the project with $installer…"
+if ! install_with "$installer" >>"$LOG" 2>&1; then
+  [ "$installer" = uv ] || fail "pip install"
+  say "uv failed (see $LOG); trying again with pip, which is much slower"
+  install_with pip >>"$LOG" 2>&1 || fail "pip install"
+fi
+
+echo "$fingerprint" >"$STAMP"
+say "done in $((SECONDS - started)) s"
