@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The one check command: sets up .venv if needed, then ruff (format + lint), mypy --strict,
-# import-linter and the whole pytest suite. Any failure (including "no tests ran") fails it.
+# The one check command: sets up .venv from requirements/lock.txt if needed, then ruff
+# (format + lint), mypy --strict, import-linter and the whole pytest suite. Any failure
+# (including "no tests ran") fails it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
