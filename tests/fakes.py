@@ -465,6 +465,9 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         self._working = copy.deepcopy(self.committed)
 
+    def ping(self) -> None:
+        self.working()
+
     def next_id(self) -> str:
         return f"c{next(self._ids):024d}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,7 @@ def test_connection_lost_mid_transaction_then_recovered() -> None:
         uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
         name = url.rpartition("/")[2]
         with pytest.raises(StorageUnavailable), uow:
+            uow.trackers.mark_pending(["t1"], datetime.now(UTC))  # opens the transaction
             with pg.admin() as admin:
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -75,6 +77,6 @@ def test_connection_lost_mid_transaction_then_recovered() -> None:
                     (name,),
                 )
             uow.trackers.pending_ids()
-        with uow:  # pre-ping replaced the dead connection
+        with uow:  # the first read finds its pooled connection dead and retries once
             assert uow.trackers.pending_ids() == []
         engine.dispose()

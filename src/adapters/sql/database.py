@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, update
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -40,13 +40,26 @@ def _sqlstate(exc: DBAPIError) -> str:
 
 
 class Database:
-    """The open session of one unit of work; every statement of its repositories runs here."""
+    """The open session of one unit of work; every statement of its repositories runs here.
+
+    PostgreSQL: the connection runs in autocommit until the first statement that is not a plain
+    ``SELECT`` (or a savepoint) needs a transaction; only then is ``BEGIN`` sent. A unit of work
+    that only reads costs one round trip per statement and no ``BEGIN``/``ROLLBACK``. Reads in
+    autocommit see what a ``READ COMMITTED`` transaction would (a snapshot per statement). While
+    no transaction is open, a statement that fails because the pooled connection was dropped is
+    retried once on a new connection (nothing can be lost: nothing is uncommitted).
+
+    SQLite: every unit of work opens its transaction (``BEGIN IMMEDIATE``) at once, so writers
+    serialize; there are no round trips to save.
+    """
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._factory = session_factory
         self._session: Session | None = None
+        self._lazy = False
+        self._in_transaction = False
         self.live_trackers: set[str] = set()
-        """Ids of trackers read as non-deleted in this transaction (see tracker ``save``)."""
+        """Ids of trackers read as non-deleted in this unit of work (see tracker ``save``)."""
 
     @property
     def session(self) -> Session:
@@ -59,43 +72,94 @@ class Database:
         return self.session.get_bind().dialect.name
 
     def begin(self) -> None:
-        """Open a session and its transaction (SQLite: take the write lock now)."""
+        """Open a session (PostgreSQL: in autocommit; SQLite: take the write lock now)."""
         if self._session is not None:
             raise RuntimeError("unit of work is already open")
         session = self._factory()
+        self._lazy = session.get_bind().dialect.name == "postgresql"
         try:
-            with storage_errors():
-                session.connection()
+            self._connect(session)
         except BaseException:
             session.close()
             raise
         self._session = session
+        self._in_transaction = not self._lazy
         self.live_trackers = set()
+
+    def _connect(self, session: Session) -> None:
+        with storage_errors():
+            if self._lazy:
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            else:
+                session.connection()
 
     def end(self) -> None:
         """Close the session; an uncommitted transaction is rolled back."""
         session, self._session = self._session, None
         self.live_trackers = set()
+        self._in_transaction = False
         if session is not None:
             session.close()
 
     def commit(self) -> None:
         with storage_errors():
             self.session.commit()
+        self._after_transaction()
 
     def rollback(self) -> None:
         with storage_errors():
             self.session.rollback()
+        self._after_transaction()
         self.live_trackers = set()
 
+    def _after_transaction(self) -> None:
+        if self._lazy:
+            self._in_transaction = False
+            self._connect(self.session)
+
+    def ping(self) -> None:
+        """One round trip to the database (``SELECT 1``)."""
+        self.execute(select(literal(1)))
+
     def execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
-        """Run one statement in the transaction."""
-        with storage_errors():
-            return self.session.connection().execute(statement, params)
+        """Run one statement; in the transaction, which it opens unless it only reads."""
+        if not self._in_transaction and not _reads_only(statement):
+            self._begin_transaction()
+            return self._run(statement, params)
+        try:
+            return self._run(statement, params, retry=not self._in_transaction)
+        except _Reconnected:
+            return self._run(statement, params)
+
+    def _run(self, statement: Any, params: Any, *, retry: bool = False) -> CursorResult[Any]:
+        try:
+            with storage_errors():
+                return self.session.connection().execute(statement, params)
+        except StorageUnavailable as exc:
+            if retry and _dropped(exc):
+                self._reconnect()
+                raise _Reconnected from exc
+            raise
+
+    def _begin_transaction(self) -> None:
+        try:
+            self._run(_BEGIN, None, retry=True)
+        except _Reconnected:
+            self._run(_BEGIN, None)
+        self._in_transaction = True
+
+    def _reconnect(self) -> None:
+        """Replace a session whose pooled connection the server dropped."""
+        self.session.close()
+        session = self._factory()
+        self._session = session
+        self._connect(session)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: a failing statement inside it leaves the outer one usable."""
+        if not self._in_transaction:
+            self._begin_transaction()
         with storage_errors(), self.session.begin_nested():
             yield
 
@@ -147,3 +211,20 @@ class Database:
         if self.dialect == "postgresql":
             return [self.one_of(column, items)]
         return [column.in_(items[i : i + SQLITE_BATCH]) for i in range(0, len(items), SQLITE_BATCH)]
+
+
+_BEGIN = text("BEGIN")
+
+
+class _Reconnected(Exception):
+    """The statement failed on a dropped connection and may run again on the new one."""
+
+
+def _reads_only(statement: Any) -> bool:
+    """A plain SELECT (no ``FOR UPDATE``) that may run outside a transaction."""
+    return isinstance(statement, Select) and statement._for_update_arg is None
+
+
+def _dropped(exc: StorageUnavailable) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, DBAPIError) and cause.connection_invalidated

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+POOL_RECYCLE_SECONDS = 1800  # below the idle timeouts of common proxies and load balancers
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -36,7 +37,9 @@ def create_engine_for(
 ) -> Engine:
     """An engine for ``url``; statements never echo their parameters (tokens stay secret).
 
-    PostgreSQL: psycopg 3, pre-ping on checkout, ``connect_timeout`` seconds to connect.
+    PostgreSQL: psycopg 3, ``connect_timeout`` seconds to connect, connections replaced after
+    ``POOL_RECYCLE_SECONDS``. No pre-ping on checkout (it would cost a round trip per unit of
+    work): the unit of work retries a statement once when it finds its connection dropped.
     SQLite (a file): WAL, foreign keys, ``busy_timeout`` seconds of waiting for the lock, and
     every transaction opened with ``BEGIN IMMEDIATE`` so that writers serialize.
 
@@ -47,7 +50,7 @@ def create_engine_for(
     if parsed.get_backend_name() == "postgresql":
         return create_engine(
             parsed,
-            pool_pre_ping=True,
+            pool_recycle=POOL_RECYCLE_SECONDS,
             pool_timeout=max(connect_timeout, 10),
             hide_parameters=True,
             connect_args={"connect_timeout": max(2, round(connect_timeout))},

@@ -22,6 +22,7 @@ _SORT_COLUMNS = {
 }
 _IN_PROGRESS = TrackerStatus.IN_PROGRESS.value
 _PENDING = TrackerStatus.PENDING.value
+_TOTAL = "total_matching"  # the window count of search, not a column of trackers
 
 
 def _taken(tracker: Tracker) -> AlreadyRegistered:
@@ -91,25 +92,38 @@ class SqlAlchemyTrackerRepository:
         return found[0] if found else None
 
     def search(self, query: TrackerQuery) -> tuple[list[Tracker], int]:
+        """One statement: the page, each row carrying the total as an uncorrelated subquery.
+
+        PostgreSQL runs the count once (an InitPlan, index-only where it can) and still picks
+        the rows by a top-N sort; ``count(*) OVER ()`` would instead fetch and sort every
+        matching row. Only a page past the end (no row to carry the total) costs a second,
+        counting statement.
+        """
         if query.user_ids is not None and not query.user_ids:
             return [], 0
         conditions = [LIVE, *self._filters(query)]
-        total = self._db.execute(
-            select(func.count()).select_from(trackers).where(*conditions)
-        ).scalar_one()
         column = _SORT_COLUMNS[query.sort_by]
         if query.sort_order == "desc":
             order = [column.desc().nulls_last(), trackers.c.id.desc()]
         else:
             order = [column.asc().nulls_first(), trackers.c.id.asc()]
+        offset = (query.page - 1) * query.limit
+        total = select(func.count()).select_from(trackers).where(*conditions).scalar_subquery()
         page = (
-            select(trackers)
+            select(trackers, total.label(_TOTAL))
             .where(*conditions)
             .order_by(*order)
             .limit(query.limit)
-            .offset((query.page - 1) * query.limit)
+            .offset(offset)
         )
-        return self._load(page), total
+        rows = list(self._db.execute(page).mappings())
+        found = [mapping.tracker_from_row(row) for row in rows]
+        self._db.live_trackers.update(t.id for t in found)
+        if rows:
+            return found, int(rows[0][_TOTAL])
+        if offset == 0:
+            return [], 0
+        return [], int(self._db.execute(select(total)).scalar_one())
 
     def _filters(self, query: TrackerQuery) -> Iterable[Any]:
         if query.user_ids is not None:

@@ -84,6 +84,14 @@ class SqlAlchemyUnitOfWork:
         """Discard the transaction's changes; the block may go on in a new one."""
         self._db.rollback()
 
+    def ping(self) -> None:
+        """One round trip to the database (opening the unit of work may have needed none).
+
+        Raises:
+            StorageUnavailable: the database cannot be reached.
+        """
+        self._db.ping()
+
     def next_id(self) -> str:
         """A new CUID-format id."""
         return new_cuid()

@@ -16,8 +16,8 @@ SANDBOX_WARNING = "SANDBOX MODE: profiles come from the built-in TRN simulator, 
 
 def _database() -> dict[str, Any]:
     try:
-        with deps.uow():
-            pass
+        with deps.uow() as uow:
+            uow.ping()
     except StorageUnavailable as exc:
         return {"status": "down", "error": str(exc)}
     return {"status": "up"}
