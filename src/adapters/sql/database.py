@@ -8,10 +8,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
 
 from tracker_core.errors import Conflict, StorageUnavailable
 
@@ -40,7 +39,7 @@ def _sqlstate(exc: DBAPIError) -> str:
 
 
 class Database:
-    """The open session of one unit of work; every statement of its repositories runs here.
+    """The connection of one unit of work; every statement of its repositories runs here.
 
     PostgreSQL: the connection runs in autocommit until the first statement that is not a plain
     ``SELECT`` (or a savepoint) needs a transaction; only then is ``BEGIN`` sent. A unit of work
@@ -53,73 +52,68 @@ class Database:
     serialize; there are no round trips to save.
     """
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        self._factory = session_factory
-        self._session: Session | None = None
+    def __init__(self, connect: Callable[[], Connection]) -> None:
+        self._connect = connect
+        self._connection: Connection | None = None
         self._lazy = False
         self._in_transaction = False
         self.live_trackers: set[str] = set()
         """Ids of trackers read as non-deleted in this unit of work (see tracker ``save``)."""
 
     @property
-    def session(self) -> Session:
-        if self._session is None:
+    def connection(self) -> Connection:
+        if self._connection is None:
             raise RuntimeError("repository used outside 'with uow:'")
-        return self._session
+        return self._connection
 
     @property
     def dialect(self) -> str:
-        return self.session.get_bind().dialect.name
+        return self.connection.dialect.name
 
     def begin(self) -> None:
-        """Open a session (PostgreSQL: in autocommit; SQLite: take the write lock now)."""
-        if self._session is not None:
+        """Take a connection (PostgreSQL: in autocommit; SQLite: take the write lock now)."""
+        if self._connection is not None:
             raise RuntimeError("unit of work is already open")
-        session = self._factory()
-        self._lazy = session.get_bind().dialect.name == "postgresql"
-        try:
-            self._connect(session)
-        except BaseException:
-            session.close()
-            raise
-        self._session = session
+        self._connection = self._open()
         self._in_transaction = not self._lazy
         self.live_trackers = set()
 
-    def _connect(self, session: Session) -> None:
+    def _open(self) -> Connection:
         with storage_errors():
-            if self._lazy:
-                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            else:
-                session.connection()
+            connection = self._connect()
+            try:
+                self._lazy = connection.dialect.name == "postgresql"
+                if self._lazy:
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                else:
+                    connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        return connection
 
     def end(self) -> None:
-        """Close the session; an uncommitted transaction is rolled back."""
-        session, self._session = self._session, None
+        """Give the connection back; an uncommitted transaction is rolled back."""
+        connection, self._connection = self._connection, None
         self.live_trackers = set()
         self._in_transaction = False
-        if session is not None:
-            session.close()
+        if connection is not None:
+            connection.close()
 
     def commit(self) -> None:
         with storage_errors():
-            self.session.commit()
-        self._after_transaction()
+            self.connection.commit()
+        self._in_transaction = not self._lazy
 
     def rollback(self) -> None:
         with storage_errors():
-            self.session.rollback()
-        self._after_transaction()
+            self.connection.rollback()
+        self._in_transaction = not self._lazy
         self.live_trackers = set()
-
-    def _after_transaction(self) -> None:
-        if self._lazy:
-            self._in_transaction = False
-            self._connect(self.session)
 
     def ping(self) -> None:
         """One round trip to the database (``SELECT 1``)."""
-        self.execute(select(literal(1)))
+        self.execute(_PING)
 
     def execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         """Run one statement; in the transaction, which it opens unless it only reads."""
@@ -134,7 +128,7 @@ class Database:
     def _run(self, statement: Any, params: Any, *, retry: bool = False) -> CursorResult[Any]:
         try:
             with storage_errors():
-                return self.session.connection().execute(statement, params)
+                return self.connection.execute(statement, params)
         except StorageUnavailable as exc:
             if retry and _dropped(exc):
                 self._reconnect()
@@ -149,18 +143,17 @@ class Database:
         self._in_transaction = True
 
     def _reconnect(self) -> None:
-        """Replace a session whose pooled connection the server dropped."""
-        self.session.close()
-        session = self._factory()
-        self._session = session
-        self._connect(session)
+        """Replace a connection that the server dropped."""
+        self.connection.close()
+        self._connection = None
+        self._connection = self._open()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: a failing statement inside it leaves the outer one usable."""
         if not self._in_transaction:
             self._begin_transaction()
-        with storage_errors(), self.session.begin_nested():
+        with storage_errors(), self.connection.begin_nested():
             yield
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -214,6 +207,7 @@ class Database:
 
 
 _BEGIN = text("BEGIN")
+_PING = select(literal(1))
 
 
 class _Reconnected(Exception):

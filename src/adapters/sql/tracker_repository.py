@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, select, true, update
+import attrs
+from sqlalchemy import Select, any_, bindparam, false, func, select, true, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import mapping
-from adapters.sql.database import Database
+from adapters.sql.database import SHORT_LIST, Database
 from adapters.sql.tables import LIVE, guild_members, trackers
 from tracker_core.errors import AlreadyRegistered
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
@@ -23,6 +26,55 @@ _SORT_COLUMNS = {
 _IN_PROGRESS = TrackerStatus.IN_PROGRESS.value
 _PENDING = TrackerStatus.PENDING.value
 _TOTAL = "total_matching"  # the window count of search, not a column of trackers
+
+
+@attrs.frozen
+class _Shape:
+    """What the statements of a search depend on, apart from the values."""
+
+    sort_by: str
+    sort_order: str
+    users: str | None  # None, "in" (a list of parameters) or "any" (one array parameter)
+    platforms: bool
+    statuses: bool
+    active: bool
+
+
+def _users_kind(user_ids: Sequence[str] | None, dialect: str) -> str | None:
+    if user_ids is None:
+        return None
+    return "any" if dialect == "postgresql" and len(user_ids) > SHORT_LIST else "in"
+
+
+@functools.cache
+def _search_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    """The page (with the total) and the count of a search of this shape."""
+    conditions: list[Any] = [LIVE]
+    if shape.users == "any":
+        array = postgresql.ARRAY(trackers.c.user_id.type)
+        conditions.append(trackers.c.user_id == any_(bindparam("users", type_=array)))
+    elif shape.users == "in":
+        conditions.append(trackers.c.user_id.in_(bindparam("users", expanding=True)))
+    if shape.platforms:
+        conditions.append(trackers.c.platform.in_(bindparam("platforms", expanding=True)))
+    if shape.statuses:
+        conditions.append(trackers.c.scraping_status.in_(bindparam("statuses", expanding=True)))
+    if shape.active:
+        conditions.append(trackers.c.is_active == bindparam("active"))
+    column = _SORT_COLUMNS[shape.sort_by]
+    if shape.sort_order == "desc":
+        order = [column.desc().nulls_last(), trackers.c.id.desc()]
+    else:
+        order = [column.asc().nulls_first(), trackers.c.id.asc()]
+    count = select(func.count()).select_from(trackers).where(*conditions)
+    page = (
+        select(trackers, count.scalar_subquery().label(_TOTAL))
+        .where(*conditions)
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return page, count
 
 
 def _taken(tracker: Tracker) -> AlreadyRegistered:
@@ -97,43 +149,39 @@ class SqlAlchemyTrackerRepository:
         PostgreSQL runs the count once (an InitPlan, index-only where it can) and still picks
         the rows by a top-N sort; ``count(*) OVER ()`` would instead fetch and sort every
         matching row. Only a page past the end (no row to carry the total) costs a second,
-        counting statement.
+        counting statement. The statements are built once per query shape and take their
+        values as parameters.
         """
         if query.user_ids is not None and not query.user_ids:
             return [], 0
-        conditions = [LIVE, *self._filters(query)]
-        column = _SORT_COLUMNS[query.sort_by]
-        if query.sort_order == "desc":
-            order = [column.desc().nulls_last(), trackers.c.id.desc()]
-        else:
-            order = [column.asc().nulls_first(), trackers.c.id.asc()]
-        offset = (query.page - 1) * query.limit
-        total = select(func.count()).select_from(trackers).where(*conditions).scalar_subquery()
-        page = (
-            select(trackers, total.label(_TOTAL))
-            .where(*conditions)
-            .order_by(*order)
-            .limit(query.limit)
-            .offset(offset)
+        users = _users_kind(query.user_ids, self._db.dialect)
+        shape = _Shape(
+            query.sort_by,
+            query.sort_order,
+            users,
+            bool(query.platforms),
+            bool(query.statuses),
+            query.is_active is not None,
         )
-        rows = list(self._db.execute(page).mappings())
+        offset = (query.page - 1) * query.limit
+        params: dict[str, Any] = {"limit": query.limit, "offset": offset}
+        if users is not None:
+            params["users"] = list(query.user_ids or ())
+        if query.platforms:
+            params["platforms"] = list(query.platforms)
+        if query.statuses:
+            params["statuses"] = [s.value for s in query.statuses]
+        if query.is_active is not None:
+            params["active"] = query.is_active
+        page, count = _search_statements(shape)
+        rows = list(self._db.execute(page, params).mappings())
         found = [mapping.tracker_from_row(row) for row in rows]
         self._db.live_trackers.update(t.id for t in found)
         if rows:
             return found, int(rows[0][_TOTAL])
         if offset == 0:
             return [], 0
-        return [], int(self._db.execute(select(total)).scalar_one())
-
-    def _filters(self, query: TrackerQuery) -> Iterable[Any]:
-        if query.user_ids is not None:
-            yield self._db.one_of(trackers.c.user_id, query.user_ids)
-        if query.platforms:
-            yield trackers.c.platform.in_(query.platforms)
-        if query.statuses:
-            yield trackers.c.scraping_status.in_([s.value for s in query.statuses])
-        if query.is_active is not None:
-            yield trackers.c.is_active == query.is_active
+        return [], int(self._db.execute(count, params).scalar_one())
 
     def pending_ids(self) -> list[str]:
         statement = (

@@ -1,4 +1,4 @@
-"""The SQLAlchemy unit of work: one session (transaction) per ``with uow:`` block."""
+"""The SQLAlchemy unit of work: one connection (and transaction) per ``with uow:`` block."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from adapters.sql.database import Database
 from adapters.sql.ids import new_cuid
@@ -41,11 +41,12 @@ from tracker_core.ports import (
 class SqlAlchemyUnitOfWork:
     """Implements the core's UnitOfWork; reusable, one transaction per ``with`` block.
 
-    Not thread-safe: give each thread its own instance (they may share the session factory).
+    Not thread-safe: give each thread its own instance (they may share the connection factory,
+    ``create_session_factory(engine)``).
     Database outages surface as :class:`tracker_core.errors.StorageUnavailable`.
     """
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(self, session_factory: Callable[[], Connection]) -> None:
         self._db = Database(session_factory)
         self.users: UserRepository = SqlAlchemyUserRepository(self._db)
         self.guilds: GuildRepository = SqlAlchemyGuildRepository(self._db)
