@@ -17,6 +17,7 @@ from adapters.notify.webhook import WebhookNotifier
 from adapters.queue.inline_queue import InProcessJobQueue
 from adapters.queue.rq_queue import RqJobQueue
 from adapters.sql.engine import create_engine_for, create_session_factory
+from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.trackergg.budget import InProcessBudget, RedisBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher
@@ -68,7 +69,8 @@ class Container(containers.DeclarativeContainer):
 
     engine = providers.Singleton(lambda s: create_engine_for(s.database_url), settings)
     session_factory = providers.Singleton(create_session_factory, engine)
-    uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    status_counts = providers.Singleton(StatusCountsCache)
+    uow = providers.Factory(SqlAlchemyUnitOfWork, session_factory, status_counts)
 
     redis = providers.Singleton(_redis, settings)
 

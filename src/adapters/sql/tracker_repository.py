@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import mapping
 from adapters.sql.database import SHORT_LIST, Database
+from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tables import LIVE, guild_members, trackers
 from tracker_core.errors import AlreadyRegistered
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
@@ -25,6 +26,7 @@ _SORT_COLUMNS = {
 }
 _IN_PROGRESS = TrackerStatus.IN_PROGRESS.value
 _PENDING = TrackerStatus.PENDING.value
+_USER_IDS = postgresql.ARRAY(trackers.c.user_id.type)
 _TOTAL = "total_matching"  # the window count of search, not a column of trackers
 
 
@@ -84,8 +86,9 @@ def _taken(tracker: Tracker) -> AlreadyRegistered:
 class SqlAlchemyTrackerRepository:
     """Trackers in the ``trackers`` table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, status_counts: StatusCountsCache | None = None) -> None:
         self._db = db
+        self._status_counts = status_counts
 
     def _load(self, statement: Select[Any]) -> list[Tracker]:
         found = [mapping.tracker_from_row(row) for row in self._db.execute(statement).mappings()]
@@ -192,6 +195,14 @@ class SqlAlchemyTrackerRepository:
         return list(self._db.execute(statement).scalars())
 
     def pending_or_stale_ids(self, stale_before: datetime, guild_id: str | None) -> list[str]:
+        """Ids to refresh; for a guild, driven by its members' rows whatever the table's size.
+
+        The guild's members are read first, as one array (PostgreSQL: ``= ANY(ARRAY(SELECT
+        ...))``, an InitPlan), so that the trackers are found through
+        ``ix_trackers_user_id_is_deleted`` at the default planner settings. A join lets the
+        planner pick a sequential scan of every tracker once a guild holds a few percent of
+        them (at the default ``random_page_cost``).
+        """
         statement = select(trackers.c.id).where(
             LIVE,
             trackers.c.is_active == true(),
@@ -201,13 +212,17 @@ class SqlAlchemyTrackerRepository:
             | (trackers.c.last_scraped_at < stale_before),
         )
         if guild_id is not None:
-            statement = statement.join(
-                guild_members,
-                (guild_members.c.user_id == trackers.c.user_id)
-                & (guild_members.c.guild_id == guild_id)
-                & (guild_members.c.is_banned == false())
-                & (guild_members.c.is_deleted == false()),
+            members = select(guild_members.c.user_id).where(
+                guild_members.c.guild_id == guild_id,
+                guild_members.c.is_banned == false(),
+                guild_members.c.is_deleted == false(),
             )
+            if self._db.dialect == "postgresql":
+                ids = func.array(members.scalar_subquery(), type_=_USER_IDS)
+                condition = trackers.c.user_id == any_(ids)
+            else:
+                condition = trackers.c.user_id.in_(members)
+            statement = statement.where(condition)
         return list(self._db.execute(statement.order_by(trackers.c.id)).scalars())
 
     def mark_pending(self, tracker_ids: Sequence[str], now: datetime) -> list[str]:
@@ -241,6 +256,11 @@ class SqlAlchemyTrackerRepository:
         return self._load(statement)
 
     def status_counts(self) -> dict[TrackerStatus, int]:
+        if self._status_counts is None:
+            return self._count_statuses()
+        return self._status_counts.get(self._count_statuses)
+
+    def _count_statuses(self) -> dict[TrackerStatus, int]:
         statement = (
             select(trackers.c.scraping_status, func.count().label("n"))
             .where(LIVE)

@@ -20,6 +20,7 @@ from adapters.sql.repositories import (
     SqlAlchemySeasonRepository,
     SqlAlchemySnapshotRepository,
 )
+from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tracker_repository import SqlAlchemyTrackerRepository
 from adapters.sql.user_repositories import SqlAlchemyGuildRepository, SqlAlchemyUserRepository
 from tracker_core.ports import (
@@ -43,14 +44,19 @@ class SqlAlchemyUnitOfWork:
 
     Not thread-safe: give each thread its own instance (they may share the connection factory,
     ``create_session_factory(engine)``).
-    Database outages surface as :class:`tracker_core.errors.StorageUnavailable`.
+    Database outages surface as :class:`tracker_core.errors.StorageUnavailable`. With a
+    ``status_counts`` cache, ``trackers.status_counts()`` may answer counts up to its max age old.
     """
 
-    def __init__(self, session_factory: Callable[[], Connection]) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Connection],
+        status_counts: StatusCountsCache | None = None,
+    ) -> None:
         self._db = Database(session_factory)
         self.users: UserRepository = SqlAlchemyUserRepository(self._db)
         self.guilds: GuildRepository = SqlAlchemyGuildRepository(self._db)
-        self.trackers: TrackerRepository = SqlAlchemyTrackerRepository(self._db)
+        self.trackers: TrackerRepository = SqlAlchemyTrackerRepository(self._db, status_counts)
         self.seasons: SeasonRepository = SqlAlchemySeasonRepository(self._db)
         self.snapshots: SnapshotRepository = SqlAlchemySnapshotRepository(self._db)
         self.scraping_logs: ScrapingLogRepository = SqlAlchemyScrapingLogRepository(self._db)
