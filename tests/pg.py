@@ -93,24 +93,42 @@ class WireTrace:
         self._start = {file.fileno(): os.fstat(file.fileno()).st_size for _, file in self._traced}
 
     def round_trips(self) -> list[str]:
-        """The statement of each round trip since the last mark (connect excluded)."""
+        """The statement of each round trip since the last mark (connect excluded).
+
+        Statements psycopg has prepared are executed without a ``Parse``: their text is the one
+        parsed under the same name earlier.
+        """
         self._flush()
         trips: list[str] = []
         for _, file in self._traced:
             fd = file.fileno()
-            start = self._start.get(fd, 0)
-            data = os.pread(fd, os.fstat(fd).st_size - start, start)
-            current = ""
-            for line in data.decode("utf-8", "replace").splitlines():
-                parts = line.split("\t")
-                if len(parts) < 4:
-                    continue
-                if parts[0] == "F" and parts[2] in ("Query", "Parse"):
-                    text = parts[3].strip()
-                    if parts[2] == "Parse":  # '"<name>" "<statement>...'
-                        text = text.split('"', 3)[-1]
-                    current = " ".join(text.strip('"').split())
-                elif parts[0] == "B" and parts[2] == "ReadyForQuery" and current:
-                    trips.append(current)
-                    current = ""
+            data = os.pread(fd, os.fstat(fd).st_size, 0)
+            trips.extend(_trips(data, self._start.get(fd, 0)))
         return trips
+
+
+def _trips(data: bytes, start: int) -> Iterator[str]:
+    names: dict[str, str] = {}
+    current = ""
+    offset = 0
+    for raw in data.splitlines(keepends=True):
+        at, offset = offset, offset + len(raw)
+        parts = raw.decode("utf-8", "replace").split("\t")
+        if len(parts) < 4 or parts[0] not in ("F", "B"):
+            continue
+        kind, body = parts[2], parts[3].strip()
+        if parts[0] == "F" and kind == "Query":
+            current = " ".join(body.strip('"').split())
+        elif parts[0] == "F" and kind == "Parse":  # '"<name>" "<statement>...'
+            _, name, _, text = body.split('"', 3)
+            if text.endswith(("N", "0")) and '"' in text:  # one line: '<statement>" <types>'
+                text = text.rpartition('"')[0]
+            current = " ".join(text.split())
+            names[name] = current
+        elif parts[0] == "F" and kind == "Bind" and not current:  # '"<portal>" "<name>" ...'
+            name = body.split('"')[3]
+            current = names.get(name, f"prepared {name}")
+        elif parts[0] == "B" and kind == "ReadyForQuery":
+            if current and at >= start:
+                yield current
+            current = ""
