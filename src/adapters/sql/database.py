@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -162,6 +163,13 @@ class Database:
             return postgresql.insert(table)
         return sqlite.insert(table)
 
+    def upsert(self, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+        """INSERT ... ON CONFLICT (keys) DO UPDATE of the other columns; values as parameters.
+
+        Built once per table, dialect and column set: execute it with a dict of the values.
+        """
+        return _upsert(self.dialect, table, keys, columns)
+
     def insert_new(self, table: Table, values: dict[str, Any], keys: Sequence[str]) -> bool:
         """Insert unless a row with the same ``keys`` exists; False when it did."""
         statement = (
@@ -180,12 +188,8 @@ class Database:
         Raises:
             Conflict: the row changed (or vanished) since it was read.
         """
-        statement = (
-            update(table)
-            .where(table.c.id == row_id, table.c.version == version)
-            .values({**values, "version": version + 1})
-        )
-        if self.execute(statement).rowcount != 1:
+        params = {**values, "version": version + 1, "cas_id": row_id, "cas_version": version}
+        if self.execute(_compare_and_set(table), params).rowcount != 1:
             raise Conflict(f"{table.name} {row_id} was changed concurrently")
 
     def one_of(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
@@ -204,6 +208,21 @@ class Database:
         if self.dialect == "postgresql":
             return [self.one_of(column, items)]
         return [column.in_(items[i : i + SQLITE_BATCH]) for i in range(0, len(items), SQLITE_BATCH)]
+
+
+@functools.cache
+def _compare_and_set(table: Table) -> Any:
+    """UPDATE of the columns given as parameters where id and version still match."""
+    return update(table).where(
+        table.c.id == bindparam("cas_id"), table.c.version == bindparam("cas_version")
+    )
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    changed = {c: statement.excluded[c] for c in columns if c not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
 
 
 _BEGIN = text("BEGIN")
