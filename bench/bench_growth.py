@@ -7,8 +7,9 @@ maintenance database, default ``postgresql://postgres@127.0.0.1:5432/postgres``)
 For each size a new database is migrated and seeded with ``INSERT ... SELECT generate_series``
 (4 trackers per user; 1 in 7 PENDING, the rest scraped in the last 48 h; 3 % deleted), then
 ``VACUUM ANALYZE``d at the default planner settings. The guild holds the owners of exactly 3,000
-trackers. Timed through ``SqlAlchemyUnitOfWork`` (median of ``--rounds`` rounds, each the
-median of 30 calls; the rounds give the range):
+trackers. The three databases live side by side and the rounds interleave them, so that the
+load of a shared machine falls on every size alike. Timed through ``SqlAlchemyUnitOfWork``
+(median of ``--rounds`` rounds, each the median of 30 calls; the rounds give the range):
 
 - ``pk``: ``trackers.get(id)``, the floor;
 - ``overview``: ``trackers.status_counts()`` as the API serves it (the process's 5 s cache);
@@ -26,6 +27,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import false, select, text, true
@@ -74,88 +76,93 @@ def median_ms(call: Callable[[], object], repeat: int = 30) -> float:
     return statistics.median(times)
 
 
-def measure(size: int, rounds: int) -> dict[str, list[float]]:
-    with bench_database() as url:
-        upgrade_database(url)
-        engine = create_engine_for(url)
-        users = size // 4
-        params = {
-            "users": users,
-            "members": GUILD_TRACKERS // 4,
-            "trackers": size,
-            "guild": GUILD,
-            "now": NOW,
-        }
-        with engine.begin() as conn:
-            for statement in SEED.split(";"):
-                if statement.strip():
-                    conn.execute(text(statement), params)
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
-        connect = create_session_factory(engine)
-        cached = SqlAlchemyUnitOfWork(connect, StatusCountsCache())
-        plain = SqlAlchemyUnitOfWork(connect)
-        stale = NOW - timedelta(hours=24)
-        join = (
-            select(trackers.c.id)
-            .join(
-                guild_members,
-                (guild_members.c.user_id == trackers.c.user_id)
-                & (guild_members.c.guild_id == GUILD)
-                & (guild_members.c.is_banned == false())
-                & (guild_members.c.is_deleted == false()),
-            )
-            .where(
-                LIVE,
-                trackers.c.is_active == true(),
-                trackers.c.scraping_status != "IN_PROGRESS",
-                (trackers.c.scraping_status == "PENDING")
-                | trackers.c.last_scraped_at.is_(None)
-                | (trackers.c.last_scraped_at < stale),
-            )
-            .order_by(trackers.c.id)
+def prepare(stack: ExitStack, size: int) -> dict[str, Callable[[], object]]:
+    """A seeded database of ``size`` trackers; the timed calls on it."""
+    url = stack.enter_context(bench_database())
+    upgrade_database(url)
+    engine = create_engine_for(url)
+    stack.callback(engine.dispose)
+    users = size // 4
+    params = {
+        "users": users,
+        "members": GUILD_TRACKERS // 4,
+        "trackers": size,
+        "guild": GUILD,
+        "now": NOW,
+    }
+    with engine.begin() as conn:
+        for statement in SEED.split(";"):
+            if statement.strip():
+                conn.execute(text(statement), params)
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    connect = create_session_factory(engine)
+    cached = SqlAlchemyUnitOfWork(connect, StatusCountsCache())
+    plain = SqlAlchemyUnitOfWork(connect)
+    stale = NOW - timedelta(hours=24)
+    join = (
+        select(trackers.c.id)
+        .join(
+            guild_members,
+            (guild_members.c.user_id == trackers.c.user_id)
+            & (guild_members.c.guild_id == GUILD)
+            & (guild_members.c.is_banned == false())
+            & (guild_members.c.is_deleted == false()),
         )
+        .where(
+            LIVE,
+            trackers.c.is_active == true(),
+            trackers.c.scraping_status != "IN_PROGRESS",
+            (trackers.c.scraping_status == "PENDING")
+            | trackers.c.last_scraped_at.is_(None)
+            | (trackers.c.last_scraped_at < stale),
+        )
+        .order_by(trackers.c.id)
+    )
 
-        def in_uow(
-            uow: SqlAlchemyUnitOfWork, call: Callable[[SqlAlchemyUnitOfWork], object]
-        ) -> Callable[[], object]:
-            def run() -> object:
-                with uow:
-                    return call(uow)
+    def in_uow(
+        uow: SqlAlchemyUnitOfWork, call: Callable[[SqlAlchemyUnitOfWork], object]
+    ) -> Callable[[], object]:
+        def run() -> object:
+            with uow:
+                return call(uow)
 
-            return run
+        return run
 
-        def joined_ids() -> list[str]:
-            with engine.connect() as conn:
-                return list(conn.execute(join).scalars())
+    def joined_ids() -> list[str]:
+        with engine.connect() as conn:
+            return list(conn.execute(join).scalars())
 
-        with plain:
-            selected = plain.trackers.pending_or_stale_ids(stale, GUILD)
-        assert selected == joined_ids(), "the two forms of the selection disagree"
-        cases = {
-            "pk": in_uow(plain, lambda u: u.trackers.get(f"c{size // 2:024d}")),
-            "overview": in_uow(cached, lambda u: u.trackers.status_counts()),
-            "overview uncached": in_uow(plain, lambda u: u.trackers.status_counts()),
-            "guild": in_uow(plain, lambda u: u.trackers.pending_or_stale_ids(stale, GUILD)),
-            "guild join": joined_ids,
-        }
-        for call in cases.values():
-            call()
-            call()
-        results: dict[str, list[float]] = {name: [] for name in cases}
-        for _ in range(rounds):
-            for name, call in cases.items():
-                results[name].append(median_ms(call))
-        engine.dispose()
-        print(f"  {size:,} trackers: guild selection returns {len(selected):,} ids")
-        return results
+    with plain:
+        selected = plain.trackers.pending_or_stale_ids(stale, GUILD)
+    assert selected == joined_ids(), "the two forms of the selection disagree"
+    cases = {
+        "pk": in_uow(plain, lambda u: u.trackers.get(f"c{size // 2:024d}")),
+        "overview": in_uow(cached, lambda u: u.trackers.status_counts()),
+        "overview uncached": in_uow(plain, lambda u: u.trackers.status_counts()),
+        "guild": in_uow(plain, lambda u: u.trackers.pending_or_stale_ids(stale, GUILD)),
+        "guild join": joined_ids,
+    }
+    for call in cases.values():
+        call()
+        call()
+    print(f"  {size:,} trackers: guild selection returns {len(selected):,} ids")
+    return cases
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    by_size = {size: measure(size, args.rounds) for size in SIZES}
+    by_size: dict[int, dict[str, list[float]]] = {}
+    with ExitStack() as stack:
+        calls = {size: prepare(stack, size) for size in SIZES}
+        for size, cases in calls.items():
+            by_size[size] = {name: [] for name in cases}
+        for _ in range(args.rounds):  # sizes interleaved: a busy moment hits all of them
+            for size, cases in calls.items():
+                for name, call in cases.items():
+                    by_size[size][name].append(median_ms(call))
     names = list(by_size[SIZES[0]])
     print(f"median ms (min-max over {args.rounds} rounds); ratio to the same case at 10k")
     header = "".join(f"{f'{s:,}':>30}" for s in SIZES)
