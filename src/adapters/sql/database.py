@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -58,6 +58,7 @@ class Database:
         self._connection: Connection | None = None
         self._lazy = False
         self._in_transaction = False
+        self._memo: dict[Hashable, tuple[frozenset[str], Any]] = {}
         self.live_trackers: set[str] = set()
         """Ids of trackers read as non-deleted in this unit of work (see tracker ``save``)."""
 
@@ -78,6 +79,7 @@ class Database:
         self._connection = self._open()
         self._in_transaction = not self._lazy
         self.live_trackers = set()
+        self._memo.clear()
 
     def _open(self) -> Connection:
         with storage_errors():
@@ -97,6 +99,7 @@ class Database:
         """Give the connection back; an uncommitted transaction is rolled back."""
         connection, self._connection = self._connection, None
         self.live_trackers = set()
+        self._memo.clear()
         self._in_transaction = False
         if connection is not None:
             connection.close()
@@ -111,6 +114,31 @@ class Database:
             self.connection.rollback()
         self._in_transaction = not self._lazy
         self.live_trackers = set()
+        self._memo.clear()
+
+    def remember(self, key: Hashable, tables: frozenset[str], read: Callable[[], Any]) -> Any:
+        """``read()``, once per unit of work until a statement writes to one of ``tables``.
+
+        For small reads that a use case repeats (a user's memberships, a guild's settings);
+        the value must be immutable.
+        """
+        found = self._memo.get(key)
+        if found is not None:
+            return found[1]
+        value = read()
+        self._memo[key] = (tables, value)
+        return value
+
+    def _forget(self, statement: Any) -> None:
+        """Drop what ``remember`` holds from the table a writing statement changes."""
+        if not self._memo:
+            return
+        name = getattr(getattr(statement, "table", None), "name", None)
+        if name is None:
+            self._memo.clear()
+            return
+        for key in [k for k, (tables, _) in self._memo.items() if name in tables]:
+            del self._memo[key]
 
     def ping(self) -> None:
         """One round trip to the database (``SELECT 1``)."""
@@ -118,9 +146,11 @@ class Database:
 
     def execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         """Run one statement; in the transaction, which it opens unless it only reads."""
-        if not self._in_transaction and not _reads_only(statement):
-            self._begin_transaction()
-            return self._run(statement, params)
+        if not _reads_only(statement):
+            self._forget(statement)
+            if not self._in_transaction:
+                self._begin_transaction()
+                return self._run(statement, params)
         try:
             return self._run(statement, params, retry=not self._in_transaction)
         except _Reconnected:
@@ -154,8 +184,12 @@ class Database:
         """A nested transaction: a failing statement inside it leaves the outer one usable."""
         if not self._in_transaction:
             self._begin_transaction()
-        with storage_errors(), self.connection.begin_nested():
-            yield
+        try:
+            with storage_errors(), self.connection.begin_nested():
+                yield
+        except BaseException:
+            self._memo.clear()  # what was read inside may have been rolled back
+            raise
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """An INSERT of this dialect (with ``on_conflict_*``)."""
