@@ -194,3 +194,24 @@ def test_get_my_trackers_is_one_postgres_and_one_redis_round_trip(
     finally:
         client.delete(f"trackers:throttle:user:{USER}")
         client.close()
+
+
+def test_memberships_and_settings_are_read_once_until_their_tables_change(db: Db) -> None:
+    guild = "333333333333333333"
+    with db.uow as uow:
+        uow.guilds.add(a.guild(guild))
+        uow.commit()
+    db.wire.mark()
+    with db.uow as uow:
+        assert uow.guilds.memberships(USER) == []
+        assert uow.guilds.memberships(USER) == []
+        first = uow.guilds.settings(guild)
+        assert uow.guilds.settings(guild) == first
+        assert len(db.wire.round_trips()) == 2
+        uow.guilds.save_member(a.member(guild, USER))
+        assert [m.guild_id for m in uow.guilds.memberships(USER)] == [guild]
+        uow.guilds.save_settings(guild, a.custom_settings())
+        assert uow.guilds.settings(guild) == a.custom_settings()
+        uow.guilds.delete(guild)
+        assert uow.guilds.memberships(USER) == []
+        uow.commit()
