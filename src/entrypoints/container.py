@@ -52,7 +52,7 @@ def _dm_notifier(settings: Settings) -> DiscordDmNotifier | None:
 
 
 def _inline_handler(tracker_id: str) -> None:
-    from entrypoints.jobs import scrape_tracker
+    from entrypoints.runtime.jobs import scrape_tracker
 
     scrape_tracker(tracker_id)
 

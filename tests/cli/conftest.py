@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 from dependency_injector import providers
 
-from entrypoints.cli import cli
+from entrypoints.cli.main import cli
 from entrypoints.config import Settings, load_settings
 from entrypoints.container import Container, set_container
 from tests.builders import season

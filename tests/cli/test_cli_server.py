@@ -14,11 +14,11 @@ import httpx
 import jwt
 import pytest
 
-import entrypoints.cli_server as cli_server
-from entrypoints.access_log import RedactingGunicornLogger
-from entrypoints.cli_devkeys import ensure_dev_keys, key_dir
+import entrypoints.cli.server as cli_server
+from entrypoints.cli.devkeys import ensure_dev_keys, key_dir
 from entrypoints.config import Settings
 from entrypoints.container import Container, set_container
+from entrypoints.runtime.access_log import RedactingGunicornLogger
 from tests.cli.conftest import USER, Invoke, make_container
 from tests.fakes import FakeQueue, FakeUnitOfWork
 

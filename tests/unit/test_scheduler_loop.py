@@ -10,7 +10,7 @@ from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock, RecordingNotifier
 from adapters.locks import InProcessTickLock
 from entrypoints.config import load_settings
 from entrypoints.container import Container
-from entrypoints.scheduler import SchedulerLoop, latest_cron_instant
+from entrypoints.runtime.scheduler import SchedulerLoop, latest_cron_instant
 from tracker_core.guilds import Guild
 from tracker_core.model import Priority
 from tracker_core.notifications import DeliveryStatus, Notification

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from entrypoints import serializers as ser
-from entrypoints.cli_common import (
+from entrypoints.cli.common import (
     OPERATOR,
     emit,
     json_option,
@@ -16,8 +16,8 @@ from entrypoints.cli_common import (
     tracker_id_argument,
     tracker_status_option,
 )
-from entrypoints.cli_views import detail_json, detail_view, tracker_json, trackers_table
-from entrypoints.cli_wait import wait_for_trackers, wait_options
+from entrypoints.cli.views import detail_json, detail_view, tracker_json, trackers_table
+from entrypoints.cli.wait import wait_for_trackers, wait_options
 from tracker_core.guilds import UserProfile
 from tracker_core.model import TrackerQuery, TrackerStatus
 from tracker_core.use_cases.queries import (

@@ -6,7 +6,7 @@ import logging
 import threading
 
 from entrypoints.container import Container
-from entrypoints.scheduler import SchedulerLoop
+from entrypoints.runtime.scheduler import SchedulerLoop
 
 log = logging.getLogger("trackers.background")
 

@@ -20,20 +20,20 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from adapters.sql.migrate import current_revision, upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
-from entrypoints.access_log import RedactingGunicornLogger, RedactingRequestHandler
-from entrypoints.background import start_background
-from entrypoints.cli_common import (
+from entrypoints.cli.common import (
     config_error,
     emit,
     json_option,
     load_settings_of,
     setup_logging,
 )
-from entrypoints.cli_devkeys import ensure_dev_keys, key_dir
+from entrypoints.cli.devkeys import ensure_dev_keys, key_dir
 from entrypoints.config import Settings
 from entrypoints.container import Container, get_container
-from entrypoints.scheduler import run_scheduler
-from entrypoints.worker import run_worker
+from entrypoints.runtime.access_log import RedactingGunicornLogger, RedactingRequestHandler
+from entrypoints.runtime.background import start_background
+from entrypoints.runtime.scheduler import run_scheduler
+from entrypoints.runtime.worker import run_worker
 
 log = logging.getLogger("trackers.serve")
 
@@ -97,7 +97,7 @@ def _on_stop_signals(handler: Callable[[], None]) -> Callable[[], None]:
 def bind_server(app: Any, host: str, port: int) -> BaseWSGIServer:
     """werkzeug's threaded WSGI server, bound (it exits with status 1 if the port is taken).
 
-    Its log lines never carry a credential (see ``entrypoints.access_log``).
+    Its log lines never carry a credential (see ``entrypoints.runtime.access_log``).
     """
     return make_server(host, port, app, threaded=True, request_handler=RedactingRequestHandler)
 

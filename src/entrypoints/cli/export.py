@@ -9,7 +9,7 @@ from typing import IO, Any
 
 import click
 
-from entrypoints.cli_common import (
+from entrypoints.cli.common import (
     OPERATOR,
     Services,
     json_mode,

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from entrypoints import serializers as ser
-from entrypoints.cli_common import (
+from entrypoints.cli.common import (
     Services,
     check_cuid,
     emit,
@@ -19,8 +19,8 @@ from entrypoints.cli_common import (
     services,
     snowflake_option,
 )
-from entrypoints.cli_views import logs_table, overview_json, overview_table, schedules_table
-from entrypoints.cli_wait import wait_for_trackers, wait_options
+from entrypoints.cli.views import logs_table, overview_json, overview_table, schedules_table
+from entrypoints.cli.wait import wait_for_trackers, wait_options
 from tracker_core.model import Priority
 from tracker_core.schedules import ScheduleStatus
 from tracker_core.use_cases.processing import (

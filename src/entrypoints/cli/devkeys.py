@@ -15,7 +15,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from entrypoints.cli_common import (
+from entrypoints.cli.common import (
     config_error,
     emit,
     json_option,

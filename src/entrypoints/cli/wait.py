@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from entrypoints.cli_common import OPERATOR, CliError, Services, json_mode, progress_bar
+from entrypoints.cli.common import OPERATOR, CliError, Services, json_mode, progress_bar
 from tracker_core.errors import NotFound
 from tracker_core.model import TrackerStatus
 from tracker_core.use_cases.queries import get_tracker_status
