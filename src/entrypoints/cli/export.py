@@ -9,17 +9,9 @@ from typing import IO, Any
 
 import click
 
-from entrypoints.cli.common import (
-    OPERATOR,
-    Services,
-    json_mode,
-    json_option,
-    note,
-    platform_option,
-    progress_bar,
-    services,
-    tracker_status_option,
-)
+from entrypoints.cli.options import json_option, platform_option, tracker_status_option
+from entrypoints.cli.output import json_mode, note, progress_bar
+from entrypoints.cli.services import OPERATOR, Services, services
 from entrypoints.serializers import instant
 from tracker_core.model import Tracker, TrackerQuery, TrackerSeason, TrackerStatus
 from tracker_core.stats import RANKED_PLAYLISTS

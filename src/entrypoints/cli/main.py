@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from entrypoints.cli.common import LOG_LEVEL_KEY, translate_errors
 from entrypoints.cli.devkeys import dev_token
+from entrypoints.cli.errors import translate_errors
 from entrypoints.cli.export import export
 from entrypoints.cli.ops import (
     batch_refresh,
@@ -19,6 +19,7 @@ from entrypoints.cli.ops import (
     status,
 )
 from entrypoints.cli.server import migrate, scheduler, serve, worker
+from entrypoints.cli.services import LOG_LEVEL_KEY
 from entrypoints.cli.trackers import add, delete, list_trackers, refresh, register, show
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]

@@ -9,16 +9,9 @@ from typing import Any
 import click
 
 from entrypoints import serializers as ser
-from entrypoints.cli.common import (
-    Services,
-    check_cuid,
-    emit,
-    json_option,
-    paging_options,
-    progress_bar,
-    services,
-    snowflake_option,
-)
+from entrypoints.cli.options import check_cuid, json_option, paging_options, snowflake_option
+from entrypoints.cli.output import emit, progress_bar
+from entrypoints.cli.services import Services, services
 from entrypoints.cli.views import logs_table, overview_json, overview_table, schedules_table
 from entrypoints.cli.wait import wait_for_trackers, wait_options
 from tracker_core.model import Priority

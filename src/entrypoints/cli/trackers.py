@@ -5,17 +5,16 @@ from __future__ import annotations
 import click
 
 from entrypoints import serializers as ser
-from entrypoints.cli.common import (
-    OPERATOR,
-    emit,
+from entrypoints.cli.options import (
     json_option,
     paging_options,
     platform_option,
-    services,
     snowflake_option,
     tracker_id_argument,
     tracker_status_option,
 )
+from entrypoints.cli.output import emit
+from entrypoints.cli.services import OPERATOR, services
 from entrypoints.cli.views import detail_json, detail_view, tracker_json, trackers_table
 from entrypoints.cli.wait import wait_for_trackers, wait_options
 from tracker_core.guilds import UserProfile

@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 
 import click
 
-from entrypoints.cli.common import OPERATOR, CliError, Services, json_mode, progress_bar
+from entrypoints.cli.errors import CliError
+from entrypoints.cli.output import json_mode, progress_bar
+from entrypoints.cli.services import OPERATOR, Services
 from tracker_core.errors import NotFound
 from tracker_core.model import TrackerStatus
 from tracker_core.use_cases.queries import get_tracker_status
