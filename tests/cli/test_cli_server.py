@@ -79,11 +79,9 @@ def test_dev_token_with_a_configured_public_key(
     assert jwt.decode(token, other.public_pem, algorithms=["RS256"])["sub"] == USER
 
 
-def test_malformed_setting_exits_2_naming_it(
-    run: Invoke, monkeypatch: pytest.MonkeyPatch, uow: FakeUnitOfWork
-) -> None:
+def test_malformed_setting_exits_2_naming_it(run: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRN_RATE_LIMIT_PER_MINUTE", "lots")
-    set_container(make_container(None, uow=uow))
+    set_container(None)  # the command builds the process container from the environment
     result = run("status")
     assert result.exit_code == 2
     assert "TRN_RATE_LIMIT_PER_MINUTE" in result.stderr

@@ -33,3 +33,6 @@ class ReconcilerQueue:
         """PENDING trackers: what the serving process still has to work through."""
         with self._uow_factory() as uow:
             return uow.trackers.status_counts().get(TrackerStatus.PENDING, 0)
+
+    def discard(self, tracker_ids: Sequence[str]) -> None:
+        """Nothing to forget: no job of this process runs (the reconciler is the server's)."""

@@ -14,8 +14,7 @@ from entrypoints.cli.errors import config_error
 from entrypoints.cli.options import json_option
 from entrypoints.cli.output import emit
 from entrypoints.cli.services import load_settings_of, setup_logging
-from entrypoints.config import Settings
-from entrypoints.container import Container, get_container
+from entrypoints.container import get_container, is_embedded, require_production
 from entrypoints.runtime import serve as runtime
 from entrypoints.runtime.scheduler import run_scheduler
 from entrypoints.runtime.worker import run_worker
@@ -65,7 +64,7 @@ def serve(host: str, port: int, sandbox: bool, workers: int | None) -> None:
     setup_logging("INFO")
     container = get_container()
     settings = load_settings_of(container)
-    if settings.embedded:
+    if is_embedded(container):
         if workers is not None:
             raise config_error(
                 "--workers needs the production mode (REDIS_URL): the embedded in-process "
@@ -80,19 +79,11 @@ def serve(host: str, port: int, sandbox: bool, workers: int | None) -> None:
             "would not use the simulator"
         )
     runtime.serve_production(
-        container, settings, f"{host}:{port}", workers or runtime.default_workers()
+        require_production(container, "`trackers serve --workers`"),
+        settings,
+        f"{host}:{port}",
+        workers or runtime.default_workers(),
     )
-
-
-def _production_only(command: str) -> tuple[Container, Settings]:
-    container = get_container()
-    settings = load_settings_of(container)
-    if settings.embedded:
-        raise config_error(
-            f"`trackers {command}` needs REDIS_URL (production mode); in the embedded mode "
-            "`trackers serve` runs the workers and the scheduler in-process"
-        )
-    return container, settings
 
 
 @click.command()
@@ -105,7 +96,7 @@ def worker(ctx: click.Context, burst: bool) -> None:
     number, on any machines sharing DATABASE_URL and REDIS_URL.
     """
     setup_logging("INFO")
-    container, _ = _production_only("worker")
+    container = require_production(get_container(), "`trackers worker`")
     ctx.exit(run_worker(container, burst=burst))
 
 
@@ -117,7 +108,7 @@ def scheduler() -> None:
     dispatcher. Any number may run: each periodic task runs once per tick across all of them.
     """
     setup_logging("INFO")
-    container, _ = _production_only("scheduler")
+    container = require_production(get_container(), "`trackers scheduler`")
     stop = threading.Event()
     restore = runtime.on_stop_signals(stop.set)
     try:

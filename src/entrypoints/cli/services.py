@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import cast
 
 import attrs
 import click
 
-from adapters.queue.reconciler_queue import ReconcilerQueue
 from entrypoints.cli.output import note
 from entrypoints.config import Settings
 from entrypoints.container import Container, get_container
@@ -41,21 +39,21 @@ class Services:
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work."""
-        return cast(UnitOfWork, self.container.uow())
+        return self.container.uow()
 
     @property
     def clock(self) -> Clock:
         """The container's clock."""
-        return cast(Clock, self.container.clock())
+        return self.container.clock()
 
     @property
     def policy(self) -> Policy:
         """The rules' numbers from the settings."""
-        return cast(Policy, self.container.policy())
+        return self.container.policy()
 
     def tell_embedded(self) -> None:
         """Say where queued work goes in embedded mode."""
-        if self.settings.embedded and isinstance(self.queue, ReconcilerQueue):
+        if self.settings.embedded:
             note(
                 "Embedded mode: the running `trackers serve` picks these trackers up within "
                 f"{self.settings.reconcile_seconds:g} s."
@@ -63,19 +61,16 @@ class Services:
 
 
 def load_settings_of(container: Container) -> Settings:
-    """The container's settings (raises ConfigError naming a malformed setting)."""
-    settings: Settings = container.settings()
-    return settings
+    """The container's settings."""
+    return container.settings()
 
 
 def services() -> Services:
-    """The process container's services; an overridden queue provider is used as is."""
+    """The process container's services, with the queue of one-shot commands.
+
+    In the embedded mode that queue only leaves trackers PENDING for the serving process
+    (``EmbeddedContainer.command_queue``); in production it is the Redis queue.
+    """
     setup_logging("WARNING")
     container = get_container()
-    settings = load_settings_of(container)
-    queue: JobQueue
-    if settings.embedded and not container.queue.overridden:
-        queue = ReconcilerQueue(container.uow)
-    else:
-        queue = cast(JobQueue, container.queue())
-    return Services(container, settings, queue)
+    return Services(container, container.settings(), container.command_queue())

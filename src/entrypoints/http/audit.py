@@ -10,7 +10,6 @@ from flask import Response, g, request
 
 from entrypoints.http import deps
 from tracker_core.errors import StorageUnavailable
-from tracker_core.ports import UnitOfWork
 
 log = logging.getLogger("trackers.http.audit")
 
@@ -56,7 +55,7 @@ def record(response: Response) -> Response:
     """after_request hook: write the audit row of a mutating call in its own transaction."""
     if request.method not in MUTATING:
         return response
-    uow: UnitOfWork = deps.container().uow()
+    uow = deps.uow()
     body = sanitize(_body(response.status_code))
     actor = g.get(ACTOR_KEY)
     try:

@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
-from adapters.queue.rq_queue import RqJobQueue
 from entrypoints.container import get_container
-from tracker_core.use_cases.scraping import run_scrape
-
-log = logging.getLogger("trackers.jobs")
 
 
 def scrape_tracker(tracker_id: str) -> str:
-    """Scrape one tracker.
-
-    A retryable failure leaves the tracker PENDING with ``nextAttemptAt``; the reconciler
-    queues it for that instant (a job cannot re-queue itself while it is still running).
-    """
-    c = get_container()
-    queue = c.queue()
-    try:
-        outcome = run_scrape(
-            tracker_id,
-            uow=c.uow(),
-            fetcher=c.fetcher(),
-            clock=c.clock(),
-            policy=c.policy(),
-            rng=c.rng(),
-        )
-    finally:
-        if isinstance(queue, RqJobQueue):
-            queue.release(tracker_id)
-    log.info("scrape %s: %s %s", tracker_id, outcome.result, outcome.error_category or "")
-    return outcome.result
+    """Scrape one tracker with the process container's :class:`~entrypoints.container.Scraper`."""
+    return get_container().scraper()(tracker_id)

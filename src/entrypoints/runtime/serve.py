@@ -24,7 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from adapters.sql.migrate import current_revision, upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
 from entrypoints.config import ConfigError, Settings
-from entrypoints.container import Container
+from entrypoints.container import Container, EmbeddedContainer, ProductionContainer
 from entrypoints.runtime.access_log import RedactingGunicornLogger, RedactingRequestHandler
 from entrypoints.runtime.background import start_background
 from entrypoints.runtime.devkeys import ensure_dev_keys, key_dir
@@ -117,7 +117,7 @@ def _embedded_settings(settings: Settings, simulator: TrnSimulator | None) -> Se
     return attrs.evolve(settings, **changes)
 
 
-def serve_embedded(container: Container, settings: Settings, host: str, port: int) -> None:
+def serve_embedded(container: EmbeddedContainer, settings: Settings, host: str, port: int) -> None:
     """One process: migrate SQLite, then API, in-process workers and scheduler."""
     simulator = TrnSimulator().start() if settings.sandbox else None
     try:
@@ -161,7 +161,9 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
-def serve_production(container: Container, settings: Settings, bind: str, workers: int) -> None:
+def serve_production(
+    container: ProductionContainer, settings: Settings, bind: str, workers: int
+) -> None:
     """The API alone under gunicorn; workers and schedulers run as their own processes."""
     for name, value in (
         ("JWT_PUBLIC_KEY", settings.jwt_public_key),

@@ -7,14 +7,13 @@ import logging
 import redis
 from rq import SimpleWorker
 
-from adapters.queue.rq_queue import RqJobQueue
-from entrypoints.container import Container
+from entrypoints.container import ProductionContainer
 from tracker_core.errors import QueueUnavailable
 
 log = logging.getLogger("trackers.worker")
 
 
-def run_worker(container: Container, *, burst: bool = False) -> int:
+def run_worker(container: ProductionContainer, *, burst: bool = False) -> int:
     """Work the high, default and low lanes until stopped (or drained with ``burst``).
 
     Jobs run in this process (no fork per job), so the database pool and the HTTP client are
@@ -24,8 +23,6 @@ def run_worker(container: Container, *, burst: bool = False) -> int:
         QueueUnavailable: Redis cannot be reached at start.
     """
     queue = container.queue()
-    if not isinstance(queue, RqJobQueue):
-        raise RuntimeError("trackers worker needs REDIS_URL (production mode)")
     connection = container.redis()
     try:
         connection.ping()
