@@ -7,7 +7,8 @@ receive the container of their mode, a scrape job gets a :class:`Scraper` that a
 how to release its claim, and one-shot commands get ``command_queue``.
 
 Every provider is built from a typed factory function or class (no lambdas), so
-``container.uow()`` is a ``UnitOfWork`` to mypy.
+``container.uow()`` is a ``UnitOfWork`` to mypy. Use cases are bound once:
+``container.use_cases().register_trackers(cmd)`` (``command_use_cases`` for one-shot commands).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from adapters.throttle import MemoryThrottle, RedisThrottle
 from adapters.trackergg.budget import InProcessBudget, RateBudget, RedisBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from entrypoints.config import ConfigError, Settings, load_settings
+from entrypoints.use_cases import UseCases
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, Notifier, ProfileFetcher, UnitOfWork
 from tracker_core.use_cases.scraping import run_scrape
@@ -196,6 +198,25 @@ class EmbeddedContainer(BaseContainer):
     """One-shot commands leave trackers PENDING for the serving process's reconciler."""
     tick_lock = providers.Singleton(InProcessTickLock)
     throttle = providers.Singleton(_memory_throttle, BaseContainer.settings)
+    use_cases = providers.Singleton(
+        UseCases,
+        uow=BaseContainer.uow.provider,
+        queue=queue,
+        clock=BaseContainer.clock,
+        policy=BaseContainer.policy,
+        notifier=BaseContainer.notifier,
+        rng=BaseContainer.rng,
+    )
+    command_use_cases = providers.Singleton(
+        UseCases,
+        uow=BaseContainer.uow.provider,
+        queue=command_queue,
+        clock=BaseContainer.clock,
+        policy=BaseContainer.policy,
+        notifier=BaseContainer.notifier,
+        rng=BaseContainer.rng,
+    )
+    """The use cases of one-shot commands: their queue is ``command_queue``."""
 
 
 class ProductionContainer(BaseContainer):
@@ -220,6 +241,24 @@ class ProductionContainer(BaseContainer):
     )
     tick_lock = providers.Singleton(RedisTickLock, redis)
     throttle = providers.Singleton(_redis_throttle, redis, BaseContainer.settings)
+    use_cases = providers.Singleton(
+        UseCases,
+        uow=BaseContainer.uow.provider,
+        queue=queue,
+        clock=BaseContainer.clock,
+        policy=BaseContainer.policy,
+        notifier=BaseContainer.notifier,
+        rng=BaseContainer.rng,
+    )
+    command_use_cases = providers.Singleton(
+        UseCases,
+        uow=BaseContainer.uow.provider,
+        queue=command_queue,
+        clock=BaseContainer.clock,
+        policy=BaseContainer.policy,
+        notifier=BaseContainer.notifier,
+        rng=BaseContainer.rng,
+    )
 
 
 Container = EmbeddedContainer | ProductionContainer

@@ -11,8 +11,7 @@ import click
 from entrypoints.cli.output import note
 from entrypoints.config import Settings
 from entrypoints.container import Container, get_container
-from tracker_core.policy import Policy
-from tracker_core.ports import Clock, JobQueue, UnitOfWork
+from entrypoints.use_cases import UseCases
 from tracker_core.use_cases.queries import Viewer
 
 LOG_LEVEL_KEY = "trackers.log_level"
@@ -31,25 +30,15 @@ def setup_logging(default_level: str) -> None:
 
 @attrs.frozen
 class Services:
-    """The container's dependencies as one-shot commands use them."""
+    """The container as one-shot commands use it: settings and use cases."""
 
     container: Container
     settings: Settings
-    queue: JobQueue
-
-    def uow(self) -> UnitOfWork:
-        """A fresh unit of work."""
-        return self.container.uow()
 
     @property
-    def clock(self) -> Clock:
-        """The container's clock."""
-        return self.container.clock()
-
-    @property
-    def policy(self) -> Policy:
-        """The rules' numbers from the settings."""
-        return self.container.policy()
+    def use_cases(self) -> UseCases:
+        """The use cases of one-shot commands (queuing on ``command_queue``)."""
+        return self.container.command_use_cases()
 
     def tell_embedded(self) -> None:
         """Say where queued work goes in embedded mode."""
@@ -66,11 +55,11 @@ def load_settings_of(container: Container) -> Settings:
 
 
 def services() -> Services:
-    """The process container's services, with the queue of one-shot commands.
+    """The process container's services.
 
-    In the embedded mode that queue only leaves trackers PENDING for the serving process
-    (``EmbeddedContainer.command_queue``); in production it is the Redis queue.
+    Their use cases queue on ``command_queue``: in the embedded mode it only leaves trackers
+    PENDING for the serving process; in production it is the Redis queue.
     """
     setup_logging("WARNING")
     container = get_container()
-    return Services(container, container.settings(), container.command_queue())
+    return Services(container, container.settings())

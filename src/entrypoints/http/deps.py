@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from flask import current_app, g
 
 from entrypoints.config import Settings
-from tracker_core.policy import Policy
+from entrypoints.use_cases import UseCases
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ def container() -> Container:
 
 
 def uow() -> UnitOfWork:
-    """A new unit of work."""
+    """A new unit of work (for the health check and the audit row; views use use_cases())."""
     return container().uow()
 
 
@@ -38,9 +38,9 @@ def clock() -> Clock:
     return container().clock()
 
 
-def policy() -> Policy:
-    """The rules' numbers."""
-    return container().policy()
+def use_cases() -> UseCases:
+    """The use cases, bound to this app's unit of work, queue, clock and policy."""
+    return container().use_cases()
 
 
 def settings() -> Settings:
