@@ -372,6 +372,11 @@ class FakeNotificationRepository(_Repo):
         ]
         return copy.deepcopy(sorted(found, key=lambda n: (n.created_at, n.id))[:limit])
 
+    def for_tracker(self, tracker_id: str, limit: int) -> list[Notification]:
+        found = [n for n in self.s.notifications.values() if n.tracker_id == tracker_id]
+        ordered = sorted(found, key=lambda n: (n.created_at, n.id), reverse=True)
+        return copy.deepcopy(ordered[:limit])
+
 
 class FakePlayerRatingRepository(_Repo):
     def upsert(self, rating: PlayerRating) -> None:

@@ -46,6 +46,7 @@ class Settings:
     discord_bot_token: str | None = attrs.field(default=None, repr=False)
     discord_api_url: str = "https://discord.com/api/v10"
     frontend_url: str | None = None
+    login_url: str | None = None
     throttle_limit: int = 100
     throttle_ttl_ms: int = 60000
     max_body_bytes: int = 64 * 1024
@@ -146,6 +147,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DISCORD_BOT_TOKEN": ("discord_bot_token", str),
     "DISCORD_API_URL": ("discord_api_url", _url),
     "FRONTEND_URL": ("frontend_url", _url),
+    "LOGIN_URL": ("login_url", _url),
     "THROTTLE_LIMIT": ("throttle_limit", _int(1)),
     "THROTTLE_TTL": ("throttle_ttl_ms", _int(1)),
     "MAX_BODY_BYTES": ("max_body_bytes", _int(1024)),

@@ -23,7 +23,7 @@ from adapters.sql import (
 from adapters.sql.tables import metadata
 from tracker_core.guilds import User
 
-HEAD = "0003"
+HEAD = "0007"
 SECONDARY = {"ix_trackers_status", "ix_trackers_user_id_is_deleted", "ix_trackers_lease_expires_at"}
 
 

@@ -194,6 +194,16 @@ class SqlAlchemyNotificationRepository:
         rows = self._db.execute(statement).mappings()
         return [mapping.notification_from_row(row) for row in rows]
 
+    def for_tracker(self, tracker_id: str, limit: int) -> list[Notification]:
+        statement = (
+            select(notifications)
+            .where(notifications.c.tracker_id == tracker_id)
+            .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+            .limit(limit)
+        )
+        rows = self._db.execute(statement).mappings()
+        return [mapping.notification_from_row(row) for row in rows]
+
 
 class SqlAlchemyPlayerRatingRepository:
     """League MMR per (guild, user)."""

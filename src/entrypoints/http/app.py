@@ -29,6 +29,7 @@ from entrypoints.http.auth import (
     require_system_admin,
 )
 from entrypoints.http.cors import install_cors
+from entrypoints.http.dashboard import install_dashboard
 from entrypoints.http.deps import CONTAINER_KEY
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.health import STARTED_KEY
@@ -136,5 +137,6 @@ def create_app(container: Container) -> Flask:
         if hook is not None:
             blueprint.before_request(hook)
         app.register_blueprint(blueprint)
+    install_dashboard(app, settings.jwt_public_key)
     app.after_request(audit.record)
     return app

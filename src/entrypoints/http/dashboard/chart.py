@@ -1,0 +1,140 @@
+"""Rating-history charts drawn on the server: the geometry of an inline SVG per playlist.
+
+Each playlist gets its own chart with one series, so nothing depends on colour: points carry
+their exact value and time in a ``<title>`` (hover) and the page repeats them in a table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import attrs
+
+from tracker_core.model import TrackerSnapshot
+from tracker_core.stats import RANKED_PLAYLISTS, RankedPlaylist
+
+WIDTH = 640
+HEIGHT = 240
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 40
+X_TICKS = 4
+Y_TICKS = 4
+
+
+@attrs.frozen
+class Point:
+    """One snapshot's rating at a position of the plot."""
+
+    x: float
+    y: float
+    at: datetime
+    rating: int
+    games: int | None
+
+
+@attrs.frozen
+class Tick:
+    """An axis label at a position."""
+
+    position: float
+    label: str
+
+
+@attrs.frozen
+class Chart:
+    """The drawable history of one playlist (points oldest first)."""
+
+    playlist: RankedPlaylist
+    points: tuple[Point, ...]
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+
+    @property
+    def path(self) -> str:
+        """The SVG polyline ``points`` attribute."""
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+    @property
+    def lowest(self) -> int:
+        return min(p.rating for p in self.points)
+
+    @property
+    def highest(self) -> int:
+        return max(p.rating for p in self.points)
+
+
+def _nice_step(span: float, count: int) -> int:
+    raw = max(span / count, 1.0)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * magnitude:
+            return int(factor * magnitude)
+    return int(10 * magnitude)
+
+
+def _y_range(ratings: Sequence[int]) -> tuple[int, int, int]:
+    low, high = min(ratings), max(ratings)
+    step = _nice_step(high - low or 20, Y_TICKS)
+    bottom = (low // step) * step
+    top = -(-high // step) * step
+    if top == bottom:
+        top = bottom + step
+    return bottom, top, step
+
+
+def _time_label(at: datetime, span_seconds: float) -> str:
+    at = at.astimezone(UTC)
+    return at.strftime("%H:%M") if span_seconds < 2 * 86400 else at.strftime("%d %b")
+
+
+def build_chart(playlist: RankedPlaylist, snapshots: Sequence[TrackerSnapshot]) -> Chart | None:
+    """The chart of one playlist from snapshots in any order (None without a rating)."""
+    rated = sorted(
+        (
+            (s.captured_at, r, s.games_played.get(playlist))
+            for s in snapshots
+            if (r := s.ratings.get(playlist)) is not None
+        ),
+        key=lambda item: item[0],
+    )
+    if not rated:
+        return None
+    first, last = rated[0][0], rated[-1][0]
+    span = (last - first).total_seconds()
+    low, high, step = _y_range([r for _, r, _ in rated])
+    inner_w = WIDTH - LEFT - RIGHT
+    inner_h = HEIGHT - TOP - BOTTOM
+
+    def x_of(at: datetime) -> float:
+        if span <= 0:
+            return LEFT + inner_w / 2
+        return LEFT + inner_w * (at - first).total_seconds() / span
+
+    def y_of(rating: float) -> float:
+        return TOP + inner_h * (1 - (rating - low) / (high - low))
+
+    points = tuple(Point(x_of(at), y_of(rating), at, rating, games) for at, rating, games in rated)
+    y_ticks = tuple(Tick(y_of(v), str(v)) for v in range(low, high + 1, step))
+    count = 1 if span <= 0 else X_TICKS
+    x_ticks = tuple(
+        Tick(x_of(at), _time_label(at, span))
+        for at in (
+            (first,)
+            if count == 1
+            else tuple(first + (last - first) * (i / count) for i in range(count + 1))
+        )
+    )
+    return Chart(playlist, points, x_ticks, y_ticks)
+
+
+def build_charts(snapshots: Sequence[TrackerSnapshot]) -> list[Chart]:
+    """One chart per ranked playlist that has at least one rating."""
+    charts = (build_chart(p, snapshots) for p in RANKED_PLAYLISTS)
+    return [c for c in charts if c is not None]
