@@ -15,9 +15,9 @@ import attrs
 from tracker_core.model import TrackerSnapshot
 from tracker_core.stats import RANKED_PLAYLISTS, RankedPlaylist
 
-WIDTH = 640
-HEIGHT = 240
-LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 40
+WIDTH = 480
+HEIGHT = 220
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 14, 42
 X_TICKS = 4
 Y_TICKS = 4
 
@@ -81,11 +81,11 @@ def _nice_step(span: float, count: int) -> int:
 
 def _y_range(ratings: Sequence[int]) -> tuple[int, int, int]:
     low, high = min(ratings), max(ratings)
-    step = _nice_step(high - low or 20, Y_TICKS)
+    step = _nice_step(high - low or 40, Y_TICKS)
     bottom = (low // step) * step
     top = -(-high // step) * step
-    if top == bottom:
-        top = bottom + step
+    if top - bottom < 2 * step:
+        bottom, top = bottom - step, top + step
     return bottom, top, step
 
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from entrypoints.http.dashboard.session import csrf_token, signed_in
 from entrypoints.http.deps import clock, settings
 from entrypoints.http.errors import status_for
-from tracker_core.errors import RateLimited, TrackerError
+from tracker_core.errors import RateLimited, TrackerError, ValidationFailed
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -85,12 +85,19 @@ def _sign_in(_: SignInRequired) -> Response:
     return redirect(url_for("dashboard.sign_in_page", next=request.path), 303)  # type: ignore[return-value]
 
 
+def _message(exc: TrackerError) -> str:
+    if isinstance(exc, ValidationFailed) and exc.errors:
+        return "; ".join(e.message for e in exc.errors)
+    return exc.message
+
+
 def _error(exc: TrackerError) -> Response:
     status = status_for(type(exc))
+    message = _message(exc)
     if request.endpoint == "dashboard.create_tracker" and status < 500:
         url = request.form.get("url", "")
-        return page("dashboard/add.html", status, url=url, canonical=None, error=exc.message)
-    response = page("dashboard/error.html", status, status=status, message=exc.message)
+        return page("dashboard/add.html", status, url=url, canonical=None, error=message)
+    response = page("dashboard/error.html", status, status=status, message=message)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
