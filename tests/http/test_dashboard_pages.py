@@ -69,7 +69,7 @@ def scraped(env: Env, tracker_id: str, points: int = 3) -> None:
                 source="SCRAPE",
                 entered_by=None,
                 created_at=at,
-            )  # fmt: skip
+            )
         )
     store.notifications["cnote0000000000000000000001"] = Notification(
         id="cnote0000000000000000000001", kind="TRACKER_UPDATE", channel="DISCORD_DM",
