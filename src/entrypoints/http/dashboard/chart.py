@@ -7,7 +7,7 @@ their exact value and time in a ``<title>`` (hover) and the page repeats them in
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -39,6 +39,7 @@ class Tick:
 
     position: float
     label: str
+    anchor: str = "middle"
 
 
 @attrs.frozen
@@ -91,6 +92,8 @@ def _y_range(ratings: Sequence[int]) -> tuple[int, int, int]:
 
 def _time_label(at: datetime, span_seconds: float) -> str:
     at = at.astimezone(UTC)
+    if span_seconds < 3600:
+        return at.strftime("%H:%M:%S")
     return at.strftime("%H:%M") if span_seconds < 2 * 86400 else at.strftime("%d %b")
 
 
@@ -122,16 +125,24 @@ def build_chart(playlist: RankedPlaylist, snapshots: Sequence[TrackerSnapshot]) 
 
     points = tuple(Point(x_of(at), y_of(rating), at, rating, games) for at, rating, games in rated)
     y_ticks = tuple(Tick(y_of(v), str(v)) for v in range(low, high + 1, step))
-    count = 1 if span <= 0 else X_TICKS
-    x_ticks = tuple(
-        Tick(x_of(at), _time_label(at, span))
-        for at in (
-            (first,)
-            if count == 1
-            else tuple(first + (last - first) * (i / count) for i in range(count + 1))
-        )
-    )
-    return Chart(playlist, points, x_ticks, y_ticks)
+    return Chart(playlist, points, _x_ticks(first, last, x_of), y_ticks)
+
+
+def _x_ticks(
+    first: datetime, last: datetime, x_of: Callable[[datetime], float]
+) -> tuple[Tick, ...]:
+    span = (last - first).total_seconds()
+    if span <= 0:
+        return (Tick(x_of(first), _time_label(first, span)),)
+    moments = [first + (last - first) * (i / X_TICKS) for i in range(X_TICKS + 1)]
+    ticks: list[Tick] = []
+    for i, at in enumerate(moments):
+        label = _time_label(at, span)
+        if ticks and ticks[-1].label == label:
+            continue
+        anchor = "start" if i == 0 else "end" if i == X_TICKS else "middle"
+        ticks.append(Tick(x_of(at), label, anchor))
+    return tuple(ticks)
 
 
 def build_charts(snapshots: Sequence[TrackerSnapshot]) -> list[Chart]:
