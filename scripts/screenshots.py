@@ -69,7 +69,9 @@ def main() -> None:
             }
             for name, url in shots.items():
                 page.goto(url)
-                page.screenshot(path=OUT / f"dashboard-{name}-{width}.png", full_page=name != "docs")
+                page.screenshot(
+                    path=OUT / f"dashboard-{name}-{width}.png", full_page=name != "docs"
+                )
             print(f"{width} px: {len(shots) + 1} screenshots in {OUT.relative_to(ROOT)}")
 
 

@@ -13,7 +13,14 @@ from typing import Any
 import attrs
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.e2e.support import Processes, clean_env, free_port, processes, unavailable, wait_for_health
+from tests.e2e.support import (
+    Processes,
+    clean_env,
+    free_port,
+    processes,
+    unavailable,
+    wait_for_health,
+)
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 WIDTHS = (390, 1280)

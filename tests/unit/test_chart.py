@@ -29,9 +29,7 @@ def snap(minute: int, ones: int | None, twos: int | None = None) -> TrackerSnaps
 
 
 samples = st.lists(
-    st.tuples(
-        st.integers(0, 60 * 24 * 120), st.one_of(st.none(), st.integers(0, 3000))
-    ),
+    st.tuples(st.integers(0, 60 * 24 * 120), st.one_of(st.none(), st.integers(0, 3000))),
     min_size=1,
     max_size=40,
     unique_by=lambda item: item[0],
