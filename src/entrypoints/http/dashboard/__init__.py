@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from entrypoints.http.auth import load_public_key
-from entrypoints.http.dashboard import apidocs, pages, signin
+from entrypoints.http.dashboard import apidocs, pages, signin, staff
 from entrypoints.http.dashboard.render import install_rendering
 from entrypoints.http.dashboard.session import KEY_KEY, guard_api_csrf
 
@@ -29,4 +29,5 @@ def install_dashboard(app: Flask, jwt_public_key: str | None) -> None:
     pages.register(blueprint)
     signin.register(blueprint)
     apidocs.register(blueprint)
+    staff.register(blueprint)
     app.register_blueprint(blueprint)

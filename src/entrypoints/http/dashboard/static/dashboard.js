@@ -43,4 +43,24 @@
       }, 250);
     });
   }
+  // Formula checker: validate and try the formula on the sample data while typing.
+  var formula = document.getElementById("formula");
+  var result = document.getElementById("formula-result");
+  if (formula && result) {
+    var waiting = null;
+    formula.addEventListener("input", function () {
+      clearTimeout(waiting);
+      waiting = setTimeout(function () {
+        var url = formula.getAttribute("data-check") + "?formula=" + encodeURIComponent(formula.value);
+        fetch(url, { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+          .then(function (html) {
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var fresh = doc.getElementById("formula-result");
+            if (fresh) { result.replaceChildren.apply(result, Array.from(fresh.childNodes)); }
+          })
+          .catch(function () { /* the Check button still works */ });
+      }, 250);
+    });
+  }
 })();

@@ -1,0 +1,120 @@
+"""The guild staff and system admin pages through the Flask test client."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from tests.http.conftest import ADMIN, GUILD, OTHER, STAFF_ROLE, USER, Env, Keys
+from tests.http.test_dashboard_pages import html, sign_in
+from tracker_core.guilds import User
+from tracker_core.mmr import MmrInputs, PlayerRating
+from tracker_core.model import ScrapingLog
+
+PLAYER = "555555555555555555"
+NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def league(env: Env) -> dict[str, str]:
+    """A guild where USER is staff, OTHER and PLAYER members with trackers; PLAYER has MMR."""
+    env.add_guild(members={USER: (STAFF_ROLE,), OTHER: (), PLAYER: ()})
+    (bob,) = env.register(OTHER, "bob")
+    (eve,) = env.register(PLAYER, "eve")
+    store = env.uow.committed
+    store.users[PLAYER] = User(id=PLAYER, username="=HYPERLINK(1)", created_at=NOW, updated_at=NOW)
+    store.ratings[(GUILD, PLAYER)] = PlayerRating(
+        guild_id=GUILD, user_id=PLAYER, tracker_id=eve["id"], mmr=1234, algorithm="ASCENDANCY",
+        inputs=MmrInputs(twos=1500, twos_games=120, threes_games=30), calculated_at=NOW,
+    )  # fmt: skip
+    return {"bob": bob["id"], "eve": eve["id"]}
+
+
+def test_roster_lists_members_trackers_status_mmr_and_games(env: Env, keys: Keys) -> None:
+    ids = league(env)
+    sign_in(env, keys)
+    page = html(env.client.flask.get(f"/guilds/{GUILD}"))
+    assert "3 of 3 current members" in page
+    assert f"/trackers/{ids['bob']}" in page and "badge-pending" in page
+    assert "1234" in page and "<td>150</td>" in page
+    assert page.index("1234") < page.index(OTHER)  # MMR, high to low, by default
+    assert "=HYPERLINK(1)" in page  # shown as text on the page
+
+
+def test_roster_filters_and_sorts(env: Env, keys: Keys) -> None:
+    league(env)
+    sign_in(env, keys)
+    client = env.client.flask
+    only = html(client.get(f"/guilds/{GUILD}", query_string={"q": "2222"}))
+    assert "1 of 3 current members" in only
+    by_name = html(client.get(f"/guilds/{GUILD}", query_string={"sort": "name", "order": "asc"}))
+    assert by_name.index(USER) < by_name.index(OTHER)
+    none = html(client.get(f"/guilds/{GUILD}", query_string={"status": "FAILED"}))
+    assert "Nothing found." in none
+    bad = client.get(f"/guilds/{GUILD}", query_string={"sort": "bogus"})
+    assert bad.status_code == 400 and "sort must be one of" in html(bad)
+
+
+def test_roster_csv_keeps_cells_as_text(env: Env, keys: Keys) -> None:
+    league(env)
+    sign_in(env, keys)
+    response = env.client.flask.get(f"/guilds/{GUILD}/roster.csv")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    eve = next(r for r in rows if r["userId"] == PLAYER)
+    assert eve["name"] == "'=HYPERLINK(1)" and eve["mmr"] == "1234" and eve["games"] == "150"
+    assert len(rows) == 3
+
+
+def test_roster_and_settings_are_for_the_guilds_staff(env: Env, keys: Keys) -> None:
+    league(env)
+    sign_in(env, keys, OTHER)
+    client = env.client.flask
+    for path in (f"/guilds/{GUILD}", f"/guilds/{GUILD}/roster.csv", f"/guilds/{GUILD}/formula"):
+        assert client.get(path).status_code == 403, path
+    assert "You hold no admin role" in html(client.get("/guilds"))
+    sign_in(env, keys, ADMIN)
+    assert client.get(f"/guilds/{GUILD}").status_code == 200
+    assert client.get("/guilds/777777777777777777").status_code == 404
+
+
+def test_formula_is_validated_and_tried_on_sample_data(env: Env, keys: Keys) -> None:
+    league(env)
+    sign_in(env, keys)
+    client = env.client.flask
+    assert "My guilds" not in html(client.get("/guilds")) and "League" in html(
+        client.get("/guilds")
+    )
+    page = html(client.get(f"/guilds/{GUILD}/formula", query_string={"formula": "twos * 2"}))
+    assert "ASCENDANCY" in page and "Valid formula" in page and "<code>twos</code>" in page
+    bad = html(client.get(f"/guilds/{GUILD}/formula/check", query_string={"formula": "twos *"}))
+    assert "Invalid formula" in bad and "<html" not in bad
+    evil = html(client.get(f"/guilds/{GUILD}/formula/check", query_string={"formula": "<b>"}))
+    assert "<b>" not in evil
+    long = client.get(f"/guilds/{GUILD}/formula", query_string={"formula": "1+" * 600})
+    assert long.status_code == 400 and "formula must be at most" in html(long)
+
+
+def test_admin_page_is_for_system_admins(env: Env, keys: Keys) -> None:
+    (tracker,) = env.register(OTHER, "bob")
+    env.uow.committed.scraping_logs.append(
+        ScrapingLog(
+            id="clog00000000000000000000001",
+            tracker_id=tracker["id"],
+            status="FAILED",
+            seasons_scraped=0,
+            seasons_failed=1,
+            error_message="<b>Cloudflare</b> challenge",
+            error_category="CLOUDFLARE",
+            started_at=NOW,
+            completed_at=NOW,
+        )  # fmt: skip
+    )
+    sign_in(env, keys, USER)
+    assert env.client.flask.get("/admin").status_code == 403
+    assert 'href="/admin"' not in html(env.client.flask.get("/"))
+    sign_in(env, keys, ADMIN)
+    page = html(env.client.flask.get("/admin"))
+    assert "Queue depth" in page and "PENDING" in page and "CLOUDFLARE" in page
+    assert "&lt;b&gt;Cloudflare&lt;/b&gt;" in page
