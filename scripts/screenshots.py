@@ -15,7 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, expect  # noqa: E402
-
 from tests.browser.support import (  # noqa: E402
     STEAM,
     WIDTHS,

@@ -109,7 +109,7 @@ def test_admin_page_is_for_system_admins(env: Env, keys: Keys) -> None:
             error_category="CLOUDFLARE",
             started_at=NOW,
             completed_at=NOW,
-        )  # fmt: skip
+        )
     )
     sign_in(env, keys, USER)
     assert env.client.flask.get("/admin").status_code == 403
