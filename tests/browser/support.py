@@ -26,6 +26,8 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser")
 WIDTHS = (390, 1280)
 STEAM = "https://rocketleague.tracker.network/rocket-league/profile/steam/{}/overview"
 COOLDOWN_SECONDS = 3
+BOT_KEY = "browser-bot-key-0123456789abcdef"
+ADMIN_ID = "100000000000000009"
 SCRAPE_TIMEOUT_S = 30
 
 
@@ -54,6 +56,8 @@ def sandbox_server(folder: Path) -> Iterator[Server]:
     env = clean_env(
         TRACKERS_DATA_DIR=str(folder / "var"),
         TRACKER_REFRESH_COOLDOWN_SECONDS=str(COOLDOWN_SECONDS),
+        BOT_API_KEY=BOT_KEY,
+        SYSTEM_ADMIN_USER_IDS=ADMIN_ID,
     )
     with processes(folder, env) as group:
         group.start("serve", "serve", "--sandbox", "--port", str(port))

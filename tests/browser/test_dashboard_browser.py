@@ -7,11 +7,14 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
+from entrypoints.http.dashboard.signin import DEMO_PLAYER, DEMO_STAFF
 from tests.browser.support import (
+    BOT_KEY,
     STEAM,
     WIDTHS,
     ConsoleErrors,
@@ -168,3 +171,80 @@ def test_every_page_has_no_console_errors_and_no_serious_axe_violations(
     assert found == {}
     assert console.errors == []
     context.close()
+
+
+GUILD = "300000000000000003"
+ROLE = "400000000000000004"
+
+
+@pytest.fixture(scope="module")
+def demo_guild(server: Server, tracker_path: str) -> str:
+    """A guild synced by the bot: the demo staff user holds its admin role."""
+    body = {
+        "guild": {"id": GUILD, "name": "Demo League", "ownerId": DEMO_STAFF},
+        "roles": {"admin": [{"id": ROLE, "name": "Staff"}]},
+        "members": [
+            {"userId": DEMO_STAFF, "roles": [ROLE], "username": "demo-staff"},
+            {"userId": DEMO_PLAYER, "roles": [], "username": "demo-player"},
+        ],
+    }
+    response = httpx.post(
+        f"{server.base_url}/internal/guilds/{GUILD}/sync",
+        json=body,
+        headers={"Authorization": f"Bearer {BOT_KEY}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return GUILD
+
+
+def _axe_serious(page: Page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_staff_roster_and_live_formula_validation_then_admin_overview(
+    server: Server, browser: Browser, demo_guild: str, width: int
+) -> None:
+    context = new_context(browser, width)
+    page = context.new_page()
+    console = ConsoleErrors(page)
+    sign_in(page, server.base_url, "staff")
+    page.click("nav >> text=Guilds")
+    page.click("text=Demo League")
+    expect(page.locator("h1")).to_contain_text("Demo League")
+    roster = page.locator("table tbody")
+    expect(roster).to_contain_text("demo-player")
+    expect(roster.locator(".badge").first).to_contain_text("COMPLETED")
+    assert no_horizontal_scroll(page) and _axe_serious(page) == []
+    page.select_option("#sort", "name")
+    page.select_option("#order", "asc")
+    page.click("button:has-text('Apply')")
+    expect(page.locator("table tbody tr")).to_have_count(2)
+    assert "sort=name" in page.url
+
+    page.click("text=MMR settings and formula")
+    page.fill("#formula", "twos *")
+    expect(page.locator("#formula-result")).to_contain_text("Invalid formula")
+    page.fill("#formula", "twos * 2 + ones")
+    expect(page.locator("#formula-result")).to_contain_text("Valid formula")
+    expect(page.locator("#formula-result")).to_contain_text("On the sample data it gives")
+    assert no_horizontal_scroll(page) and _axe_serious(page) == []
+    assert console.errors == []
+    context.close()
+
+    admin_context = new_context(browser, width)
+    admin = admin_context.new_page()
+    admin_console = ConsoleErrors(admin)
+    sign_in(admin, server.base_url, "admin")
+    admin.click("nav >> text=Admin")
+    expect(admin.locator("main")).to_contain_text("Queue depth")
+    expect(admin.locator("main")).to_contain_text("COMPLETED")
+    assert no_horizontal_scroll(admin) and _axe_serious(admin) == []
+    assert admin_console.errors == []
+    admin_context.close()
