@@ -228,6 +228,23 @@ def test_staff_roster_and_live_formula_validation_then_admin_overview(
     expect(page.locator("table tbody tr")).to_have_count(2)
     assert "sort=name" in page.url
 
+    page.click("button:has-text('Process this guild')")
+    expect(page.locator("[role=status]")).to_contain_text("queued")
+    expect(page.locator("#progress")).to_be_visible()
+
+    page.click("text=Schedules")
+    page.fill("#when", "2030-01-01T10:00")
+    page.fill("#reason", f"season start {width}")
+    page.click("button:has-text('Schedule')")
+    row = page.locator("table tbody tr").filter(has_text=f"season start {width}").first
+    expect(row).to_contain_text("PENDING")
+    assert _axe_serious(page) == []
+    row.locator("button:has-text('Cancel')").click()
+    expect(page.locator("table tbody tr").filter(has_text=f"season start {width}")).to_contain_text(
+        "CANCELLED"
+    )
+    page.click("text=Back to the roster")
+
     page.click("text=MMR settings and formula")
     page.fill("#formula", "twos *")
     expect(page.locator("#formula-result")).to_contain_text("Invalid formula")

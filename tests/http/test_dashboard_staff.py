@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime
 
 from tests.http.conftest import ADMIN, GUILD, OTHER, STAFF_ROLE, USER, Env, Keys
-from tests.http.test_dashboard_pages import html, sign_in
+from tests.http.test_dashboard_pages import csrf_of, html, sign_in
 from tracker_core.guilds import User
 from tracker_core.mmr import MmrInputs, PlayerRating
 from tracker_core.model import ScrapingLog
@@ -118,3 +118,51 @@ def test_admin_page_is_for_system_admins(env: Env, keys: Keys) -> None:
     page = html(env.client.flask.get("/admin"))
     assert "Queue depth" in page and "PENDING" in page and "CLOUDFLARE" in page
     assert "&lt;b&gt;Cloudflare&lt;/b&gt;" in page
+
+
+def test_process_this_guild_queues_and_shows_progress(env: Env, keys: Keys) -> None:
+    ids = league(env)
+    env.queue.jobs.clear()
+    sign_in(env, keys)
+    client = env.client.flask
+    page = client.get(f"/guilds/{GUILD}")
+    assert "0 of 2 trackers completed" in html(page) and "data-autorefresh" in html(page)
+    assert client.post(f"/guilds/{GUILD}/process").status_code == 403  # no CSRF token
+    done = client.post(f"/guilds/{GUILD}/process", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 303 and "queued=2" in done.headers["Location"]
+    assert set(env.queue.jobs) == {ids["bob"], ids["eve"]}
+    assert "2 trackers queued." in html(client.get(done.headers["Location"]))
+    sign_in(env, keys, OTHER)
+    refused = client.post(f"/guilds/{GUILD}/process", data={"csrf_token": csrf_of(page)})
+    assert refused.status_code == 403
+
+
+def test_schedules_are_listed_created_and_cancelled(env: Env, keys: Keys) -> None:
+    league(env)
+    sign_in(env, keys)
+    client = env.client.flask
+    page = client.get(f"/guilds/{GUILD}/schedules")
+    assert "Nothing found." in html(page)
+    token = csrf_of(page)
+    path = f"/guilds/{GUILD}/schedules"
+    past = client.post(path, data={"csrf_token": token, "scheduledAt": "2025-01-01T00:00"})
+    assert past.status_code == 400 and "must be in the future" in html(past)
+    garbage = client.post(path, data={"csrf_token": token, "scheduledAt": "soon"})
+    assert garbage.status_code == 400 and "scheduledAt must be a date" in html(garbage)
+    made = client.post(
+        path, data={"csrf_token": token, "scheduledAt": "2026-02-01T18:30", "reason": "<i>S35</i>"}
+    )
+    assert made.status_code == 303
+    listed = html(client.get(path))
+    assert "2026-02-01 18:30:00 UTC" in listed and "PENDING" in listed
+    assert "&lt;i&gt;S35&lt;/i&gt;" in listed
+    (schedule_id,) = env.uow.committed.schedules
+    cancel = f"{path}/{schedule_id}/cancel"
+    assert client.post(cancel, data={"csrf_token": token}).status_code == 303
+    assert "CANCELLED" in html(client.get(path))
+    assert (
+        client.post(
+            f"{path}/c999999999999999999999999/cancel", data={"csrf_token": token}
+        ).status_code
+        == 404
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from entrypoints.http.auth import load_public_key
-from entrypoints.http.dashboard import apidocs, pages, signin, staff
+from entrypoints.http.dashboard import apidocs, guildops, pages, signin, staff
 from entrypoints.http.dashboard.render import install_rendering
 from entrypoints.http.dashboard.session import KEY_KEY, guard_api_csrf
 
@@ -30,4 +30,5 @@ def install_dashboard(app: Flask, jwt_public_key: str | None) -> None:
     signin.register(blueprint)
     apidocs.register(blueprint)
     staff.register(blueprint)
+    guildops.register(blueprint)
     app.register_blueprint(blueprint)

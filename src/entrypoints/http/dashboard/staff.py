@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,8 @@ def roster(guild_id: str) -> Response:
     me = require_user()
     found = guild_roster(me.viewer, guild_id, uow=deps.uow())
     entries, chosen = _view(found)
+    counts = Counter(str(t.scraping_status) for e in found.entries for t in e.trackers)
+    queued = request.args.get("queued", type=int)
     return page(
         "dashboard/roster.html",
         roster=found,
@@ -73,6 +76,10 @@ def roster(guild_id: str) -> Response:
         chosen=chosen,
         statuses=STATUSES,
         sorts=tuple(SORTS),
+        counts={s: counts.get(s, 0) for s in STATUSES},
+        total=sum(counts.values()),
+        busy=any(counts.get(s, 0) for s in ("PENDING", "IN_PROGRESS")),
+        queued=queued,
     )
 
 

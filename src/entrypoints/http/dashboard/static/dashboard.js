@@ -43,6 +43,12 @@
       }, 250);
     });
   }
+  // Pages with work in progress (a guild being processed) reload themselves.
+  var live = document.querySelector("[data-autorefresh]");
+  if (live) {
+    setTimeout(function () { window.location.reload(); },
+      1000 * parseInt(live.getAttribute("data-autorefresh"), 10));
+  }
   // Formula checker: validate and try the formula on the sample data while typing.
   var formula = document.getElementById("formula");
   var result = document.getElementById("formula-result");
