@@ -166,3 +166,33 @@ def test_schedules_are_listed_created_and_cancelled(env: Env, keys: Keys) -> Non
         ).status_code
         == 404
     )
+
+
+def test_settings_form_saves_through_the_core_validation(env: Env, keys: Keys) -> None:
+    league(env)
+    sign_in(env, keys)
+    client = env.client.flask
+    path = f"/guilds/{GUILD}/settings"
+    token = csrf_of(client.get(f"/guilds/{GUILD}/formula"))
+    form = {
+        "csrf_token": token,
+        "algorithm": "CUSTOM",
+        "customFormula": "twos * 2",
+        **{f"weights.{k}": "0.25" for k in ("ones", "twos", "threes", "fours")},
+        **{f"minGamesPlayed.{k}": "10" for k in ("ones", "twos", "threes", "fours")},
+    }
+    saved = client.post(path, data=form)
+    assert saved.status_code == 303 and "saved=1" in saved.headers["Location"]
+    stored = env.uow.committed.settings[GUILD]
+    assert stored.mmr.algorithm == "CUSTOM" and stored.mmr.custom_formula == "twos * 2"
+    assert stored.tracker_processing_enabled is False  # the unchecked box
+    assert stored.admin_roles == (STAFF_ROLE,)  # untouched
+    page = html(client.get(saved.headers["Location"]))
+    assert "Settings saved" in page and 'value="twos * 2"' in page
+    broken = client.post(path, data={**form, "customFormula": "twos *"})
+    assert broken.status_code == 400 and "Unexpected end of formula" in html(broken)
+    nan = client.post(path, data={**form, "weights.ones": "abc"})
+    assert nan.status_code == 400 and "weights.ones must be a number" in html(nan)
+    assert env.uow.committed.settings[GUILD].mmr.custom_formula == "twos * 2"
+    sign_in(env, keys, OTHER)
+    assert client.post(path, data=form).status_code == 403

@@ -1,4 +1,5 @@
-"""Guild staff actions: process the guild now, and its schedules (list, create, cancel).
+"""Guild staff actions: process the guild now, its schedules (list, create, cancel) and its
+settings (processing switch and MMR calculation).
 
 Every action first checks that the signed-in user is the guild's staff (the settings read
 rule), then calls the same use cases as the bot's ``/internal`` routes.
@@ -6,7 +7,9 @@ rule), then calls the same use cases as the bot's ``/internal`` routes.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
 
@@ -16,6 +19,7 @@ from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
 from tracker_core.errors import FieldError, NotFound, ValidationFailed
+from tracker_core.mmr import PLAYLIST_KEYS
 from tracker_core.use_cases import guilds as guild_uc
 from tracker_core.use_cases.processing import process_guild
 from tracker_core.use_cases.schedules import (
@@ -90,9 +94,46 @@ def cancel(guild_id: str, schedule_id: str) -> Response:
     return redirect(url_for("dashboard.schedules", guild_id=guild_id), 303)  # type: ignore[return-value]
 
 
+def _number(name: str) -> float:
+    raw = request.form.get(name, "").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationFailed([FieldError(name, f"{name} must be a number")]) from None
+    if not math.isfinite(value):
+        raise ValidationFailed([FieldError(name, f"{name} must be a finite number")])
+    return value
+
+
+def _settings_patch() -> dict[str, Any]:
+    """The JSON-shaped settings patch of the settings form (validated by the core's merge)."""
+    formula = request.form.get("customFormula", "").strip()
+    return {
+        "trackerProcessing": {"enabled": request.form.get("processing") == "on"},
+        "mmrCalculation": {
+            "algorithm": request.form.get("algorithm", ""),
+            "weights": {k: _number(f"weights.{k}") for k in PLAYLIST_KEYS},
+            "minGamesPlayed": {k: _number(f"minGamesPlayed.{k}") for k in PLAYLIST_KEYS},
+            "customFormula": formula or None,
+        },
+    }
+
+
+def save_settings(guild_id: str) -> Response:
+    """Save the processing switch and the MMR settings; back to the settings page."""
+    me = _staff(guild_id)
+    check_form_csrf()
+    guild_uc.update_settings(guild_id, _settings_patch(), uow=deps.uow(), viewer=me.viewer)
+    target = url_for("dashboard.formula", guild_id=guild_id, saved=1)
+    return redirect(target, 303)  # type: ignore[return-value]
+
+
 def register(blueprint: Blueprint) -> None:
     """The staff action routes."""
     blueprint.add_url_rule("/guilds/<guild_id>/process", "process", process, methods=["POST"])
+    blueprint.add_url_rule(
+        "/guilds/<guild_id>/settings", "save_settings", save_settings, methods=["POST"]
+    )
     blueprint.add_url_rule("/guilds/<guild_id>/schedules", "schedules", schedules, methods=["GET"])
     blueprint.add_url_rule(
         "/guilds/<guild_id>/schedules", "create_schedule", create, methods=["POST"]

@@ -75,6 +75,7 @@ def _globals() -> dict[str, Any]:
         "ago": ago,
         "iso": iso,
         "duration": duration,
+        "zip": zip,
     }
 
 

@@ -16,6 +16,7 @@ from entrypoints.http.auth import require_system_admin
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.mmr import ALGORITHMS, PLAYLIST_KEYS
 from tracker_core.model import TrackerStatus
 from tracker_core.use_cases import calculator as calc
 from tracker_core.use_cases import guilds as guild_uc
@@ -132,6 +133,9 @@ def formula(guild_id: str) -> Response:
         guild_id=guild_id,
         mmr=current.mmr,
         processing=current.tracker_processing_enabled,
+        algorithms=ALGORITHMS,
+        playlists=PLAYLIST_KEYS,
+        saved=request.args.get("saved") == "1",
         **_formula_result(text),
     )
 
