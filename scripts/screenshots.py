@@ -14,8 +14,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import httpx  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 from tests.browser.support import (  # noqa: E402
+    BOT_KEY,
     STEAM,
     WIDTHS,
     chromium,
@@ -25,8 +27,27 @@ from tests.browser.support import (  # noqa: E402
     wait_for_status,
 )
 
+from entrypoints.http.dashboard.signin import DEMO_PLAYER, DEMO_STAFF  # noqa: E402
+
 OUT = ROOT / "docs" / "img"
 PROFILE = STEAM.format("76561198000000042")
+GUILD = "300000000000000003"
+ROLE = "400000000000000004"
+
+
+def demo_guild(base_url: str) -> None:
+    """The bot syncs a guild: demo-staff holds its admin role, demo-player is a member."""
+    body = {
+        "guild": {"id": GUILD, "name": "Demo League", "ownerId": DEMO_STAFF},
+        "roles": {"admin": [{"id": ROLE, "name": "Staff"}]},
+        "members": [
+            {"userId": DEMO_STAFF, "roles": [ROLE], "username": "demo-staff"},
+            {"userId": DEMO_PLAYER, "roles": [], "username": "demo-player"},
+        ],
+    }
+    headers = {"Authorization": f"Bearer {BOT_KEY}"}
+    url = f"{base_url}/internal/guilds/{GUILD}/sync"
+    httpx.post(url, json=body, headers=headers, timeout=10).raise_for_status()
 
 
 def refresh(page: Page) -> None:
@@ -55,6 +76,7 @@ def main() -> None:
         wait_for_status(setup, "COMPLETED")
         refresh(setup)
         refresh(setup)
+        demo_guild(server.base_url)
         for width in WIDTHS:
             page = new_context(browser, width).new_page()
             page.goto(f"{server.base_url}/sign-in")
@@ -71,7 +93,22 @@ def main() -> None:
                 page.screenshot(
                     path=OUT / f"dashboard-{name}-{width}.png", full_page=name != "docs"
                 )
-            print(f"{width} px: {len(shots) + 1} screenshots in {OUT.relative_to(ROOT)}")
+            staff = new_context(browser, width).new_page()
+            sign_in(staff, server.base_url, "staff")
+            staff_shots = {
+                "roster": f"{server.base_url}/guilds/{GUILD}",
+                "settings": f"{server.base_url}/guilds/{GUILD}/formula?formula=twos*2%2Bones",
+                "schedules": f"{server.base_url}/guilds/{GUILD}/schedules",
+            }
+            for name, url in staff_shots.items():
+                staff.goto(url)
+                staff.screenshot(path=OUT / f"dashboard-{name}-{width}.png", full_page=True)
+            admin = new_context(browser, width).new_page()
+            sign_in(admin, server.base_url, "admin")
+            admin.goto(f"{server.base_url}/admin")
+            admin.screenshot(path=OUT / f"dashboard-admin-{width}.png", full_page=True)
+            count = len(shots) + len(staff_shots) + 2
+            print(f"{width} px: {count} screenshots in {OUT.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
