@@ -36,10 +36,10 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _tracker_indexes(url: str) -> set[str]:
+def _tracker_indexes(url: str, table: str = "trackers") -> set[str]:
     engine = create_engine_for(url)
     try:
-        return {ix["name"] for ix in inspect(engine).get_indexes("trackers") if ix["name"]}
+        return {ix["name"] for ix in inspect(engine).get_indexes(table) if ix["name"]}
     finally:
         engine.dispose()
 
@@ -75,6 +75,11 @@ def test_upgrade_downgrade_one_step_and_upgrade_again_keeps_data(empty_url: str)
         uow.commit()
     engine.dispose()
 
+    notification_index = "ix_notifications_tracker_id_created_at"
+    assert notification_index in _tracker_indexes(empty_url, "notifications")
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0003"
+    assert notification_index not in _tracker_indexes(empty_url, "notifications")
     assert "member_count" in _columns(empty_url, "guilds")
     downgrade_database(empty_url, "-1")
     assert current_revision(empty_url) == "0002"
