@@ -266,13 +266,15 @@ def test_refresh_button_queues_then_shows_the_cooldown(signed: Env) -> None:
 
 def test_pages_fit_the_budget_and_carry_security_headers(signed: Env) -> None:
     tracker_id = own_tracker(signed)
-    scraped(signed, tracker_id, points=200)
+    scraped(signed, tracker_id, points=1000)
     client = signed.client.flask
     for path in ("/", "/trackers/new", f"/trackers/{tracker_id}", "/docs"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert len(response.data) < PAGE_BUDGET, (path, len(response.data))
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    detail = html(client.get(f"/trackers/{tracker_id}"))
+    assert "latest 120 of 1000 snapshots" in detail
     for asset in ("dashboard.css", "dashboard.js"):
         response = client.get(f"/static/dashboard/{asset}")
         assert response.status_code == 200 and len(response.data) < 20_000

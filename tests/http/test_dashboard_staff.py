@@ -196,3 +196,22 @@ def test_settings_form_saves_through_the_core_validation(env: Env, keys: Keys) -
     assert env.uow.committed.settings[GUILD].mmr.custom_formula == "twos * 2"
     sign_in(env, keys, OTHER)
     assert client.post(path, data=form).status_code == 403
+
+
+def test_a_big_roster_is_paged_within_the_page_budget(env: Env, keys: Keys) -> None:
+    members = {USER: (STAFF_ROLE,)} | {f"{700000000000000000 + i}": () for i in range(450)}
+    env.add_guild(members=members)
+    sign_in(env, keys)
+    client = env.client.flask
+    first = client.get(f"/guilds/{GUILD}", query_string={"sort": "name"})
+    page = html(first)
+    assert len(first.data) < 250 * 1024
+    assert "451 of 451 current members, page 1 of 5" in page and "Next →" in page
+    last = html(client.get(f"/guilds/{GUILD}", query_string={"sort": "name", "page": 5}))
+    assert (
+        "← Previous" in last and "Next →" not in last and last.count('<tr><th scope="row">') == 51
+    )
+    beyond = client.get(f"/guilds/{GUILD}", query_string={"page": 6})
+    assert beyond.status_code == 400 and "page must be between 1 and 5" in html(beyond)
+    rows = client.get(f"/guilds/{GUILD}/roster.csv").get_data(as_text=True).splitlines()
+    assert len(rows) == 452

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from entrypoints.http.dashboard.chart import build_chart, build_charts
+from entrypoints.http.dashboard.chart import MAX_POINTS, build_chart, build_charts
 from tracker_core.model import TrackerSnapshot
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,6 +59,12 @@ def test_points_lie_in_the_plot_in_time_order_and_keep_rating_order(
     labels = [int(t.label) for t in chart.y_ticks]
     assert labels[0] <= chart.lowest and labels[-1] >= chart.highest
     assert len(chart.x_ticks) >= 1
+
+
+def test_a_long_history_keeps_the_newest_points() -> None:
+    chart = build_chart("1v1", [snap(minute, 1000 + minute) for minute in range(500)])
+    assert chart is not None and chart.total == 500 and len(chart.points) == MAX_POINTS
+    assert chart.points[-1].rating == 1499 and chart.points[0].rating == 1500 - MAX_POINTS
 
 
 def test_only_playlists_with_a_rating_get_a_chart() -> None:

@@ -19,6 +19,8 @@ WIDTH = 480
 HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 14, 42
 X_TICKS = 4
+MAX_POINTS = 120
+"""Points per chart: the newest ones, so that a page stays far under its 250 KB budget."""
 Y_TICKS = 4
 
 
@@ -50,6 +52,8 @@ class Chart:
     points: tuple[Point, ...]
     x_ticks: tuple[Tick, ...]
     y_ticks: tuple[Tick, ...]
+    total: int
+    """How many rated snapshots there are (``points`` holds the newest MAX_POINTS)."""
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -109,6 +113,8 @@ def build_chart(playlist: RankedPlaylist, snapshots: Sequence[TrackerSnapshot]) 
     )
     if not rated:
         return None
+    total = len(rated)
+    rated = rated[-MAX_POINTS:]
     first, last = rated[0][0], rated[-1][0]
     span = (last - first).total_seconds()
     low, high, step = _y_range([r for _, r, _ in rated])
@@ -125,7 +131,7 @@ def build_chart(playlist: RankedPlaylist, snapshots: Sequence[TrackerSnapshot]) 
 
     points = tuple(Point(x_of(at), y_of(rating), at, rating, games) for at, rating, games in rated)
     y_ticks = tuple(Tick(y_of(v), str(v)) for v in range(low, high + 1, step))
-    return Chart(playlist, points, _x_ticks(first, last, x_of), y_ticks)
+    return Chart(playlist, points, _x_ticks(first, last, x_of), y_ticks, total)
 
 
 def _x_ticks(

@@ -24,6 +24,7 @@ from tracker_core.use_cases import queries
 from tracker_core.use_cases.roster import Roster, RosterEntry, guild_roster, staff_guilds
 
 FORMULA_MAX = 1000
+ROSTER_PAGE = 100
 FAILED_LOGS_SHOWN = 20
 SORTS: dict[str, Callable[[RosterEntry], Any]] = {
     "name": lambda e: e.name.casefold(),
@@ -68,12 +69,20 @@ def roster(guild_id: str) -> Response:
     me = require_user()
     found = guild_roster(me.viewer, guild_id, uow=deps.uow())
     entries, chosen = _view(found)
+    pages = max(1, -(-len(entries) // ROSTER_PAGE))
+    number = request.args.get("page", 1, type=int)
+    if not 1 <= number <= pages:
+        raise ValidationFailed([FieldError("page", f"page must be between 1 and {pages}")])
+    shown = entries[(number - 1) * ROSTER_PAGE : number * ROSTER_PAGE]
     counts = Counter(str(t.scraping_status) for e in found.entries for t in e.trackers)
     queued = request.args.get("queued", type=int)
     return page(
         "dashboard/roster.html",
         roster=found,
-        entries=entries,
+        entries=shown,
+        matching=len(entries),
+        page_number=number,
+        pages=pages,
         chosen=chosen,
         statuses=STATUSES,
         sorts=tuple(SORTS),
