@@ -118,6 +118,23 @@ def test_admin_page_is_for_system_admins(env: Env, keys: Keys) -> None:
     page = html(env.client.flask.get("/admin"))
     assert "Queue depth" in page and "PENDING" in page and "CLOUDFLARE" in page
     assert "&lt;b&gt;Cloudflare&lt;/b&gt;" in page
+    assert "<strong>CLOUDFLARE</strong> 1" in page
+
+
+def test_admin_batch_refresh_queues_pending_trackers(env: Env, keys: Keys) -> None:
+    (tracker,) = env.register(OTHER, "bob")
+    env.queue.jobs.clear()
+    sign_in(env, keys, USER)
+    client = env.client.flask
+    token = csrf_of(client.get("/"))
+    assert client.post("/admin/refresh", data={"csrf_token": token}).status_code == 403
+    sign_in(env, keys, ADMIN)
+    token = csrf_of(client.get("/admin"))
+    assert client.post("/admin/refresh").status_code == 403  # no CSRF token
+    done = client.post("/admin/refresh", data={"csrf_token": token})
+    assert done.status_code == 303 and "queued=1" in done.headers["Location"]
+    assert tracker["id"] in env.queue.jobs
+    assert "1 tracker queued." in html(client.get(done.headers["Location"]))
 
 
 def test_process_this_guild_queues_and_shows_progress(env: Env, keys: Keys) -> None:

@@ -9,18 +9,20 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, redirect, request, url_for
 
 from entrypoints.http import deps
 from entrypoints.http.auth import require_system_admin
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
+from entrypoints.http.dashboard.session import check_form_csrf
 from tracker_core.errors import FieldError, ValidationFailed
 from tracker_core.mmr import ALGORITHMS, PLAYLIST_KEYS
-from tracker_core.model import TrackerStatus
+from tracker_core.model import Priority, TrackerStatus
 from tracker_core.use_cases import calculator as calc
 from tracker_core.use_cases import guilds as guild_uc
 from tracker_core.use_cases import queries
+from tracker_core.use_cases.processing import refresh_stale
 from tracker_core.use_cases.roster import Roster, RosterEntry, guild_roster, staff_guilds
 
 FORMULA_MAX = 1000
@@ -167,13 +169,32 @@ def admin() -> Response:
     failed, failed_total = queries.search_scraping_logs(
         None, "FAILED", 1, FAILED_LOGS_SHOWN, uow=deps.uow()
     )
+    categories = Counter(log.error_category or "UNKNOWN" for log in failed)
     return page(
         "dashboard/admin.html",
         overview=overview,
         failed=failed,
         failed_total=failed_total,
+        categories=categories.most_common(),
         rate=settings.trn_rate_limit_per_minute,
+        queued=request.args.get("queued", type=int),
     )
+
+
+def batch_refresh() -> Response:
+    """System admin: queue every pending-or-stale tracker (the processing guard applies)."""
+    me = require_user()
+    require_system_admin(me)
+    check_form_csrf()
+    result = refresh_stale(
+        uow=deps.uow(),
+        queue=deps.queue(),
+        clock=deps.clock(),
+        policy=deps.policy(),
+        priority=Priority.DEFAULT,
+    )
+    target = url_for("dashboard.admin", queued=result.processed)
+    return redirect(target, 303)  # type: ignore[return-value]
 
 
 def register(blueprint: Blueprint) -> None:
@@ -186,3 +207,4 @@ def register(blueprint: Blueprint) -> None:
         "/guilds/<guild_id>/formula/check", "formula_check", formula_check, methods=["GET"]
     )
     blueprint.add_url_rule("/admin", "admin", admin, methods=["GET"])
+    blueprint.add_url_rule("/admin/refresh", "batch_refresh", batch_refresh, methods=["POST"])
