@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from tests.contract import aggregates as a
 from tests.fakes import FakeUnitOfWork
+
 from tracker_core.errors import Forbidden, NotFound
 from tracker_core.use_cases.queries import Viewer, list_tracker_changes
 
