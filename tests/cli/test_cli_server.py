@@ -17,8 +17,8 @@ import pytest
 import entrypoints.runtime.serve as runtime_serve
 from entrypoints.config import Settings
 from entrypoints.container import Container, set_container
+from entrypoints.devkeys import ensure_dev_keys, key_dir
 from entrypoints.runtime.access_log import RedactingGunicornLogger
-from entrypoints.runtime.devkeys import ensure_dev_keys, key_dir
 from tests.cli.conftest import USER, Invoke, make_container
 from tests.fakes import FakeQueue, FakeUnitOfWork
 

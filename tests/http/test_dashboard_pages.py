@@ -118,7 +118,7 @@ def test_demo_sign_in_exists_only_in_the_sandbox(env: Env) -> None:
 
 
 def test_sandbox_sign_in_sets_an_httponly_strict_cookie(keys: Keys, tmp_path: Any) -> None:
-    from entrypoints.cli_devkeys import ensure_dev_keys
+    from entrypoints.devkeys import ensure_dev_keys
 
     dev = ensure_dev_keys(tmp_path)
     env = build_env(keys, sandbox=True, data_dir=tmp_path, jwt_public_key=dev.public_pem)

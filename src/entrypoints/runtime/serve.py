@@ -25,9 +25,9 @@ from adapters.sql.migrate import current_revision, upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
 from entrypoints.config import ConfigError, Settings
 from entrypoints.container import Container, EmbeddedContainer, ProductionContainer
+from entrypoints.devkeys import ensure_dev_keys, key_dir
 from entrypoints.runtime.access_log import RedactingGunicornLogger, RedactingRequestHandler
 from entrypoints.runtime.background import start_background
-from entrypoints.runtime.devkeys import ensure_dev_keys, key_dir
 
 log = logging.getLogger("trackers.serve")
 BANNER = "!" * 78

@@ -20,14 +20,7 @@ from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
 from tracker_core.errors import FieldError, NotFound, ValidationFailed
 from tracker_core.mmr import PLAYLIST_KEYS
-from tracker_core.use_cases import guilds as guild_uc
-from tracker_core.use_cases.processing import process_guild
-from tracker_core.use_cases.schedules import (
-    CreateSchedule,
-    cancel_schedule,
-    create_schedule,
-    list_schedules,
-)
+from tracker_core.use_cases.schedules import CreateSchedule
 
 WHEN_FORMAT = "%Y-%m-%dT%H:%M"
 NOTE_MAX = 200
@@ -36,7 +29,7 @@ NOTE_MAX = 200
 def _staff(guild_id: str) -> Principal:
     """The signed-in user, once known to be the guild's staff. Raises NotFound, Forbidden."""
     me = require_user()
-    guild_uc.get_settings(guild_id, uow=deps.uow(), viewer=me.viewer)
+    deps.use_cases().get_settings(guild_id, viewer=me.viewer)
     return me
 
 
@@ -44,9 +37,7 @@ def process(guild_id: str) -> Response:
     """Queue the members' pending, never-scraped or stale trackers; back to the roster."""
     _staff(guild_id)
     check_form_csrf()
-    result = process_guild(
-        guild_id, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
-    )
+    result = deps.use_cases().process_guild(guild_id)
     target = url_for("dashboard.roster", guild_id=guild_id, queued=result.processed)
     return redirect(target, 303)  # type: ignore[return-value]
 
@@ -54,7 +45,7 @@ def process(guild_id: str) -> Response:
 def schedules(guild_id: str) -> Response:
     """The guild's schedules, newest instant last, with the form to add one."""
     _staff(guild_id)
-    found = list_schedules(guild_id, status=None, include_completed=True, uow=deps.uow())
+    found = deps.use_cases().list_schedules(guild_id, status=None, include_completed=True)
     return page("dashboard/schedules.html", guild_id=guild_id, schedules=found)
 
 
@@ -79,7 +70,7 @@ def create(guild_id: str) -> Response:
         created_by=me.user_id,
         metadata={"reason": note} if note else {},
     )
-    create_schedule(cmd, uow=deps.uow(), clock=deps.clock())
+    deps.use_cases().create_schedule(cmd)
     return redirect(url_for("dashboard.schedules", guild_id=guild_id), 303)  # type: ignore[return-value]
 
 
@@ -87,10 +78,11 @@ def cancel(guild_id: str, schedule_id: str) -> Response:
     """Cancel one of this guild's pending schedules."""
     _staff(guild_id)
     check_form_csrf()
-    mine = list_schedules(guild_id, status=None, include_completed=True, uow=deps.uow())
+    use_cases = deps.use_cases()
+    mine = use_cases.list_schedules(guild_id, status=None, include_completed=True)
     if schedule_id not in {s.id for s in mine}:
         raise NotFound(f"Schedule {schedule_id} not found")
-    cancel_schedule(schedule_id, uow=deps.uow(), clock=deps.clock())
+    use_cases.cancel_schedule(schedule_id)
     return redirect(url_for("dashboard.schedules", guild_id=guild_id), 303)  # type: ignore[return-value]
 
 
@@ -123,7 +115,7 @@ def save_settings(guild_id: str) -> Response:
     """Save the processing switch and the MMR settings; back to the settings page."""
     me = _staff(guild_id)
     check_form_csrf()
-    guild_uc.update_settings(guild_id, _settings_patch(), uow=deps.uow(), viewer=me.viewer)
+    deps.use_cases().update_settings(guild_id, _settings_patch(), viewer=me.viewer)
     target = url_for("dashboard.formula", guild_id=guild_id, saved=1)
     return redirect(target, 303)  # type: ignore[return-value]
 

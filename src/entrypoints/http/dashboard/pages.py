@@ -16,15 +16,7 @@ from tracker_core.errors import FieldError, InvalidTrackerUrlError, ValidationFa
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 from tracker_core.stats import RANKED_PLAYLISTS
 from tracker_core.urls import parse_tracker_url
-from tracker_core.use_cases import queries
-from tracker_core.use_cases.trackers import (
-    AddTracker,
-    RefreshTracker,
-    RegisterTrackers,
-    add_tracker,
-    refresh_tracker,
-    register_trackers,
-)
+from tracker_core.use_cases.trackers import AddTracker, RefreshTracker, RegisterTrackers
 
 URL_MAX = 2048
 CHANGES_SHOWN = 20
@@ -49,7 +41,8 @@ class TrackerRow:
 
 
 def _row(tracker: Tracker) -> TrackerRow:
-    left = tracker.cooldown_remaining(deps.clock().now(), deps.policy().refresh_cooldown)
+    use_cases = deps.use_cases()
+    left = tracker.cooldown_remaining(use_cases.clock.now(), use_cases.policy.refresh_cooldown)
     seconds = int(left.total_seconds() + 0.999)
     return TrackerRow(tracker, seconds, tracker.scraping_status in BUSY)
 
@@ -57,11 +50,11 @@ def _row(tracker: Tracker) -> TrackerRow:
 def my_trackers() -> Response:
     """The signed-in user's trackers."""
     me = require_user()
-    found, _ = queries.list_user_trackers(
-        me.viewer, me.user_id, TrackerQuery(limit=100), uow=deps.uow()
-    )
+    use_cases = deps.use_cases()
+    found, _ = use_cases.list_user_trackers(me.viewer, me.user_id, TrackerQuery(limit=100))
     rows = [_row(t) for t in found]
-    return page("dashboard/trackers.html", rows=rows, limit=deps.policy().max_trackers_per_user)
+    limit = use_cases.policy.max_trackers_per_user
+    return page("dashboard/trackers.html", rows=rows, limit=limit)
 
 
 def _url_field() -> str:
@@ -99,20 +92,13 @@ def create_tracker() -> Response:
     check_form_csrf()
     url = _url_field()
     parse_tracker_url(url)
-    owned, _ = queries.list_user_trackers(
-        me.viewer, me.user_id, TrackerQuery(limit=1), uow=deps.uow()
-    )
-    common: dict[str, Any] = {
-        "uow": deps.uow(),
-        "queue": deps.queue(),
-        "clock": deps.clock(),
-        "policy": deps.policy(),
-    }
+    use_cases = deps.use_cases()
+    owned, _ = use_cases.list_user_trackers(me.viewer, me.user_id, TrackerQuery(limit=1))
     if owned:
-        tracker = add_tracker(AddTracker(user_id=me.user_id, url=url, profile=me.profile), **common)
+        tracker = use_cases.add_tracker(AddTracker(user_id=me.user_id, url=url, profile=me.profile))
     else:
-        (tracker,) = register_trackers(
-            RegisterTrackers(user_id=me.user_id, urls=(url,), profile=me.profile), **common
+        (tracker,) = use_cases.register_trackers(
+            RegisterTrackers(user_id=me.user_id, urls=(url,), profile=me.profile)
         )
     return redirect(url_for("dashboard.tracker", tracker_id=tracker.id), 303)  # type: ignore[return-value]
 
@@ -120,10 +106,10 @@ def create_tracker() -> Response:
 def tracker(tracker_id: str) -> Response:
     """One tracker: current season, charts, season history and what changed."""
     me = require_user()
-    uow = deps.uow
-    detail = queries.get_tracker_detail(me.viewer, tracker_id, uow=uow())
-    history = queries.get_tracker_snapshots(me.viewer, tracker_id, None, uow=uow())
-    changes = queries.list_tracker_changes(me.viewer, tracker_id, CHANGES_SHOWN, uow=uow())
+    use_cases = deps.use_cases()
+    detail = use_cases.get_tracker_detail(me.viewer, tracker_id)
+    history = use_cases.get_tracker_snapshots(me.viewer, tracker_id, None)
+    changes = use_cases.list_tracker_changes(me.viewer, tracker_id, CHANGES_SHOWN)
     return page(
         "dashboard/tracker.html",
         detail=detail,
@@ -141,13 +127,7 @@ def refresh(tracker_id: str) -> Response:
     """Queue a refresh of one's own tracker (the cooldown applies), then show it."""
     me = require_user()
     check_form_csrf()
-    refresh_tracker(
-        RefreshTracker(tracker_id=tracker_id, actor_id=me.user_id),
-        uow=deps.uow(),
-        queue=deps.queue(),
-        clock=deps.clock(),
-        policy=deps.policy(),
-    )
+    deps.use_cases().refresh_tracker(RefreshTracker(tracker_id=tracker_id, actor_id=me.user_id))
     target = request.form.get("back") == "list"
     if target:
         return redirect(url_for("dashboard.my_trackers"), 303)  # type: ignore[return-value]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import attrs
 from flask import Blueprint, Response, abort, redirect, request, url_for
 
-from entrypoints.cli_devkeys import ensure_dev_keys, mint_token, public_pem_of
+from entrypoints.devkeys import ensure_dev_keys, mint_token, public_pem_of
 from entrypoints.http.auth import COOKIE
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf, same_origin

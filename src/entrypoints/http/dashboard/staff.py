@@ -20,10 +20,7 @@ from tracker_core.errors import FieldError, ValidationFailed
 from tracker_core.mmr import ALGORITHMS, PLAYLIST_KEYS
 from tracker_core.model import Priority, TrackerStatus
 from tracker_core.use_cases import calculator as calc
-from tracker_core.use_cases import guilds as guild_uc
-from tracker_core.use_cases import queries
-from tracker_core.use_cases.processing import refresh_stale
-from tracker_core.use_cases.roster import Roster, RosterEntry, guild_roster, staff_guilds
+from tracker_core.use_cases.roster import Roster, RosterEntry
 
 FORMULA_MAX = 1000
 ROSTER_PAGE = 100
@@ -63,13 +60,13 @@ def _view(roster: Roster) -> tuple[list[RosterEntry], dict[str, str]]:
 def my_guilds() -> Response:
     """The guilds the signed-in user administers."""
     me = require_user()
-    return page("dashboard/guilds.html", guilds=staff_guilds(me.viewer, uow=deps.uow()))
+    return page("dashboard/guilds.html", guilds=deps.use_cases().staff_guilds(me.viewer))
 
 
 def roster(guild_id: str) -> Response:
     """A guild's members with trackers, status, MMR and games; sortable and filterable."""
     me = require_user()
-    found = guild_roster(me.viewer, guild_id, uow=deps.uow())
+    found = deps.use_cases().guild_roster(me.viewer, guild_id)
     entries, chosen = _view(found)
     pages = max(1, -(-len(entries) // ROSTER_PAGE))
     number = request.args.get("page", 1, type=int)
@@ -104,7 +101,7 @@ def _cell(value: object) -> str:
 def roster_csv(guild_id: str) -> Response:
     """The filtered roster as CSV, one line per member."""
     me = require_user()
-    entries, _ = _view(guild_roster(me.viewer, guild_id, uow=deps.uow()))
+    entries, _ = _view(deps.use_cases().guild_roster(me.viewer, guild_id))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["userId", "name", "mmr", "games", "trackers", "statuses"])
@@ -137,7 +134,7 @@ def _formula_result(text: str) -> dict[str, Any]:
 def formula(guild_id: str) -> Response:
     """The guild's MMR settings and a custom formula checked and tried on sample data."""
     me = require_user()
-    current = guild_uc.get_settings(guild_id, uow=deps.uow(), viewer=me.viewer)
+    current = deps.use_cases().get_settings(guild_id, viewer=me.viewer)
     text = request.args.get("formula", current.mmr.custom_formula or "")
     return page(
         "dashboard/formula.html",
@@ -154,7 +151,7 @@ def formula(guild_id: str) -> Response:
 def formula_check(guild_id: str) -> Response:
     """The result fragment the formula page's script shows while typing."""
     me = require_user()
-    guild_uc.get_settings(guild_id, uow=deps.uow(), viewer=me.viewer)
+    deps.use_cases().get_settings(guild_id, viewer=me.viewer)
     return page("dashboard/_formula.html", **_formula_result(request.args.get("formula", "")))
 
 
@@ -163,12 +160,9 @@ def admin() -> Response:
     me = require_user()
     require_system_admin(me)
     settings = deps.settings()
-    overview = queries.scraping_overview(
-        uow=deps.uow(), queue=deps.queue(), requests_per_minute=settings.trn_rate_limit_per_minute
-    )
-    failed, failed_total = queries.search_scraping_logs(
-        None, "FAILED", 1, FAILED_LOGS_SHOWN, uow=deps.uow()
-    )
+    use_cases = deps.use_cases()
+    overview = use_cases.scraping_overview(requests_per_minute=settings.trn_rate_limit_per_minute)
+    failed, failed_total = use_cases.search_scraping_logs(None, "FAILED", 1, FAILED_LOGS_SHOWN)
     categories = Counter(log.error_category or "UNKNOWN" for log in failed)
     return page(
         "dashboard/admin.html",
@@ -186,13 +180,7 @@ def batch_refresh() -> Response:
     me = require_user()
     require_system_admin(me)
     check_form_csrf()
-    result = refresh_stale(
-        uow=deps.uow(),
-        queue=deps.queue(),
-        clock=deps.clock(),
-        policy=deps.policy(),
-        priority=Priority.DEFAULT,
-    )
+    result = deps.use_cases().refresh_stale(priority=Priority.DEFAULT)
     target = url_for("dashboard.admin", queued=result.processed)
     return redirect(target, 303)  # type: ignore[return-value]
 
