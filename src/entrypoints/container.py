@@ -92,6 +92,7 @@ class Container(containers.DeclarativeContainer):
             timeout_seconds=s.trn_timeout_seconds,
             budget=b,
             budget_wait_seconds=s.tracker_lease_seconds / 2,
+            max_retry_after_seconds=s.trn_max_retry_after_seconds,
         ),
         settings,
         budget,
