@@ -78,7 +78,7 @@ class Site:
         assert guild.status_code == 201, guild.get_json()
         members = [{"userId": USER, "roles": [STAFF_ROLE]}, {"userId": ADMIN, "roles": []}]
         sync = client.post(f"/internal/guilds/{GUILD}/sync", headers=bot, json={"members": members})
-        assert sync.status_code == 201, sync.get_json()
+        assert sync.status_code == 200, sync.get_json()
         tracker = env.register(USER, "hostile")[0]
         schedule = client.post(
             "/internal/trackers/schedule",
