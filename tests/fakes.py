@@ -356,6 +356,10 @@ class FakeScheduleRepository(_Repo):
         found = [s for s in self.s.schedules.values() if s.is_due(now)]
         return copy.deepcopy(sorted(found, key=lambda s: (s.scheduled_at, s.id)))
 
+    def abandoned(self, now: datetime) -> list[Schedule]:
+        found = [s for s in self.s.schedules.values() if s.lease_expired(now)]
+        return copy.deepcopy(sorted(found, key=lambda s: (s.scheduled_at, s.id)))
+
 
 class FakeNotificationRepository(_Repo):
     def add(self, notification: Notification) -> None:
