@@ -104,7 +104,11 @@ class Container(containers.DeclarativeContainer):
         ),
         production=providers.Singleton(
             lambda r, s: RqJobQueue(
-                r, queue_name=s.queue_name, job_timeout=s.tracker_lease_seconds
+                r,
+                queue_name=s.queue_name,
+                job_timeout=s.tracker_lease_seconds,
+                # a dead worker must be known dead well within a lease
+                worker_ttl=min(30.0, s.tracker_lease_seconds / 2),
             ),
             redis,
             settings,
