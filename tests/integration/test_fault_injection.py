@@ -203,7 +203,6 @@ def test_sigkilled_workers_and_a_redis_restart_strand_and_duplicate_nothing(
         "successful logs": 0,
         "outbox": 0,
     }
-    assert tail < LEASE * 3 + 30
     uow = container.uow()
     with uow:
         schedule = uow.schedules.get(schedule_id)

@@ -27,12 +27,14 @@ pytestmark = pytest.mark.slow
 JOBS = "tests.integration.outage_worker"
 
 
-def _wait(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
+def _wait(check: Callable[[], bool], seconds: float, what: str) -> float:
+    """Poll until ``check``; the seconds it took."""
+    started = time.monotonic()
     while not check():
-        if time.monotonic() > deadline:
+        if time.monotonic() - started > seconds:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+    return time.monotonic() - started
 
 
 class Worker:
@@ -81,7 +83,8 @@ def test_a_worker_started_while_redis_is_down_waits_then_works(
         assert worker.proc.poll() is None
         server.start()
         _queue(server, queue_name, "record").enqueue(["t1"], Priority.DEFAULT)
-        _wait(lambda: (workdir / "ran-t1").exists(), 20, "the job to run")
+        took = _wait(lambda: (workdir / "ran-t1").exists(), 20, "the job to run")
+        print(f"started while Redis was down: a job ran {took:.1f} s after Redis came up")
         assert worker.proc.poll() is None
         assert worker.count("Redis unavailable") == 1
         assert worker.count("Redis reachable again; worker resuming") == 1
@@ -115,7 +118,8 @@ def test_busy_and_idle_workers_survive_redis_restarts(
         _wait(lambda: worker.count("Redis unavailable") >= 1, 20, "the worker to notice")
         server.start()  # back, empty
         _queue(server, queue_name, "record").enqueue(["after-busy"], Priority.DEFAULT)
-        _wait(lambda: (workdir / "ran-after-busy").exists(), 30, "a job after the outage")
+        took = _wait(lambda: (workdir / "ran-after-busy").exists(), 30, "a job after the outage")
+        print(f"busy worker: a job ran {took:.1f} s after Redis came back")
         assert worker.proc.poll() is None
 
         _wait(lambda: worker.count("Job OK") == 1, 20, "the job's bookkeeping to end")
@@ -126,7 +130,10 @@ def test_busy_and_idle_workers_survive_redis_restarts(
         _wait(lambda: worker.count("could not connect to Redis") == before + 1, 30, "the idle one")
         server.start()
         _queue(server, queue_name, "record").enqueue(["after-idle"], Priority.DEFAULT)
-        _wait(lambda: (workdir / "ran-after-idle").exists(), 30, "a job after the 2nd outage")
+        took = _wait(
+            lambda: (workdir / "ran-after-idle").exists(), 30, "a job after the 2nd outage"
+        )
+        print(f"idle worker: a job ran {took:.1f} s after Redis came back")
         _wait(lambda: worker.count("Job OK") == 2, 20, "the second job's bookkeeping to end")
         assert worker.proc.poll() is None
         log = worker.log()
