@@ -441,3 +441,16 @@ def test_the_reconciler_queues_again_a_tracker_whose_worker_died_before_claiming
     assert result.requeued == 1
     assert status(real_redis, names, tracker.id) == "queued"
     assert reconcile(uow=uow, queue=queue, clock=clock, policy=Policy()).requeued == 0
+
+
+def test_a_big_batch_finds_the_one_job_missing_from_its_lane(
+    client: redis.Redis, names: Names
+) -> None:
+    queue = make_queue(client, names, lost_grace=0)
+    trackers = names.trackers(12)  # more than 8: the lane is read once, not searched per job
+    queue.enqueue(trackers, Priority.DEFAULT)
+    client.lrem(lane_key(names, Priority.DEFAULT), 0, job_id_for(names.queue_name, trackers[5]))
+
+    assert queue.enqueue(trackers, Priority.DEFAULT) == 0  # first seen missing
+    assert queue.enqueue(trackers, Priority.DEFAULT) == 1
+    assert client.llen(lane_key(names, Priority.DEFAULT)) == 12

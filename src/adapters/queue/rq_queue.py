@@ -85,6 +85,25 @@ _CLAIM_LUA = """
 local marker_ttl, worker_prefix = ARGV[1], ARGV[2]
 local grace_ms, claim = tonumber(ARGV[3]), ARGV[4] == '1'
 
+-- Which job ids a lane holds: LPOS for a few look-ups, else the lane read once per call (a
+-- reconciliation re-checks thousands of queued trackers against a lane of thousands of jobs).
+local many = #KEYS > 24
+local lanes = {}
+local function in_lane(lane, job_id)
+  if not many then
+    return redis.call('LPOS', lane, job_id)
+  end
+  local ids = lanes[lane]
+  if not ids then
+    ids = {}
+    for _, id in ipairs(redis.call('LRANGE', lane, 0, -1)) do
+      ids[id] = true
+    end
+    lanes[lane] = ids
+  end
+  return ids[job_id]
+end
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -115,7 +134,7 @@ local function dead_because(job_key, job_id, status, lost_key)
   local origin = redis.call('HGET', job_key, 'origin') or ''
   local listed
   if status == 'queued' then
-    listed = redis.call('LPOS', 'rq:queue:' .. origin, job_id)
+    listed = in_lane('rq:queue:' .. origin, job_id)
   else
     listed = redis.call('ZSCORE', 'rq:scheduled:' .. origin, job_id)
   end
