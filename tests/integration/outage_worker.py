@@ -16,7 +16,7 @@ from pathlib import Path
 import redis
 
 from adapters.queue.rq_queue import RqJobQueue
-from entrypoints.worker import work_lanes
+from entrypoints.runtime.worker import work_lanes
 
 
 def _dir() -> Path:

@@ -25,7 +25,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from dependency_injector import providers
 from sqlalchemy import text
 from tests.fakes import FixedClock
 from tests.integration.private_redis import PrivateRedis, private_redis
@@ -34,7 +33,7 @@ from tests.pg import fresh_database
 from adapters.sql.migrate import upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
 from entrypoints.config import load_settings
-from entrypoints.container import Container
+from entrypoints.container import Container, container_for
 from tracker_core.guilds import Guild, GuildMember
 from tracker_core.model import TrackerStatus
 from tracker_core.schedules import ScheduleStatus
@@ -113,8 +112,7 @@ def deployment(
             "TRACKER_RECONCILE_SECONDS": str(RECONCILE),
             "TRACKER_MAX_SCRAPING_ATTEMPTS": "50",  # kills count as attempts; none may FAIL
         }
-        container = Container()
-        container.settings.override(providers.Object(load_settings(values)))
+        container = container_for(load_settings(values))
         cluster = Cluster({**os.environ, **values}, tmp_path)
         try:
             yield cluster, container, private_redis, simulator

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 import redis
-from dependency_injector import providers
 from tests.fakes import FixedClock
 from tests.pg import fresh_database
 
 from adapters.sql.migrate import upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
 from entrypoints.config import Settings, load_settings
-from entrypoints.container import Container
+from entrypoints.container import container_for, require_production
 from tracker_core.guilds import Guild, GuildMember
 from tracker_core.model import TrackerStatus
 from tracker_core.schedules import ScheduleStatus
@@ -54,8 +53,7 @@ class Deployment:
     def __init__(self, settings: Settings, env: dict[str, str]) -> None:
         self.settings = settings
         self.env = env
-        self.container = Container()
-        self.container.settings.override(providers.Object(settings))
+        self.container = require_production(container_for(settings), "the worker test")
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start_worker(self) -> subprocess.Popen[bytes]:

@@ -9,8 +9,8 @@ from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock, RecordingNotifier
 
 from adapters.locks import InProcessTickLock
 from entrypoints.config import load_settings
-from entrypoints.container import Container
-from entrypoints.scheduler import SchedulerLoop, latest_cron_instant
+from entrypoints.container import container_for
+from entrypoints.runtime.scheduler import SchedulerLoop, latest_cron_instant
 from tracker_core.guilds import Guild
 from tracker_core.model import Priority
 from tracker_core.notifications import DeliveryStatus, Notification
@@ -30,8 +30,7 @@ def make(
     lock: InProcessTickLock,
     notifier: RecordingNotifier,
 ) -> SchedulerLoop:
-    c = Container()
-    c.settings.override(providers.Object(load_settings({})))
+    c = container_for(load_settings({}))
     c.uow.override(providers.Object(uow))
     c.queue.override(providers.Object(queue))
     c.clock.override(providers.Object(clock))

@@ -49,7 +49,7 @@ from tracker_core.model import Priority
 log = logging.getLogger("adapters.queue")
 
 DEFAULT_QUEUE_NAME = "tracker-scraping-queue"
-DEFAULT_JOB_FUNC = "entrypoints.jobs.scrape_tracker"
+DEFAULT_JOB_FUNC = "entrypoints.runtime.jobs.scrape_tracker"
 LANE_ORDER = (Priority.HIGH, Priority.DEFAULT, Priority.LOW)
 
 _LIVE_STATUSES = frozenset({"queued", "scheduled", "started", "deferred"})

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from flask import Flask, current_app, g, request
 
+from adapters.throttle import Throttle, check
 from entrypoints.config import Settings
 from entrypoints.http import (
     admin,
@@ -36,7 +37,6 @@ from entrypoints.http.metrics import install_metrics
 from entrypoints.http.openapi import build_document
 from entrypoints.http.routing import Auth, ExceptConverter, Route
 from entrypoints.http.system import OPENAPI_KEY
-from entrypoints.http.throttle import MemoryThrottle, RedisThrottle, Throttle, check
 from tracker_core.errors import Unauthorized
 
 if TYPE_CHECKING:
@@ -113,13 +113,6 @@ HOOKS: dict[Auth, Callable[[], None] | None] = {
 }
 
 
-def _throttle(container: Container, settings: Settings) -> Throttle:
-    if settings.embedded:
-        return MemoryThrottle(settings.throttle_limit, settings.throttle_ttl_ms)
-    redis: Any = container.redis()
-    return RedisThrottle(redis, settings.throttle_limit, settings.throttle_ttl_ms)
-
-
 def create_app(container: Container) -> Flask:
     """A Flask app serving the whole API with the container's dependencies.
 
@@ -138,7 +131,7 @@ def create_app(container: Container) -> Flask:
         public_key=load_public_key(settings.jwt_public_key),
         admins=settings.system_admin_user_ids,
         bot_key=settings.bot_api_key,
-        throttle=_throttle(container, settings),
+        throttle=container.throttle(),
     )
     install_error_handlers(app)
     install_metrics(app)

@@ -17,7 +17,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from entrypoints.http import deps
 from entrypoints.http.input_limits import clean_text, decode_json
 from tracker_core.errors import StorageUnavailable, ValidationFailed
-from tracker_core.ports import UnitOfWork
 
 log = logging.getLogger("trackers.http.audit")
 
@@ -127,7 +126,7 @@ def record(response: Response) -> Response:
     """after_request hook: write the audit row of a mutating call in its own transaction."""
     if request.method not in MUTATING:
         return response
-    uow: UnitOfWork = deps.container().uow()
+    uow = deps.uow()
     body = sanitize(_body(response.status_code))
     actor = g.get(ACTOR_KEY)
     path = clean_text(request.path[:MAX_PATH])

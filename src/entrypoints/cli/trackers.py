@@ -5,35 +5,25 @@ from __future__ import annotations
 import click
 
 from entrypoints import serializers as ser
-from entrypoints.cli_common import (
-    OPERATOR,
-    emit,
+from entrypoints.cli.options import (
     json_option,
     paging_options,
     platform_option,
-    services,
     snowflake_option,
     tracker_id_argument,
     tracker_status_option,
 )
-from entrypoints.cli_views import detail_json, detail_view, tracker_json, trackers_table
-from entrypoints.cli_wait import wait_for_trackers, wait_options
+from entrypoints.cli.output import emit
+from entrypoints.cli.services import OPERATOR, services
+from entrypoints.cli.views import detail_json, detail_view, tracker_json, trackers_table
+from entrypoints.cli.wait import wait_for_trackers, wait_options
 from tracker_core.guilds import UserProfile
 from tracker_core.model import TrackerQuery, TrackerStatus
-from tracker_core.use_cases.queries import (
-    Viewer,
-    get_tracker_detail,
-    list_guild_trackers,
-    search_trackers,
-)
+from tracker_core.use_cases.queries import Viewer
 from tracker_core.use_cases.trackers import (
     AddTracker,
     RefreshTracker,
     RegisterTrackers,
-    add_tracker,
-    delete_tracker,
-    refresh_tracker,
-    register_trackers,
 )
 
 
@@ -53,9 +43,7 @@ def register(user_id: str, username: str | None, urls: tuple[str, ...]) -> None:
     """
     svc = services()
     cmd = RegisterTrackers(user_id=user_id, urls=urls, profile=_profile(username))
-    trackers = register_trackers(
-        cmd, uow=svc.uow(), queue=svc.queue, clock=svc.clock, policy=svc.policy
-    )
+    trackers = svc.use_cases.register_trackers(cmd)
     emit(
         [tracker_json(t) for t in trackers],
         lambda out: out.print(trackers_table(trackers, title="Registered")),
@@ -76,7 +64,7 @@ def add(user_id: str, username: str | None, url: str) -> None:
     """
     svc = services()
     cmd = AddTracker(user_id=user_id, url=url, profile=_profile(username))
-    tracker = add_tracker(cmd, uow=svc.uow(), queue=svc.queue, clock=svc.clock, policy=svc.policy)
+    tracker = svc.use_cases.add_tracker(cmd)
     emit(tracker_json(tracker), lambda out: out.print(trackers_table([tracker], title="Added")))
     svc.tell_embedded()
 
@@ -111,9 +99,9 @@ def list_trackers(
         limit=limit,
     )
     if guild_id:
-        found, total = list_guild_trackers(OPERATOR, guild_id, query, uow=svc.uow())
+        found, total = svc.use_cases.list_guild_trackers(OPERATOR, guild_id, query)
     else:
-        found, total = search_trackers(query, uow=svc.uow())
+        found, total = svc.use_cases.search_trackers(query)
     title = f"Trackers (page {page}, {len(found)} of {total})"
     emit(
         ser.page([tracker_json(t) for t in found], total, page, limit),
@@ -134,7 +122,7 @@ def show(tracker_id: str, user_id: str | None) -> None:
     """Show one tracker with its seasons and latest snapshots."""
     svc = services()
     viewer = Viewer(user_id) if user_id else OPERATOR
-    detail = get_tracker_detail(viewer, tracker_id, uow=svc.uow())
+    detail = svc.use_cases.get_tracker_detail(viewer, tracker_id)
     emit(detail_json(detail), lambda out: out.print(detail_view(detail)))
 
 
@@ -155,9 +143,7 @@ def refresh(tracker_id: str, user_id: str | None, wait: bool, timeout: float) ->
     """
     svc = services()
     cmd = RefreshTracker(tracker_id=tracker_id, actor_id=user_id)
-    outcome = refresh_tracker(
-        cmd, uow=svc.uow(), queue=svc.queue, clock=svc.clock, policy=svc.policy
-    )
+    outcome = svc.use_cases.refresh_tracker(cmd)
     message = (
         "Refresh job enqueued successfully"
         if outcome.enqueued
@@ -191,6 +177,6 @@ def delete(tracker_id: str, user_id: str | None) -> None:
     It is hidden, no longer processed, and its URL is free again.
     """
     svc = services()
-    actor = user_id or get_tracker_detail(OPERATOR, tracker_id, uow=svc.uow()).tracker.user_id
-    deleted = delete_tracker(actor, tracker_id, uow=svc.uow(), clock=svc.clock)
+    actor = user_id or svc.use_cases.get_tracker_detail(OPERATOR, tracker_id).tracker.user_id
+    deleted = svc.use_cases.delete_tracker(actor, tracker_id)
     emit(tracker_json(deleted), lambda out: out.print(f"Deleted tracker {deleted.id}."))

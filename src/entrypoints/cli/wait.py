@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 
 import click
 
-from entrypoints.cli_common import OPERATOR, CliError, Services, json_mode, progress_bar
+from entrypoints.cli.errors import CliError
+from entrypoints.cli.output import json_mode, progress_bar
+from entrypoints.cli.services import OPERATOR, Services
 from tracker_core.errors import NotFound
 from tracker_core.model import TrackerStatus
-from tracker_core.use_cases.queries import get_tracker_status
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,7 +39,7 @@ def wait_options(func: F) -> F:
 def _final_status(svc: Services, tracker_id: str) -> str | None:
     """The tracker's status once its scrape has ended, None while it runs."""
     try:
-        status = get_tracker_status(OPERATOR, tracker_id, uow=svc.uow()).status
+        status = svc.use_cases.get_tracker_status(OPERATOR, tracker_id).status
     except NotFound:
         return DELETED
     return None if status in RUNNING else str(status)

@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
-from entrypoints.cli_common import LOG_LEVEL_KEY, translate_errors
-from entrypoints.cli_devkeys import dev_token
-from entrypoints.cli_export import export
-from entrypoints.cli_ops import (
+from entrypoints.cli.devkeys import dev_token
+from entrypoints.cli.errors import translate_errors
+from entrypoints.cli.export import export
+from entrypoints.cli.ops import (
     batch_refresh,
     logs,
     process_command,
@@ -18,8 +18,9 @@ from entrypoints.cli_ops import (
     schedule,
     status,
 )
-from entrypoints.cli_server import migrate, scheduler, serve, worker
-from entrypoints.cli_trackers import add, delete, list_trackers, refresh, register, show
+from entrypoints.cli.server import migrate, scheduler, serve, worker
+from entrypoints.cli.services import LOG_LEVEL_KEY
+from entrypoints.cli.trackers import add, delete, list_trackers, refresh, register, show
 
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 

@@ -1,4 +1,8 @@
-"""Long-running commands: ``serve``, ``worker``, ``scheduler``, plus ``migrate``."""
+"""Serving the HTTP API: embedded (werkzeug plus background threads) or production (gunicorn).
+
+Signals, the sandbox simulator and the development keys are wired here; the click commands
+that call it are in ``entrypoints.cli.server``.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,6 @@ from types import FrameType
 from typing import Any
 
 import attrs
-import click
 from dependency_injector import providers
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.engine import make_url
@@ -20,23 +23,13 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from adapters.sql.migrate import current_revision, upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
-from entrypoints.access_log import RedactingGunicornLogger, RedactingRequestHandler
-from entrypoints.background import start_background
-from entrypoints.cli_common import (
-    config_error,
-    emit,
-    json_option,
-    load_settings_of,
-    setup_logging,
-)
-from entrypoints.cli_devkeys import ensure_dev_keys, key_dir
-from entrypoints.config import Settings
-from entrypoints.container import Container, get_container
-from entrypoints.scheduler import run_scheduler
-from entrypoints.worker import run_worker
+from entrypoints.config import ConfigError, Settings
+from entrypoints.container import Container, EmbeddedContainer, ProductionContainer
+from entrypoints.runtime.access_log import RedactingGunicornLogger, RedactingRequestHandler
+from entrypoints.runtime.background import start_background
+from entrypoints.runtime.devkeys import ensure_dev_keys, key_dir
 
 log = logging.getLogger("trackers.serve")
-
 BANNER = "!" * 78
 
 
@@ -61,22 +54,7 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-@click.command()
-@json_option
-def migrate() -> None:
-    """Apply the database migrations.
-
-    Alembic, up to the latest revision. Run it once per release before starting the new
-    version; `serve` does it by itself in the embedded mode (SQLite).
-    """
-    setup_logging("INFO")
-    settings = load_settings_of(get_container())
-    revision = migrate_database(settings)
-    data = {"database": safe_url(settings.database_url), "revision": revision}
-    emit(data, lambda out: out.print(f"Database {data['database']} is at revision {revision}."))
-
-
-def _on_stop_signals(handler: Callable[[], None]) -> Callable[[], None]:
+def on_stop_signals(handler: Callable[[], None]) -> Callable[[], None]:
     """Call ``handler`` on SIGINT/SIGTERM (main thread only); returns the restorer."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
@@ -97,14 +75,14 @@ def _on_stop_signals(handler: Callable[[], None]) -> Callable[[], None]:
 def bind_server(app: Any, host: str, port: int) -> BaseWSGIServer:
     """werkzeug's threaded WSGI server, bound (it exits with status 1 if the port is taken).
 
-    Its log lines never carry a credential (see ``entrypoints.access_log``).
+    Its log lines never carry a credential (see ``entrypoints.runtime.access_log``).
     """
     return make_server(host, port, app, threaded=True, request_handler=RedactingRequestHandler)
 
 
 def serve_until_stopped(server: BaseWSGIServer) -> None:
     """Serve until SIGINT/SIGTERM."""
-    restore = _on_stop_signals(
+    restore = on_stop_signals(
         lambda: threading.Thread(target=server.shutdown, name="shutdown").start()
     )
     log.info("Tracker Service listening on http://%s:%d", server.host, server.port)
@@ -139,7 +117,7 @@ def _embedded_settings(settings: Settings, simulator: TrnSimulator | None) -> Se
     return attrs.evolve(settings, **changes)
 
 
-def serve_embedded(container: Container, settings: Settings, host: str, port: int) -> None:
+def serve_embedded(container: EmbeddedContainer, settings: Settings, host: str, port: int) -> None:
     """One process: migrate SQLite, then API, in-process workers and scheduler."""
     simulator = TrnSimulator().start() if settings.sandbox else None
     try:
@@ -183,14 +161,16 @@ def default_workers() -> int:
     return max(2, os.cpu_count() or 1)
 
 
-def serve_production(container: Container, settings: Settings, bind: str, workers: int) -> None:
+def serve_production(
+    container: ProductionContainer, settings: Settings, bind: str, workers: int
+) -> None:
     """The API alone under gunicorn; workers and schedulers run as their own processes."""
     for name, value in (
         ("JWT_PUBLIC_KEY", settings.jwt_public_key),
         ("BOT_API_KEY", settings.bot_api_key),
     ):
         if not value:
-            raise config_error(f"Missing setting {name}: required in production mode")
+            raise ConfigError(f"Missing setting {name}: required in production mode")
     options = {
         "bind": bind,
         "workers": workers,
@@ -205,97 +185,3 @@ def serve_production(container: Container, settings: Settings, bind: str, worker
     }
     log.info("production mode: gunicorn on %s with %d worker(s)", bind, workers)
     GunicornServer(container, options).run()
-
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
-)
-@click.option(
-    "--sandbox",
-    is_flag=True,
-    help="Fetch from the built-in TRN simulator instead of tracker.gg (embedded mode only).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="gunicorn worker processes (production mode; default: one per CPU, at least 2).",
-)
-def serve(host: str, port: int, sandbox: bool, workers: int | None) -> None:
-    """Run the HTTP API.
-
-    Embedded mode (no REDIS_URL): one process with the API on a threaded WSGI server, the
-    queue workers and the scheduler, on SQLite (migrated at start). Tokens of `trackers
-    dev-token` are accepted when JWT_PUBLIC_KEY is unset.
-
-    Production mode (REDIS_URL set): the API alone under gunicorn with --workers processes;
-    run `trackers migrate`, `trackers worker` and `trackers scheduler` separately.
-    """
-    setup_logging("INFO")
-    container = get_container()
-    settings = load_settings_of(container)
-    if settings.embedded:
-        if workers is not None:
-            raise config_error(
-                "--workers needs the production mode (REDIS_URL): the embedded in-process "
-                "queue and request budget cannot be shared between processes"
-            )
-        settings = attrs.evolve(settings, sandbox=settings.sandbox or sandbox)
-        serve_embedded(container, settings, host, port)
-        return
-    if sandbox or settings.sandbox:
-        raise config_error(
-            "--sandbox runs in the embedded mode only (unset REDIS_URL): separate workers "
-            "would not use the simulator"
-        )
-    serve_production(container, settings, f"{host}:{port}", workers or default_workers())
-
-
-def _production_only(command: str) -> tuple[Container, Settings]:
-    container = get_container()
-    settings = load_settings_of(container)
-    if settings.embedded:
-        raise config_error(
-            f"`trackers {command}` needs REDIS_URL (production mode); in the embedded mode "
-            "`trackers serve` runs the workers and the scheduler in-process"
-        )
-    return container, settings
-
-
-@click.command()
-@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
-@click.option(
-    "--exit-on-unavailable",
-    is_flag=True,
-    help="Exit with an error when Redis is unreachable at start, instead of waiting for it.",
-)
-@click.pass_context
-def worker(ctx: click.Context, burst: bool, exit_on_unavailable: bool) -> None:
-    """Run an RQ scrape worker (production mode).
-
-    It works the lanes high, default and low of the scrape queue, in that order. Start any
-    number, on any machines sharing DATABASE_URL and REDIS_URL. When Redis is down (at start
-    or later) the worker waits for it and resumes.
-    """
-    setup_logging("INFO")
-    container, _ = _production_only("worker")
-    ctx.exit(run_worker(container, burst=burst, exit_on_unavailable=exit_on_unavailable))
-
-
-@click.command()
-def scheduler() -> None:
-    """Run the scheduler (production mode).
-
-    It runs due schedules, the periodic refresh, the reconciler and the notification
-    dispatcher. Any number may run: each periodic task runs once per tick across all of them.
-    """
-    setup_logging("INFO")
-    container, _ = _production_only("scheduler")
-    stop = threading.Event()
-    restore = _on_stop_signals(stop.set)
-    try:
-        run_scheduler(container, stop_event=stop)
-    finally:
-        restore()

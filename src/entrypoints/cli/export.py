@@ -9,21 +9,12 @@ from typing import IO, Any
 
 import click
 
-from entrypoints.cli_common import (
-    OPERATOR,
-    Services,
-    json_mode,
-    json_option,
-    note,
-    platform_option,
-    progress_bar,
-    services,
-    tracker_status_option,
-)
+from entrypoints.cli.options import json_option, platform_option, tracker_status_option
+from entrypoints.cli.output import json_mode, note, progress_bar
+from entrypoints.cli.services import OPERATOR, Services, services
 from entrypoints.serializers import instant
 from tracker_core.model import Tracker, TrackerQuery, TrackerSeason, TrackerStatus
 from tracker_core.stats import RANKED_PLAYLISTS
-from tracker_core.use_cases.queries import get_tracker_seasons, search_trackers
 
 PAGE_SIZE = 100
 BASE_COLUMNS = [
@@ -66,7 +57,7 @@ def export_row(tracker: Tracker, latest: TrackerSeason | None) -> dict[str, Any]
 def _pages(svc: Services, query: TrackerQuery) -> Iterator[tuple[list[Tracker], int]]:
     page = 1
     while True:
-        found, total = search_trackers(
+        found, total = svc.use_cases.search_trackers(
             TrackerQuery(
                 platforms=query.platforms,
                 statuses=query.statuses,
@@ -74,8 +65,7 @@ def _pages(svc: Services, query: TrackerQuery) -> Iterator[tuple[list[Tracker], 
                 sort_order="asc",
                 page=page,
                 limit=PAGE_SIZE,
-            ),
-            uow=svc.uow(),
+            )
         )
         if not found:
             return
@@ -89,7 +79,7 @@ def _rows(svc: Services, query: TrackerQuery) -> Iterator[dict[str, Any]]:
         for trackers, total in _pages(svc, query):
             progress.update(task, total=total)
             for tracker in trackers:
-                seasons = get_tracker_seasons(OPERATOR, tracker.id, uow=svc.uow())
+                seasons = svc.use_cases.get_tracker_seasons(OPERATOR, tracker.id)
                 yield export_row(tracker, seasons[0] if seasons else None)
                 progress.advance(task)
 

@@ -1,4 +1,8 @@
-"""``trackers dev-token`` and its local RSA key pair (also read by an embedded ``serve``)."""
+"""The local RSA key pair of the embedded and sandbox modes, and the tokens it signs.
+
+An embedded ``trackers serve`` accepts these tokens when JWT_PUBLIC_KEY is unset;
+``trackers dev-token`` prints one.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import click
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
-from entrypoints.cli_common import (
-    config_error,
-    emit,
-    json_option,
-    load_settings_of,
-    note,
-    snowflake_option,
-)
-from entrypoints.config import Settings
-from entrypoints.container import get_container
-from entrypoints.serializers import instant
 
 KEY_DIR = "dev-keys"
 PRIVATE_FILE = "private.pem"
@@ -127,51 +118,3 @@ def mint_token(
         claims["globalName"] = global_name
     token = jwt.encode(claims, private_pem, algorithm="RS256")
     return DevToken(token, user_id, username, expires)
-
-
-def _signing_key(settings: Settings) -> str:
-    """The private key whose tokens the embedded server accepts.
-
-    Raises:
-        CliError: production mode, or a JWT_PUBLIC_KEY without its JWT_PRIVATE_KEY.
-    """
-    if not settings.embedded:
-        raise config_error(
-            "dev-token is for the embedded and sandbox modes only: REDIS_URL is set "
-            "(production mode), where tokens come from your login service"
-        )
-    if settings.jwt_private_key:
-        return settings.jwt_private_key
-    if settings.jwt_public_key:
-        raise config_error(
-            "JWT_PUBLIC_KEY is set, so the server would refuse a development token: "
-            "set JWT_PRIVATE_KEY to the matching private key, or unset JWT_PUBLIC_KEY"
-        )
-    return ensure_dev_keys(settings.data_dir).private_pem
-
-
-@click.command("dev-token")
-@snowflake_option("--user", "user_id", required=True, help="Discord user id (token sub).")
-@click.option("--username", default="dev-user", show_default=True, help="Token username claim.")
-@click.option("--global-name", default=None, help="Token globalName claim.")
-@json_option
-def dev_token(user_id: str, username: str, global_name: str | None) -> None:
-    """Print a JWT for a local user (embedded mode only).
-
-    RS256, valid 12 hours; refused in production mode. The first use creates a key pair
-    under <data dir>/dev-keys/; `trackers serve` accepts its tokens when JWT_PUBLIC_KEY is
-    unset. Use it as `Authorization: Bearer <token>`.
-    """
-    settings = load_settings_of(get_container())
-    minted = mint_token(
-        _signing_key(settings), user_id=user_id, username=username, global_name=global_name
-    )
-    data = {
-        "token": minted.token,
-        "tokenType": "Bearer",
-        "userId": minted.user_id,
-        "username": minted.username,
-        "expiresAt": instant(minted.expires_at),
-    }
-    emit(data, lambda _out: click.echo(minted.token))
-    note(f"Token for user {user_id} ({username}), valid until {instant(minted.expires_at)}.")

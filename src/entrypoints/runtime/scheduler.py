@@ -13,9 +13,6 @@ from croniter import croniter
 from entrypoints.container import Container
 from tracker_core.errors import TrackerError
 from tracker_core.model import Priority
-from tracker_core.use_cases.notifications import dispatch_notifications
-from tracker_core.use_cases.processing import reconcile, refresh_stale
-from tracker_core.use_cases.schedules import run_due_schedules
 
 log = logging.getLogger("trackers.scheduler")
 
@@ -38,18 +35,14 @@ class SchedulerLoop:
         self._last_reconcile = float("-inf")
 
     def run_schedules(self) -> None:
-        runs = run_due_schedules(
-            uow=self.c.uow(), queue=self.c.queue(), clock=self.c.clock(), policy=self.c.policy()
-        )
+        runs = self.c.use_cases().run_due_schedules()
         for run in runs:
             log.info(
                 "schedule %s finished %s %s", run.schedule_id, run.status, run.result or run.error
             )
 
     def run_reconcile(self) -> None:
-        result = reconcile(
-            uow=self.c.uow(), queue=self.c.queue(), clock=self.c.clock(), policy=self.c.policy()
-        )
+        result = self.c.use_cases().reconcile()
         if result.expired or result.requeued:
             log.info(
                 "reconciled: %d expired lease(s), %d re-queued",
@@ -64,23 +57,11 @@ class SchedulerLoop:
             return
         if not self.c.tick_lock().claim("periodic-refresh", instant):
             return
-        result = refresh_stale(
-            uow=self.c.uow(),
-            queue=self.c.queue(),
-            clock=self.c.clock(),
-            policy=self.c.policy(),
-            priority=Priority.LOW,
-        )
+        result = self.c.use_cases().refresh_stale(priority=Priority.LOW)
         log.info("periodic refresh at %s queued %d tracker(s)", instant, result.processed)
 
     def run_dispatch(self) -> None:
-        result = dispatch_notifications(
-            uow=self.c.uow(),
-            notifier=self.c.notifier(),
-            clock=self.c.clock(),
-            policy=self.c.policy(),
-            rng=self.c.rng(),
-        )
+        result = self.c.use_cases().dispatch_notifications()
         if result.sent or result.failed:
             log.info(
                 "notifications: %d sent, %d retried, %d failed",

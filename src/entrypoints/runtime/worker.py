@@ -20,7 +20,7 @@ import redis
 from rq import SimpleWorker
 
 from adapters.queue.rq_queue import RqJobQueue
-from entrypoints.container import Container
+from entrypoints.container import ProductionContainer
 from tracker_core.errors import QueueUnavailable
 
 log = logging.getLogger("trackers.worker")
@@ -138,7 +138,7 @@ def wait_for_redis(
 
 
 def run_worker(
-    container: Container,
+    container: ProductionContainer,
     *,
     burst: bool = False,
     exit_on_unavailable: bool = False,
@@ -155,8 +155,6 @@ def run_worker(
         QueueUnavailable: Redis cannot be reached at start and ``exit_on_unavailable``.
     """
     queue = container.queue()
-    if not isinstance(queue, RqJobQueue):
-        raise RuntimeError("trackers worker needs REDIS_URL (production mode)")
     return work_lanes(
         queue,
         container.redis(),

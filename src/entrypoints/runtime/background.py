@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from entrypoints.container import Container
-from entrypoints.scheduler import SchedulerLoop
+from entrypoints.container import EmbeddedContainer
+from entrypoints.runtime.scheduler import SchedulerLoop
 
 log = logging.getLogger("trackers.background")
 
@@ -14,7 +14,7 @@ log = logging.getLogger("trackers.background")
 class Background:
     """The background threads of ``trackers serve`` in embedded mode."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: EmbeddedContainer) -> None:
         self.container = container
         self.stop_event = threading.Event()
         self.loop = SchedulerLoop(container)
@@ -23,10 +23,7 @@ class Background:
         )
 
     def start(self) -> Background:
-        queue = self.container.queue()
-        start = getattr(queue, "start", None)
-        if callable(start):
-            start()
+        self.container.queue().start()
         self.thread.start()
         return self
 
@@ -34,11 +31,9 @@ class Background:
         """Stop the scheduler and let running jobs finish (bounded by ``timeout``)."""
         self.stop_event.set()
         self.thread.join(timeout)
-        stop = getattr(self.container.queue(), "stop", None)
-        if callable(stop):
-            stop(timeout)
+        self.container.queue().stop(timeout)
 
 
-def start_background(container: Container) -> Background:
+def start_background(container: EmbeddedContainer) -> Background:
     """Start the in-process workers and the scheduler loop (reconciling at once)."""
     return Background(container).start()

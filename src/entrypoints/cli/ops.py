@@ -9,33 +9,15 @@ from typing import Any
 import click
 
 from entrypoints import serializers as ser
-from entrypoints.cli_common import (
-    Services,
-    check_cuid,
-    emit,
-    json_option,
-    paging_options,
-    progress_bar,
-    services,
-    snowflake_option,
-)
-from entrypoints.cli_views import logs_table, overview_json, overview_table, schedules_table
-from entrypoints.cli_wait import wait_for_trackers, wait_options
+from entrypoints.cli.options import check_cuid, json_option, paging_options, snowflake_option
+from entrypoints.cli.output import emit, progress_bar
+from entrypoints.cli.services import Services, services
+from entrypoints.cli.views import logs_table, overview_json, overview_table, schedules_table
+from entrypoints.cli.wait import wait_for_trackers, wait_options
 from tracker_core.model import Priority
 from tracker_core.schedules import ScheduleStatus
-from tracker_core.use_cases.processing import (
-    ProcessResult,
-    process_guild,
-    process_pending,
-    refresh_stale,
-)
-from tracker_core.use_cases.queries import scraping_overview, search_scraping_logs
-from tracker_core.use_cases.schedules import (
-    CreateSchedule,
-    cancel_schedule,
-    create_schedule,
-    list_schedules,
-)
+from tracker_core.use_cases.processing import ProcessResult
+from tracker_core.use_cases.schedules import CreateSchedule
 
 BATCH_SIZE = 100
 LOG_STATUSES = ["SUCCESS", "PARTIAL", "FAILED", "SKIPPED"]
@@ -60,7 +42,7 @@ def process_pending_command(wait: bool, timeout: float) -> None:
     enabled; a refused tracker becomes FAILED instead.
     """
     svc = services()
-    result = process_pending(uow=svc.uow(), queue=svc.queue, clock=svc.clock)
+    result = svc.use_cases.process_pending()
     _report(svc, result, wait, timeout, "pending tracker(s)")
 
 
@@ -75,9 +57,7 @@ def process_command(guild_id: str, wait: bool, timeout: float) -> None:
     older than TRACKER_REFRESH_INTERVAL_HOURS; this bypasses the guard.
     """
     svc = services()
-    result = process_guild(
-        guild_id, uow=svc.uow(), queue=svc.queue, clock=svc.clock, policy=svc.policy
-    )
+    result = svc.use_cases.process_guild(guild_id)
     _report(svc, result, wait, timeout, f"tracker(s) of guild {guild_id}")
 
 
@@ -107,14 +87,7 @@ def batch_refresh(tracker_ids: list[str], wait: bool, timeout: float) -> None:
     with progress_bar("Queuing") as progress:
         task = progress.add_task("queue", total=len(tracker_ids) or None)
         for batch in batches:
-            result = refresh_stale(
-                uow=svc.uow(),
-                queue=svc.queue,
-                clock=svc.clock,
-                policy=svc.policy,
-                tracker_ids=batch,
-                priority=Priority.DEFAULT,
-            )
+            result = svc.use_cases.refresh_stale(tracker_ids=batch, priority=Priority.DEFAULT)
             queued.extend(result.tracker_ids)
             progress.advance(task, len(batch or ()))
     _report(svc, ProcessResult(len(queued), tuple(queued)), wait, timeout, "tracker(s) for refresh")
@@ -168,7 +141,7 @@ def schedule_add(
     cmd = CreateSchedule(
         guild_id=guild_id, scheduled_at=scheduled_at, created_by=created_by, metadata=metadata
     )
-    created = create_schedule(cmd, uow=svc.uow(), clock=svc.clock)
+    created = svc.use_cases.create_schedule(cmd)
     emit(ser.schedule(created), lambda out: out.print(schedules_table([created])))
 
 
@@ -190,11 +163,10 @@ def schedule_add(
 def schedule_list(guild_id: str, status: str | None, include_completed: bool) -> None:
     """List a guild's schedules by instant, earliest first."""
     svc = services()
-    found = list_schedules(
+    found = svc.use_cases.list_schedules(
         guild_id,
         status=ScheduleStatus(status.upper()) if status else None,
         include_completed=include_completed,
-        uow=svc.uow(),
     )
     emit([ser.schedule(s) for s in found], lambda out: out.print(schedules_table(found)))
 
@@ -205,7 +177,7 @@ def schedule_list(guild_id: str, status: str | None, include_completed: bool) ->
 def schedule_cancel(schedule_id: str) -> None:
     """Cancel a PENDING schedule."""
     svc = services()
-    cancelled = cancel_schedule(schedule_id, uow=svc.uow(), clock=svc.clock)
+    cancelled = svc.use_cases.cancel_schedule(schedule_id)
     emit(ser.schedule(cancelled), lambda out: out.print(f"Cancelled schedule {cancelled.id}."))
 
 
@@ -217,10 +189,8 @@ def status() -> None:
     The ETA is the time to drain the queue at TRN_RATE_LIMIT_PER_MINUTE.
     """
     svc = services()
-    overview = scraping_overview(
-        uow=svc.uow(),
-        queue=svc.queue,
-        requests_per_minute=svc.settings.trn_rate_limit_per_minute,
+    overview = svc.use_cases.scraping_overview(
+        requests_per_minute=svc.settings.trn_rate_limit_per_minute
     )
     mode = "embedded" if svc.settings.embedded else "production"
     emit(overview_json(overview, mode), lambda out: out.print(overview_table(overview, mode)))
@@ -248,8 +218,8 @@ def logs(tracker_id: str | None, status: str | None, page: int, limit: int) -> N
     One log per job execution: outcome, seasons fetched, error category, duration.
     """
     svc = services()
-    entries, total = search_scraping_logs(
-        tracker_id, status.upper() if status else None, page, limit, uow=svc.uow()
+    entries, total = svc.use_cases.search_scraping_logs(
+        tracker_id, status.upper() if status else None, page, limit
     )
     emit(
         ser.page([ser.scraping_log(e) for e in entries], total, page, limit, admin=True),
