@@ -35,6 +35,7 @@ class Settings:
     flaresolverr_url: str | None = None
     trn_rate_limit_per_minute: int = 60
     trn_timeout_seconds: float = 30
+    trn_max_retry_after_seconds: int = 900
     tracker_max_per_user: int = 4
     tracker_initial_seasons: int = 3
     tracker_max_scraping_attempts: int = 3
@@ -136,6 +137,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FLARESOLVERR_URL": ("flaresolverr_url", _url),
     "TRN_RATE_LIMIT_PER_MINUTE": ("trn_rate_limit_per_minute", _int(1)),
     "TRN_TIMEOUT_SECONDS": ("trn_timeout_seconds", _float),
+    "TRN_MAX_RETRY_AFTER_SECONDS": ("trn_max_retry_after_seconds", _int(1)),
     "TRACKER_MAX_PER_USER": ("tracker_max_per_user", _int(1)),
     "TRACKER_INITIAL_SEASONS": ("tracker_initial_seasons", _int(0)),
     "TRACKER_MAX_SCRAPING_ATTEMPTS": ("tracker_max_scraping_attempts", _int(1)),

@@ -108,6 +108,7 @@ def _fetcher(settings: Settings, budget: RateBudget) -> ProfileFetcher:
         timeout_seconds=settings.trn_timeout_seconds,
         budget=budget,
         budget_wait_seconds=settings.tracker_lease_seconds / 2,
+        max_retry_after_seconds=settings.trn_max_retry_after_seconds,
     )
 
 
@@ -156,7 +157,11 @@ def _redis_budget(connection: redis.Redis, settings: Settings) -> RedisBudget:
 
 def _rq_queue(connection: redis.Redis, settings: Settings) -> RqJobQueue:
     return RqJobQueue(
-        connection, queue_name=settings.queue_name, job_timeout=settings.tracker_lease_seconds
+        connection,
+        queue_name=settings.queue_name,
+        job_timeout=settings.tracker_lease_seconds,
+        # a dead worker must be known dead well within a lease
+        worker_ttl=min(30.0, settings.tracker_lease_seconds / 2),
     )
 
 

@@ -214,6 +214,10 @@ class ScheduleRepository(Protocol):
         """PENDING schedules whose instant has come."""
         ...
 
+    def abandoned(self, now: datetime) -> list[Schedule]:
+        """RUNNING schedules whose lease expired (or that have none), by instant."""
+        ...
+
 
 class NotificationRepository(Protocol):
     def add(self, notification: Notification) -> None: ...

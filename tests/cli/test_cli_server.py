@@ -172,11 +172,11 @@ def test_migrate_creates_the_sqlite_database(run: Invoke, settings: Settings) ->
     assert "is at revision" in run("migrate").stdout
 
 
-def test_worker_with_redis_down_fails_with_one_line(
+def test_worker_with_redis_down_and_exit_on_unavailable_fails_with_one_line(
     run: Invoke, settings: Settings, uow: FakeUnitOfWork
 ) -> None:
     set_container(make_container(attrs.evolve(settings, **PRODUCTION), uow=uow))
-    result = run("worker", "--burst")
+    result = run("worker", "--burst", "--exit-on-unavailable")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: Redis unavailable: ConnectionError")
     assert "Traceback" not in result.stderr

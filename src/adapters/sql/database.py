@@ -73,11 +73,17 @@ class Database:
         self.live_trackers = set()
 
     def end(self) -> None:
-        """Close the session; an uncommitted transaction is rolled back."""
+        """Close the session; an uncommitted transaction is rolled back.
+
+        Raises:
+            StorageUnavailable: the ROLLBACK or the connection's return failed (e.g. the
+                server is restarting); the session is forgotten either way.
+        """
         session, self._session = self._session, None
         self.live_trackers = set()
         if session is not None:
-            session.close()
+            with storage_errors():
+                session.close()
 
     def commit(self) -> None:
         with storage_errors():

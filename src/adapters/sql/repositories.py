@@ -162,6 +162,17 @@ class SqlAlchemyScheduleRepository:
         )
         return [mapping.schedule_from_row(row) for row in self._db.execute(statement).mappings()]
 
+    def abandoned(self, now: datetime) -> list[Schedule]:
+        statement = (
+            select(schedules)
+            .where(
+                schedules.c.status == ScheduleStatus.RUNNING.value,
+                or_(schedules.c.lease_expires_at.is_(None), schedules.c.lease_expires_at <= now),
+            )
+            .order_by(schedules.c.scheduled_at, schedules.c.id)
+        )
+        return [mapping.schedule_from_row(row) for row in self._db.execute(statement).mappings()]
+
 
 class SqlAlchemyNotificationRepository:
     """The notification outbox."""

@@ -234,6 +234,8 @@ schedules = Table(
     Column("result", json_type()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("lease_expires_at", UtcDateTime),
     _version(),
     Index("ix_schedules_status_scheduled_at", "status", "scheduled_at"),
     Index("ix_schedules_guild_id_scheduled_at", "guild_id", "scheduled_at"),

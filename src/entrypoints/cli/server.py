@@ -88,16 +88,22 @@ def serve(host: str, port: int, sandbox: bool, workers: int | None) -> None:
 
 @click.command()
 @click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+@click.option(
+    "--exit-on-unavailable",
+    is_flag=True,
+    help="Exit with an error when Redis is unreachable at start, instead of waiting for it.",
+)
 @click.pass_context
-def worker(ctx: click.Context, burst: bool) -> None:
+def worker(ctx: click.Context, burst: bool, exit_on_unavailable: bool) -> None:
     """Run an RQ scrape worker (production mode).
 
     It works the lanes high, default and low of the scrape queue, in that order. Start any
-    number, on any machines sharing DATABASE_URL and REDIS_URL.
+    number, on any machines sharing DATABASE_URL and REDIS_URL. When Redis is down (at start
+    or later) the worker waits for it and resumes.
     """
     setup_logging("INFO")
     container = require_production(get_container(), "`trackers worker`")
-    ctx.exit(run_worker(container, burst=burst))
+    ctx.exit(run_worker(container, burst=burst, exit_on_unavailable=exit_on_unavailable))
 
 
 @click.command()

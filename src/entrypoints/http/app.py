@@ -33,6 +33,7 @@ from entrypoints.http.dashboard import install_dashboard
 from entrypoints.http.deps import CONTAINER_KEY
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.health import STARTED_KEY
+from entrypoints.http.input_limits import check_url
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.openapi import build_document
 from entrypoints.http.routing import Auth, ExceptConverter, Route
@@ -88,6 +89,11 @@ def _user_hook() -> None:
     g.principal = principal
 
 
+def _url_hook() -> None:
+    """Refuse NUL and lone surrogates in the path or query before any other code runs."""
+    check_url(request.path, request.args.items(multi=True))
+
+
 def _admin_hook() -> None:
     if request.method == "OPTIONS":
         return
@@ -131,6 +137,7 @@ def create_app(container: Container) -> Flask:
     install_error_handlers(app)
     install_metrics(app)
     install_cors(app, settings.frontend_url)
+    app.before_request(_url_hook)
     for table in TABLES:
         blueprint = table.blueprint()
         hook = HOOKS[table.auth]

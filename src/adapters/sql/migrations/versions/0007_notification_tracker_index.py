@@ -1,7 +1,7 @@
 """Index notifications by tracker (the dashboard's "what changed" list).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-03
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
