@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import entrypoints.cli_wait as cli_wait
+import entrypoints.cli.wait as cli_wait
 from entrypoints import serializers as ser
 from entrypoints.config import Settings
 from tests.cli.conftest import (

@@ -17,7 +17,6 @@ from typing import Any
 
 import attrs
 import pytest
-from dependency_injector import providers
 from flask.testing import FlaskClient
 from tests import pg
 from tests.http.conftest import Keys, session_keys
@@ -26,7 +25,7 @@ from adapters.queue.inline_queue import InProcessJobQueue
 from adapters.sql import upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
 from entrypoints.config import load_settings
-from entrypoints.container import Container, set_container
+from entrypoints.container import Container, container_for, is_embedded, set_container
 from entrypoints.http.app import create_app
 
 BOT_KEY = "bot-key-for-the-contract-tests"
@@ -95,11 +94,10 @@ def league(database_url: str) -> Iterator[League]:
             trn_rate_limit_per_minute=100_000,
             tracker_initial_seasons=1,
         )
-        container = Container()
-        container.settings.override(providers.Object(settings))
+        container = container_for(settings)
+        assert is_embedded(container)
         set_container(container)
         queue = container.queue()
-        assert isinstance(queue, InProcessJobQueue)
         queue.start()
         try:
             yield League(create_app(container).test_client(), container, keys, simulator)

@@ -27,10 +27,10 @@ from adapters.sql import (
     create_session_factory,
     upgrade_database,
 )
+from adapters.throttle import RedisThrottle
 from entrypoints.config import load_settings
-from entrypoints.container import Container
+from entrypoints.container import container_for, require_production
 from entrypoints.http.app import create_app
-from entrypoints.http.throttle import RedisThrottle
 from tracker_core.errors import StorageUnavailable
 from tracker_core.model import TrackerQuery
 
@@ -174,8 +174,7 @@ def test_get_my_trackers_is_one_postgres_and_one_redis_round_trip(
         jwt_public_key=keys.public_pem,
         throttle_limit=1000,
     )
-    container = Container()
-    container.settings.override(providers.Object(settings))
+    container = require_production(container_for(settings), "the round-trip test")
     container.engine.override(providers.Object(db.engine))
     client = _counting_redis(rq_redis_url)
     container.redis.override(providers.Object(client))

@@ -96,13 +96,19 @@ class Database:
         return connection
 
     def end(self) -> None:
-        """Give the connection back; an uncommitted transaction is rolled back."""
+        """Give the connection back; an uncommitted transaction is rolled back.
+
+        Raises:
+            StorageUnavailable: the ROLLBACK or the connection's return failed (e.g. the
+                server is restarting); the connection is forgotten either way.
+        """
         connection, self._connection = self._connection, None
         self.live_trackers = set()
         self._memo.clear()
         self._in_transaction = False
         if connection is not None:
-            connection.close()
+            with storage_errors():
+                connection.close()
 
     def commit(self) -> None:
         with storage_errors():

@@ -157,6 +157,17 @@ class SqlAlchemyScheduleRepository:
         )
         return [mapping.schedule_from_row(row) for row in self._db.execute(statement).mappings()]
 
+    def abandoned(self, now: datetime) -> list[Schedule]:
+        statement = (
+            select(schedules)
+            .where(
+                schedules.c.status == ScheduleStatus.RUNNING.value,
+                or_(schedules.c.lease_expires_at.is_(None), schedules.c.lease_expires_at <= now),
+            )
+            .order_by(schedules.c.scheduled_at, schedules.c.id)
+        )
+        return [mapping.schedule_from_row(row) for row in self._db.execute(statement).mappings()]
+
 
 class SqlAlchemyNotificationRepository:
     """The notification outbox."""
@@ -184,6 +195,16 @@ class SqlAlchemyNotificationRepository:
                 ),
             )
             .order_by(notifications.c.created_at, notifications.c.id)
+            .limit(limit)
+        )
+        rows = self._db.execute(statement).mappings()
+        return [mapping.notification_from_row(row) for row in rows]
+
+    def for_tracker(self, tracker_id: str, limit: int) -> list[Notification]:
+        statement = (
+            select(notifications)
+            .where(notifications.c.tracker_id == tracker_id)
+            .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
             .limit(limit)
         )
         rows = self._db.execute(statement).mappings()

@@ -23,6 +23,7 @@ from adapters.sql.repositories import (
 from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tracker_repository import SqlAlchemyTrackerRepository
 from adapters.sql.user_repositories import SqlAlchemyGuildRepository, SqlAlchemyUserRepository
+from tracker_core.errors import StorageUnavailable
 from tracker_core.ports import (
     ActivityLogRepository,
     AuditLogRepository,
@@ -81,7 +82,17 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._db.end()
+        """Close the transaction, rolling back what was not committed.
+
+        Raises:
+            StorageUnavailable: ending it failed and the block itself had not raised (an
+                error of the block is never masked by a failing rollback).
+        """
+        try:
+            self._db.end()
+        except StorageUnavailable:
+            if exc is None:
+                raise
 
     def commit(self) -> None:
         """Commit the transaction; the block may go on in a new one."""

@@ -16,7 +16,6 @@ from prometheus_client import (
 )
 
 from entrypoints.http import deps
-from tracker_core.use_cases.queries import scraping_overview
 
 METRICS_KEY = "trackers.metrics"
 
@@ -79,10 +78,8 @@ def install_metrics(app: Flask) -> None:
 def metrics_response() -> Response:
     """The Prometheus text exposition, with tracker counts and queue depth read now."""
     metrics: Metrics = current_app.extensions[METRICS_KEY]
-    overview = scraping_overview(
-        uow=deps.uow(),
-        queue=deps.queue(),
-        requests_per_minute=deps.settings().trn_rate_limit_per_minute,
+    overview = deps.use_cases().scraping_overview(
+        requests_per_minute=deps.settings().trn_rate_limit_per_minute
     )
     for status, count in overview.by_status.items():
         metrics.trackers.labels(status).set(count)
