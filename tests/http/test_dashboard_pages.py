@@ -311,6 +311,20 @@ def test_form_encoded_cookie_post_to_the_api_is_refused(api_env: Env, keys: Keys
     assert plain.status_code == 403
 
 
+def test_bodiless_cookie_post_from_the_dashboard_origin_passes(api_env: Env, keys: Keys) -> None:
+    """The league's dashboard POSTs without a body (its settings reset): its Origin vouches."""
+    (tracker,) = api_env.register()
+    sign_in(api_env, keys)
+    client = api_env.client.flask
+    path = f"/api/trackers/{tracker['id']}/refresh"
+    evil = client.post(path, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403
+    referer = client.post(path, headers={"Referer": "https://evil.example/page"})
+    assert referer.status_code == 403
+    league = client.post(path, headers={"Origin": FRONTEND})
+    assert league.status_code != 403, league.get_json()
+
+
 def test_json_cookie_requests_from_allowed_origins_keep_working(api_env: Env, keys: Keys) -> None:
     (tracker,) = api_env.register()
     sign_in(api_env, keys)

@@ -105,8 +105,11 @@ def guard_api_csrf() -> None:
     """before_request of the app: refuse a state-changing API call riding on the cookie alone.
 
     A call with an Authorization header is not ambient and passes. One authenticated by the
-    cookie passes with a valid ``X-CSRF-Token``, or as a request a browser must preflight
-    (JSON body, or PUT/PATCH/DELETE) from this site or ``FRONTEND_URL``.
+    cookie passes with a valid ``X-CSRF-Token``; or when its Origin (or Referer) names this
+    site or ``FRONTEND_URL`` -- browsers send it on every POST, so a forged request shows the
+    attacker's origin; this is what lets the league's dashboard POST without a body (its
+    settings reset); or, sending neither header, as a request a browser must preflight (JSON
+    body, or PUT/PATCH/DELETE).
 
     Raises:
         Forbidden: any other cookie-authenticated POST/PUT/PATCH/DELETE under ``/api/``.
@@ -121,6 +124,14 @@ def guard_api_csrf() -> None:
         if hmac.compare_digest(header.encode(), csrf_token_for(cookie).encode()):
             return
         raise Forbidden(CSRF_REFUSED)
-    preflighted = request.method in PREFLIGHTED or request.mimetype == "application/json"
-    if not preflighted or not same_origin():
+    if _declared_origin() is not None:
+        if same_origin():
+            return
         raise Forbidden(CSRF_REFUSED)
+    preflighted = request.method in PREFLIGHTED or request.mimetype == "application/json"
+    if not preflighted:
+        raise Forbidden(CSRF_REFUSED)
+
+
+def _declared_origin() -> str | None:
+    return request.headers.get("Origin") or request.headers.get("Referer")
