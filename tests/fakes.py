@@ -64,6 +64,20 @@ class Store:
     audit: list[dict[str, Any]] = attrs.field(factory=list)
 
 
+SCRAPE_FIELDS = (
+    "scraping_status",
+    "scraping_error",
+    "error_category",
+    "scraping_attempts",
+    "next_attempt_at",
+    "lease_expires_at",
+    "lease_token",
+    "last_scraped_at",
+    "platform_user_id",
+    "updated_at",
+)
+
+
 def _cas(table: dict[Any, Any], key: Any, obj: Any) -> None:
     stored = table.get(key)
     if stored is None or stored.version != obj.version:
@@ -216,6 +230,32 @@ class FakeTrackerRepository(_Repo):
     def _live(self) -> list[Tracker]:
         return [t for t in self.s.trackers.values() if not t.is_deleted]
 
+    def claim(self, tracker_id: str, now: datetime, lease: timedelta, token: str) -> Tracker | None:
+        stored = self.s.trackers.get(tracker_id)
+        if stored is None or not stored.can_be_claimed(now):
+            return None
+        stored.claim(now, lease, token)
+        stored.version += 1
+        return copy.deepcopy(stored)
+
+    def save_scrape(self, tracker: Tracker, token: str) -> Tracker | None:
+        stored = self.s.trackers.get(tracker.id)
+        if stored is None or not stored.holds_lease(token):
+            return None
+        for name in SCRAPE_FIELDS:
+            setattr(stored, name, getattr(tracker, name))
+        stored.version += 1
+        return copy.deepcopy(stored)
+
+    def renew_lease(self, tracker: Tracker, token: str) -> bool:
+        stored = self.s.trackers.get(tracker.id)
+        if stored is None or not stored.holds_lease(token):
+            return False
+        stored.lease_expires_at = tracker.lease_expires_at
+        stored.updated_at = tracker.updated_at
+        stored.version += 1
+        return True
+
     def for_user(self, user_id: str, *, include_deleted: bool = False) -> list[Tracker]:
         pool = self.s.trackers.values() if include_deleted else self._live()
         found = [t for t in pool if t.user_id == user_id]
@@ -288,6 +328,14 @@ class FakeSeasonRepository(_Repo):
 
     def upsert(self, season: TrackerSeason) -> None:
         self.s.seasons[(season.tracker_id, season.season_number)] = copy.deepcopy(season)
+
+    def upsert_many(self, seasons: Sequence[TrackerSeason]) -> None:
+        for season in seasons:
+            key = (season.tracker_id, season.season_number)
+            old = self.s.seasons.get(key)
+            if old is not None:
+                season = attrs.evolve(season, id=old.id, created_at=old.created_at)
+            self.s.seasons[key] = copy.deepcopy(season)
 
 
 class FakeSnapshotRepository(_Repo):

@@ -8,7 +8,7 @@ raises :class:`tracker_core.errors.Conflict` when another writer got there first
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
@@ -149,6 +149,30 @@ class TrackerRepository(Protocol):
         """Compare-and-set on ``version``; raises Conflict (or AlreadyRegistered)."""
         ...
 
+    def claim(self, tracker_id: str, now: datetime, lease: timedelta, token: str) -> Tracker | None:
+        """``Tracker.claim(now, lease, token)`` if ``Tracker.can_be_claimed(now)``, as one
+        compare-and-set; the tracker as claimed, or None (nothing written).
+
+        When it is the unit of work's only write it may take effect at once (a store that
+        needs no transaction for one statement commits it as it runs).
+        """
+        ...
+
+    def save_scrape(self, tracker: Tracker, token: str) -> Tracker | None:
+        """Write the fields a scrape owns (status, attempts, error and its category, next
+        attempt, lease, last scraped, platform user id, ``updated_at``) from ``tracker`` if
+        the stored row still holds the lease ``token`` (IN_PROGRESS with that token).
+
+        Returns the stored tracker after the write (the fields other writers own as they are
+        now), or None when the lease is lost (nothing written).
+        """
+        ...
+
+    def renew_lease(self, tracker: Tracker, token: str) -> bool:
+        """Write ``tracker``'s lease end and ``updated_at`` if the stored row still holds the
+        lease ``token``; False when it does not. Like ``claim``, it may take effect at once."""
+        ...
+
     def for_user(self, user_id: str, *, include_deleted: bool = False) -> list[Tracker]: ...
     def live_by_identity(self, identity: str) -> Tracker | None: ...
     def search(self, query: TrackerQuery) -> tuple[list[Tracker], int]: ...
@@ -175,6 +199,10 @@ class SeasonRepository(Protocol):
         ...
 
     def upsert(self, season: TrackerSeason) -> None: ...
+    def upsert_many(self, seasons: Sequence[TrackerSeason]) -> None:
+        """Insert or update each (tracker, season number) row; an existing row keeps its id
+        and ``created_at``. May be sent with the unit of work's next statement or its commit."""
+        ...
 
 
 class SnapshotRepository(Protocol):

@@ -59,6 +59,7 @@ class Database:
         self._lazy = False
         self._in_transaction = False
         self._memo: dict[Hashable, tuple[frozenset[str], Any]] = {}
+        self._deferred: list[tuple[Table, tuple[str, ...], tuple[str, ...], dict[str, Any]]] = []
         self.live_trackers: set[str] = set()
         """Ids of trackers read as non-deleted in this unit of work (see tracker ``save``)."""
 
@@ -80,6 +81,7 @@ class Database:
         self._in_transaction = not self._lazy
         self.live_trackers = set()
         self._memo.clear()
+        self._deferred = []
 
     def _open(self) -> Connection:
         with storage_errors():
@@ -105,22 +107,92 @@ class Database:
         connection, self._connection = self._connection, None
         self.live_trackers = set()
         self._memo.clear()
+        self._deferred = []
         self._in_transaction = False
         if connection is not None:
             with storage_errors():
                 connection.close()
 
     def commit(self) -> None:
+        """Send the deferred writes, then commit.
+
+        PostgreSQL: when they are the unit of work's only writes, the one statement that carries
+        them commits by itself (no ``BEGIN``/``COMMIT``).
+        """
+        if self._deferred and self._lazy and not self._in_transaction:
+            self._flush(alone=True)
+        self.flush()
         with storage_errors():
             self.connection.commit()
         self._in_transaction = not self._lazy
 
     def rollback(self) -> None:
+        self._deferred = []
         with storage_errors():
             self.connection.rollback()
         self._in_transaction = not self._lazy
         self.live_trackers = set()
         self._memo.clear()
+
+    def defer(
+        self,
+        table: Table,
+        row: dict[str, Any],
+        keys: tuple[str, ...] = (),
+        keep: tuple[str, ...] = (),
+    ) -> None:
+        """Queue the INSERT of ``row``; with ``keys``, an upsert on them that updates every
+        other column but ``keep``.
+
+        Queued rows are sent before the next statement of the unit of work or at commit,
+        together: PostgreSQL, one statement for all of them (one ``INSERT`` per table chained
+        as ``WITH``); SQLite, one statement per table. A failure of a queued row (e.g. a
+        foreign key) surfaces there.
+        """
+        self._deferred.append((table, keys, keep, row))
+
+    def flush(self) -> None:
+        """Send the queued writes now (in the transaction)."""
+        if self._deferred:
+            self._flush(alone=False)
+
+    def _flush(self, *, alone: bool) -> None:
+        pending, self._deferred = self._deferred, []
+        groups: dict[tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]], list[Any]]
+        groups = {}
+        for table, keys, keep, row in pending:
+            groups.setdefault((table, keys, keep, tuple(row)), []).append(row)
+        for table, *_ in groups:
+            self._forget(table.insert())
+        if self.dialect != "postgresql":
+            for (table, keys, keep, columns), rows in groups.items():
+                self.execute(_insert_rows(self.dialect, table, keys, keep, columns), rows)
+            return
+        shape = tuple((key, len(rows)) for key, rows in groups.items())
+        params = {
+            f"p{g}_{r}_{column}": value
+            for g, rows in enumerate(groups.values())
+            for r, row in enumerate(rows)
+            for column, value in row.items()
+        }
+        statement = _batch(shape)
+        if alone:
+            self._run(statement, params)
+        else:
+            self.execute(statement, params)
+
+    def execute_alone(self, statement: Any, params: Any = None) -> CursorResult[Any]:
+        """Run one writing statement that is complete by itself (a compare-and-set).
+
+        PostgreSQL: when the unit of work has no transaction open and nothing queued, it runs
+        in autocommit, committed as it runs (no ``BEGIN``/``COMMIT``; a later rollback of the
+        unit of work cannot undo it). Otherwise it is part of the transaction, like
+        :meth:`execute`.
+        """
+        if self._lazy and not self._in_transaction and not self._deferred:
+            self._forget(statement)
+            return self._run(statement, params)
+        return self.execute(statement, params)
 
     def remember(self, key: Hashable, tables: frozenset[str], read: Callable[[], Any]) -> Any:
         """``read()``, once per unit of work until a statement writes to one of ``tables``.
@@ -151,7 +223,12 @@ class Database:
         self.execute(_PING)
 
     def execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
-        """Run one statement; in the transaction, which it opens unless it only reads."""
+        """Run one statement; in the transaction, which it opens unless it only reads.
+
+        Queued writes (:meth:`defer`) are sent first.
+        """
+        if self._deferred:
+            self.flush()
         if not _reads_only(statement):
             self._forget(statement)
             if not self._in_transaction:
@@ -188,6 +265,7 @@ class Database:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: a failing statement inside it leaves the outer one usable."""
+        self.flush()
         if not self._in_transaction:
             self._begin_transaction()
         try:
@@ -263,6 +341,46 @@ def _upsert(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[st
     statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     changed = {c: statement.excluded[c] for c in columns if c not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
+
+
+_Group = tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
+@functools.cache
+def _insert_rows(
+    dialect: str,
+    table: Table,
+    keys: tuple[str, ...],
+    keep: tuple[str, ...],
+    columns: tuple[str, ...],
+) -> Any:
+    """The INSERT (or upsert) of one row of these columns, for an executemany."""
+    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    if not keys:
+        return statement
+    changed = {c: statement.excluded[c] for c in columns if c not in keys and c not in keep}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
+
+
+@functools.cache
+def _batch(shape: tuple[tuple[_Group, int], ...]) -> Any:
+    """PostgreSQL: every group's multi-row INSERT in one statement (``WITH`` chained), the
+    values as parameters ``p<group>_<row>_<column>``."""
+    parts = []
+    for g, ((table, keys, keep, columns), count) in enumerate(shape):
+        rows = [
+            {c: bindparam(f"p{g}_{r}_{c}", type_=table.c[c].type) for c in columns}
+            for r in range(count)
+        ]
+        statement = postgresql.insert(table).values(rows)
+        if keys:
+            changed = {c: statement.excluded[c] for c in columns if c not in keys and c not in keep}
+            statement = statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
+        parts.append(statement)
+    *chained, last = parts
+    if not chained:
+        return last
+    return last.add_cte(*(part.cte(f"w{g}") for g, part in enumerate(chained)))
 
 
 _BEGIN = text("BEGIN")

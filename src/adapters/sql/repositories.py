@@ -32,6 +32,9 @@ from tracker_core.model import (
 from tracker_core.notifications import DeliveryStatus, Notification
 from tracker_core.schedules import Schedule, ScheduleStatus
 
+_SEASON_KEYS = ("tracker_id", "season_number")
+_KEEP = ("id", "created_at")
+
 
 class SqlAlchemySeasonRepository:
     """Tracker seasons, one row per (tracker, season number)."""
@@ -52,6 +55,11 @@ class SqlAlchemySeasonRepository:
         keys = ("tracker_id", "season_number")
         self._db.execute(self._db.upsert(tracker_seasons, keys, tuple(values)), values)
 
+    def upsert_many(self, seasons: Sequence[TrackerSeason]) -> None:
+        """Queued with the unit of work's other inserts (see ``Database.defer``)."""
+        for season in seasons:
+            self._db.defer(tracker_seasons, mapping.season_to_row(season), _SEASON_KEYS, _KEEP)
+
 
 class SqlAlchemySnapshotRepository:
     """The rating history of trackers."""
@@ -60,7 +68,7 @@ class SqlAlchemySnapshotRepository:
         self._db = db
 
     def add(self, snapshot: TrackerSnapshot) -> None:
-        self._db.execute(insert(tracker_snapshots), mapping.snapshot_to_row(snapshot))
+        self._db.defer(tracker_snapshots, mapping.snapshot_to_row(snapshot))
 
     def for_tracker(
         self, tracker_id: str, *, season: int | None = None, limit: int | None = None
@@ -81,7 +89,7 @@ class SqlAlchemyScrapingLogRepository:
         self._db = db
 
     def add(self, log: ScrapingLog) -> None:
-        self._db.execute(insert(scraping_logs), mapping.scraping_log_to_row(log))
+        self._db.defer(scraping_logs, mapping.scraping_log_to_row(log))
 
     def search(
         self, tracker_id: str | None, status: str | None, page: int, limit: int
@@ -112,7 +120,7 @@ class SqlAlchemyActivityLogRepository:
         self._db = db
 
     def add(self, entry: ActivityLog) -> None:
-        self._db.execute(insert(activity_logs), mapping.activity_to_row(entry))
+        self._db.defer(activity_logs, mapping.activity_to_row(entry))
 
 
 class SqlAlchemyScheduleRepository:
@@ -176,7 +184,7 @@ class SqlAlchemyNotificationRepository:
         self._db = db
 
     def add(self, notification: Notification) -> None:
-        self._db.execute(insert(notifications), mapping.notification_to_row(notification))
+        self._db.defer(notifications, mapping.notification_to_row(notification))
 
     def save(self, notification: Notification) -> None:
         values = mapping.notification_to_row(notification)
@@ -218,9 +226,7 @@ class SqlAlchemyPlayerRatingRepository:
         self._db = db
 
     def upsert(self, rating: PlayerRating) -> None:
-        values = mapping.rating_to_row(rating)
-        statement = self._db.upsert(player_ratings, ("guild_id", "user_id"), tuple(values))
-        self._db.execute(statement, values)
+        self._db.defer(player_ratings, mapping.rating_to_row(rating), ("guild_id", "user_id"))
 
     def for_guild(self, guild_id: str) -> list[PlayerRating]:
         statement = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
@@ -79,6 +79,53 @@ def _search_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     return page, count
 
 
+_SCRAPE_FIELDS = (
+    "scraping_status",
+    "scraping_error",
+    "error_category",
+    "scraping_attempts",
+    "next_attempt_at",
+    "lease_expires_at",
+    "lease_token",
+    "last_scraped_at",
+    "platform_user_id",
+    "updated_at",
+)
+"""The columns a job holding the lease owns (``save_scrape``); other writers own the rest."""
+
+_CLAIM = (
+    update(trackers)
+    .where(
+        trackers.c.id == bindparam("claim_id"),
+        trackers.c.scraping_status == _PENDING,
+        trackers.c.is_active == true(),
+        LIVE,
+        trackers.c.next_attempt_at.is_(None) | (trackers.c.next_attempt_at <= bindparam("now")),
+    )
+    .values(
+        scraping_status=_IN_PROGRESS,
+        lease_expires_at=bindparam("until"),
+        lease_token=bindparam("token"),
+        next_attempt_at=None,
+        updated_at=bindparam("now"),
+        version=trackers.c.version + 1,
+    )
+    .returning(*trackers.c)
+)
+_HOLDS_LEASE = (
+    trackers.c.id == bindparam("lease_id"),
+    trackers.c.lease_token == bindparam("held_token"),
+    trackers.c.scraping_status == _IN_PROGRESS,
+)
+_SAVE_SCRAPE = (
+    update(trackers)
+    .where(*_HOLDS_LEASE)
+    .values(version=trackers.c.version + 1)
+    .returning(*trackers.c)
+)
+_RENEW = update(trackers).where(*_HOLDS_LEASE).values(version=trackers.c.version + 1)
+
+
 def _taken(tracker: Tracker) -> AlreadyRegistered:
     return AlreadyRegistered(f"Tracker identity {tracker.identity} is taken")
 
@@ -134,6 +181,37 @@ class SqlAlchemyTrackerRepository:
             self._db.live_trackers.discard(tracker.id)
         else:
             self._db.live_trackers.add(tracker.id)
+
+    def claim(self, tracker_id: str, now: datetime, lease: timedelta, token: str) -> Tracker | None:
+        """One ``UPDATE ... RETURNING`` whose condition is ``Tracker.can_be_claimed``; on
+        PostgreSQL, alone in its unit of work, it runs in autocommit."""
+        params = {"claim_id": tracker_id, "now": now, "until": now + lease, "token": token}
+        found = self._db.execute_alone(_CLAIM, params).mappings().first()
+        return self._returned(found)
+
+    def save_scrape(self, tracker: Tracker, token: str) -> Tracker | None:
+        values = {name: getattr(tracker, name) for name in _SCRAPE_FIELDS}
+        values["scraping_status"] = tracker.scraping_status.value
+        params = {**values, "lease_id": tracker.id, "held_token": token}
+        return self._returned(self._db.execute(_SAVE_SCRAPE, params).mappings().first())
+
+    def renew_lease(self, tracker: Tracker, token: str) -> bool:
+        """One ``UPDATE``; on PostgreSQL, alone in its unit of work, it runs in autocommit."""
+        params = {
+            "lease_expires_at": tracker.lease_expires_at,
+            "updated_at": tracker.updated_at,
+            "lease_id": tracker.id,
+            "held_token": token,
+        }
+        return self._db.execute_alone(_RENEW, params).rowcount == 1
+
+    def _returned(self, row: Any) -> Tracker | None:
+        if row is None:
+            return None
+        tracker = mapping.tracker_from_row(row)
+        if not tracker.is_deleted:
+            self._db.live_trackers.add(tracker.id)
+        return tracker
 
     def for_user(self, user_id: str, *, include_deleted: bool = False) -> list[Tracker]:
         statement = select(trackers).where(

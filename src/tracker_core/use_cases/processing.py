@@ -10,7 +10,7 @@ import attrs
 
 from tracker_core.errors import Conflict, LeaseLost, NotFound, QueueUnavailable
 from tracker_core.guilds import processing_allowed
-from tracker_core.model import Priority, Tracker, TrackerStatus
+from tracker_core.model import Priority, Tracker, TrackerSeason, TrackerStatus
 from tracker_core.notifications import backoff_seconds
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
@@ -35,6 +35,14 @@ class ClaimedScrape:
     first_scrape: bool
     attempt: int
     started_at: datetime
+    tracker: Tracker
+    """The tracker as the claim left it (the job's own copy: see ``leased``)."""
+    seasons: tuple[TrackerSeason, ...] = ()
+    """Its seasons at the claim, newest first (the lease keeps other writers away)."""
+
+    def leased(self) -> Tracker:
+        """A copy of the claimed tracker to apply the job's transition to."""
+        return attrs.evolve(self.tracker)
 
 
 @attrs.frozen
@@ -114,49 +122,43 @@ def refresh_stale(
 def claim_tracker(
     tracker_id: str, *, uow: UnitOfWork, clock: Clock, policy: Policy
 ) -> ClaimedScrape | None:
-    """Claim the tracker for one job with a lease (compare-and-set).
+    """Claim the tracker for one job with a lease (one compare-and-set), and read its seasons.
 
     None when it is deleted, inactive, not PENDING, not yet due or claimed by another job.
     """
     now = clock.now()
     with uow:
-        tracker = uow.trackers.get(tracker_id)
-        if tracker is None or not tracker.can_be_claimed(now):
-            return None
         token = uow.next_id()
-        tracker.claim(now, policy.lease, token)
-        first = not uow.seasons.for_tracker(tracker.id)
-        try:
-            uow.trackers.save(tracker)
-            uow.commit()
-        except Conflict:
+        tracker = uow.trackers.claim(tracker_id, now, policy.lease, token)
+        if tracker is None:
             return None
+        seasons = tuple(uow.seasons.for_tracker(tracker.id))
+        uow.commit()
     return ClaimedScrape(
         tracker_id=tracker.id,
         api_path=tracker.api_path,
         lease_token=token,
-        first_scrape=first,
+        first_scrape=not seasons,
         attempt=tracker.scraping_attempts + 1,
         started_at=now,
+        tracker=tracker,
+        seasons=seasons,
     )
 
 
 def renew_lease(claimed: ClaimedScrape, *, uow: UnitOfWork, clock: Clock, policy: Policy) -> None:
-    """Extend the job's lease by a full lease period (compare-and-set).
+    """Extend the job's lease by a full lease period (one compare-and-set on the lease).
 
     Raises:
         LeaseLost: the lease expired and was taken back, or another job holds the tracker.
     """
+    tracker = claimed.leased()
+    tracker.renew_lease(clock.now(), policy.lease)
     with uow:
-        tracker = uow.trackers.get(claimed.tracker_id)
-        if tracker is None or not tracker.holds_lease(claimed.lease_token):
-            raise LeaseLost(f"Tracker {claimed.tracker_id}: lease lost")
-        tracker.renew_lease(clock.now(), policy.lease)
-        try:
-            uow.trackers.save(tracker)
-        except Conflict:
-            raise LeaseLost(f"Tracker {claimed.tracker_id}: lease lost") from None
+        renewed = uow.trackers.renew_lease(tracker, claimed.lease_token)
         uow.commit()
+    if not renewed:
+        raise LeaseLost(f"Tracker {claimed.tracker_id}: lease lost")
 
 
 def retry_delay(

@@ -79,31 +79,32 @@ def run_scrape(
 
 
 def _store_seasons(
-    uow: UnitOfWork, tracker: Tracker, profile: FetchedProfile, now: datetime
+    uow: UnitOfWork, claimed: ClaimedScrape, profile: FetchedProfile, now: datetime
 ) -> SeasonStats | None:
-    """Upsert fetched seasons (past seasons only once).
+    """Upsert fetched seasons (past seasons only once), in one statement.
 
     Returns what the new current season is compared with: its stored version, or, when a new
     season has just begun, the newest season stored before it.
     """
-    stored = uow.seasons.for_tracker(tracker.id)
+    stored = claimed.seasons
     existing = {s.season_number: s for s in stored}
     current = existing.get(profile.current_season)
     previous = current.stats if current else (stored[0].stats if stored else None)
-    for stats in profile.seasons:
-        old = existing.get(stats.season_number)
-        if old is not None and stats.season_number != profile.current_season:
-            continue
-        uow.seasons.upsert(
+    uow.seasons.upsert_many(
+        [
             TrackerSeason(
                 id=old.id if old else uow.next_id(),
-                tracker_id=tracker.id,
+                tracker_id=claimed.tracker_id,
                 stats=stats,
                 scraped_at=now,
                 created_at=old.created_at if old else now,
                 updated_at=now,
             )
-        )
+            for stats in profile.seasons
+            if (old := existing.get(stats.season_number)) is None
+            or stats.season_number == profile.current_season
+        ]
+    )
     return previous
 
 
@@ -136,18 +137,19 @@ def apply_scrape_result(
     False (nothing stored) when the job no longer holds the tracker's lease.
     """
     now = clock.now()
+    completed = claimed.leased()
+    was_scraped = completed.last_scraped_at is not None
+    completed.complete(now, profile.platform_user_id)
     with uow:
-        tracker = uow.trackers.get(claimed.tracker_id)
-        if tracker is None or not tracker.holds_lease(claimed.lease_token):
+        tracker = uow.trackers.save_scrape(completed, claimed.lease_token)
+        if tracker is None:
             return False
-        was_scraped = tracker.last_scraped_at is not None
-        previous = _store_seasons(uow, tracker, profile, now)
+        guilds = _guild_settings(uow, tracker.user_id)  # read before the inserts are queued
+        previous = _store_seasons(uow, claimed, profile, now)
         current = profile.current() or SeasonStats(
             profile.current_season, f"Season {profile.current_season}"
         )
         _scrape_snapshot(uow, tracker, current, now)
-        tracker.complete(now, profile.platform_user_id)
-        uow.trackers.save(tracker)
         changes = attrs.evolve(
             diff_stats(previous.playlists if previous else None, current.playlists),
             first=not was_scraped,
@@ -162,7 +164,7 @@ def apply_scrape_result(
             metadata={"apiUrl": profile.api_url, "upstreamStatus": profile.upstream_status},
         )
         _activity(uow, tracker, now, "SCRAPE_SUCCEEDED", "Scrape succeeded")
-        _notify_update(uow, tracker, changes, current, now)
+        _notify_update(uow, tracker, changes, current, now, guilds)
         update_player_ratings(uow, tracker.user_id, now)
         uow.commit()
     return True
@@ -182,20 +184,20 @@ def apply_scrape_failure(
     None when the job no longer holds the tracker's lease.
     """
     now = clock.now()
+    failed = claimed.leased()
+    delay = retry_delay(claimed.attempt, error.retry_after, policy, rng)
+    outcome = failed.fail_attempt(
+        now,
+        message=error.message,
+        category=error.category,
+        retryable=error.retryable,
+        max_attempts=policy.max_scraping_attempts,
+        retry_delay=delay,
+    )
     with uow:
-        tracker = uow.trackers.get(claimed.tracker_id)
-        if tracker is None or not tracker.holds_lease(claimed.lease_token):
+        tracker = uow.trackers.save_scrape(failed, claimed.lease_token)
+        if tracker is None:
             return None
-        delay = retry_delay(claimed.attempt, error.retry_after, policy, rng)
-        outcome = tracker.fail_attempt(
-            now,
-            message=error.message,
-            category=error.category,
-            retryable=error.retryable,
-            max_attempts=policy.max_scraping_attempts,
-            retry_delay=delay,
-        )
-        uow.trackers.save(tracker)
         _log(
             uow,
             claimed,
@@ -265,9 +267,13 @@ def _guild_settings(uow: UnitOfWork, user_id: str) -> list[tuple[str, GuildSetti
 
 
 def _notify_update(
-    uow: UnitOfWork, tracker: Tracker, changes: ChangeSet, current: SeasonStats, now: datetime
+    uow: UnitOfWork,
+    tracker: Tracker,
+    changes: ChangeSet,
+    current: SeasonStats,
+    now: datetime,
+    guilds: list[tuple[str, GuildSettings]],
 ) -> None:
-    guilds = _guild_settings(uow, tracker.user_id)
     threshold = min((s.notifications.min_rating_change for _, s in guilds), default=1)
     message = describe_update(_display(tracker), changes, current.playlists)
     payload = {"changes": [attrs.asdict(c) for c in changes.changed], "first": changes.first}
