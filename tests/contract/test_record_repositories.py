@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import attrs
 import pytest
 
 from tests.contract import aggregates as a
@@ -43,6 +44,32 @@ def test_seasons_upsert_and_come_newest_first(uow: UnitOfWork) -> None:
     with uow:
         assert uow.seasons.for_tracker(tracker_id) == [replaced, older]
         assert uow.seasons.for_tracker("cunknown") == []
+
+
+def test_seasons_upsert_many_keeps_the_id_and_creation_of_a_stored_season(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    older, newer = a.season("cs1", tracker_id, 33), a.season("cs2", tracker_id, 34)
+    with uow:
+        uow.seasons.upsert_many([older, newer])
+        assert uow.seasons.for_tracker(tracker_id) == [newer, older]  # seen by the next read
+        uow.commit()
+    again = attrs.evolve(
+        a.season("cs9", tracker_id, 34, rating=1800),
+        created_at=newer.created_at + timedelta(minutes=5),
+        updated_at=newer.updated_at + timedelta(minutes=5),
+    )
+    fresh = a.season("cs3", tracker_id, 35)
+    with uow:
+        uow.seasons.upsert_many([again, fresh])
+        uow.commit()
+    with uow:
+        kept = attrs.evolve(again, id="cs2", created_at=newer.created_at)
+        assert uow.seasons.for_tracker(tracker_id) == [fresh, kept, older]
+        uow.seasons.upsert_many([a.season("cs4", tracker_id, 36)])
+        uow.snapshots.add(a.snapshot("csnap1", tracker_id, 1, 36))
+    with uow:  # not committed: nothing of it was kept
+        assert [s.season_number for s in uow.seasons.for_tracker(tracker_id)] == [35, 34, 33]
+        assert uow.snapshots.for_tracker(tracker_id) == []
 
 
 def test_snapshots_newest_first_by_season_and_limit(uow: UnitOfWork) -> None:

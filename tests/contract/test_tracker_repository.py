@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 from tests.contract import aggregates as a
@@ -234,3 +235,94 @@ def test_mark_pending_in_bulk(uow: UnitOfWork) -> None:
         assert untouched.version == 0
         with pytest.raises(Conflict):
             uow.trackers.save(stale)
+
+
+# --- the scrape's compare-and-sets: claim, save_scrape, renew_lease ------------------------
+
+LEASE = timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(
+    ("changes", "claimable"),
+    [
+        ({}, True),
+        ({"next_attempt_at": a.at(10)}, True),  # due exactly now
+        ({"next_attempt_at": a.at(11)}, False),  # not yet due
+        ({"is_active": False}, False),
+        ({"is_deleted": True, "deleted_at": a.at(1)}, False),
+        ({"scraping_status": C}, False),
+        ({"scraping_status": F}, False),
+        ({"scraping_status": IP, "lease_token": "other", "lease_expires_at": a.at(12)}, False),
+    ],
+)
+def test_claim_is_can_be_claimed_then_claim(
+    uow: UnitOfWork, changes: dict[str, Any], claimable: bool
+) -> None:
+    original = a.tracker("ctrk01", U1, "one", **changes)
+    _add(uow, original)
+    now = a.at(10)
+    with uow:
+        claimed = uow.trackers.claim("ctrk01", now, LEASE, "tok1")
+        uow.commit()
+    assert original.can_be_claimed(now) is claimable
+    expected = attrs.evolve(original)
+    if claimable:
+        expected.claim(now, LEASE, "tok1")
+        expected.version += 1
+        assert claimed == expected
+    else:
+        assert claimed is None
+    with uow:
+        assert uow.trackers.get("ctrk01") == expected
+        assert uow.trackers.claim("cmissing", now, LEASE, "tok2") is None
+
+
+def test_a_tracker_is_claimed_once(uow: UnitOfWork) -> None:
+    _add(uow, a.tracker("ctrk01", U1, "one"))
+    with uow:
+        assert uow.trackers.claim("ctrk01", a.at(1), LEASE, "tok1") is not None
+        uow.commit()
+    with uow:
+        assert uow.trackers.claim("ctrk01", a.at(2), LEASE, "tok2") is None
+        uow.commit()
+    with uow:
+        stored = uow.trackers.get("ctrk01")
+        assert stored is not None and stored.lease_token == "tok1"
+
+
+def test_save_scrape_writes_the_scrape_fields_while_the_lease_is_held(uow: UnitOfWork) -> None:
+    _add(uow, a.tracker("ctrk01", U1, "one"))
+    with uow:
+        claimed = uow.trackers.claim("ctrk01", a.at(1), LEASE, "tok1")
+        uow.commit()
+    assert claimed is not None
+    with uow:  # the owner renames it meanwhile: the scrape must keep that
+        renamed = uow.trackers.get("ctrk01")
+        assert renamed is not None
+        renamed.update(a.at(2), display_name="Renamed", is_active=None)
+        uow.trackers.save(renamed)
+        uow.commit()
+    renewed = attrs.evolve(claimed)
+    renewed.renew_lease(a.at(3), LEASE)
+    with uow:
+        assert uow.trackers.renew_lease(renewed, "tok1") is True
+        assert uow.trackers.renew_lease(renewed, "wrong") is False
+        uow.commit()
+    done = attrs.evolve(claimed)
+    done.complete(a.at(4), "platform-42")
+    with uow:
+        assert uow.trackers.save_scrape(done, "wrong") is None
+        stored = uow.trackers.save_scrape(done, "tok1")
+        uow.commit()
+    assert stored is not None
+    assert stored.display_name == "Renamed"
+    assert (stored.scraping_status, stored.last_scraped_at) == (C, a.at(4))
+    assert (stored.lease_token, stored.lease_expires_at) == (None, None)
+    assert stored.platform_user_id == "platform-42"
+    assert stored.version == claimed.version + 3  # rename, renewal, completion
+    with uow:
+        assert uow.trackers.get("ctrk01") == stored
+        # the lease is gone: a late renewal or result writes nothing
+        assert uow.trackers.renew_lease(renewed, "tok1") is False
+        assert uow.trackers.save_scrape(done, "tok1") is None
+        assert uow.trackers.get("ctrk01") == stored

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from sqlalchemy import Engine, event
 from tests import pg
@@ -24,19 +25,25 @@ from adapters.sql import (
     create_session_factory,
     upgrade_database,
 )
+from tracker_core.mmr import MmrConfig
 from tracker_core.model import TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.use_cases.scraping import run_scrape
 
 OWNER = "111111111111111111"
+GUILD = "222222222222222222"
 ROUND_TRIPS = {"postgresql": 7, "sqlite": 11}
 """PostgreSQL, round trips on the wire. Claim: the conditional UPDATE ... RETURNING (autocommit),
-SELECT seasons. Store: BEGIN, UPDATE tracker (fenced by the lease), memberships, one statement
-inserting the season, snapshot, log, activity and outbox rows (``WITH`` chained), COMMIT.
-SQLite, statements sent: ``BEGIN IMMEDIATE`` for each unit, no COMMITs on the listener, one
-INSERT per table."""
+SELECT seasons. Store: BEGIN, UPDATE tracker (fenced by the lease), memberships (with their
+guilds' settings), one statement inserting the season, snapshot, log, activity and outbox rows
+(``WITH`` chained), COMMIT. SQLite, statements sent: ``BEGIN IMMEDIATE`` for each unit (no
+COMMITs on the listener) and one INSERT per table."""
 STATEMENTS_POSTGRES = 6
 """PostgreSQL statements seen by the event listener: the round trips but the COMMIT."""
+IN_A_GUILD = 1
+"""An owner in a guild (webhook, MMR) adds the read of the owner's trackers for the rating;
+the rating and the webhook's outbox row join the one INSERT statement (SQLite: one INSERT
+more, for the ratings)."""
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -66,13 +73,20 @@ def _scrape(engine: Engine, fetcher: FakeFetcher, clock: FixedClock, tracker_id:
     )
 
 
-def test_a_one_season_scrape_stays_within_its_statement_budget(engine: Engine) -> None:
+@pytest.mark.parametrize("in_guild", [False, True], ids=["no-guild", "guild"])
+def test_a_one_season_scrape_stays_within_its_statement_budget(
+    engine: Engine, in_guild: bool
+) -> None:
     wire = pg.WireTrace(engine) if engine.dialect.name == "postgresql" else None
     clock = FixedClock(a.at(0))
     uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
     with uow:
         uow.users.add(a.user(OWNER))
         uow.trackers.add(a.tracker("t1", OWNER, "player"))
+        if in_guild:
+            uow.guilds.add(a.guild(GUILD))
+            uow.guilds.save_member(a.member(GUILD, OWNER))
+            uow.guilds.save_settings(GUILD, attrs.evolve(a.custom_settings(), mmr=MmrConfig()))
         uow.commit()
     fetcher = FakeFetcher()
     fetcher.pages[("steam/player", None)] = page(available=(34,))
@@ -91,7 +105,16 @@ def test_a_one_season_scrape_stays_within_its_statement_budget(engine: Engine) -
     with uow:
         tracker = uow.trackers.get("t1")
         assert tracker is not None and tracker.scraping_status == TrackerStatus.COMPLETED
+        assert [s.season_number for s in uow.seasons.for_tracker("t1")] == [34]
+        assert len(uow.snapshots.for_tracker("t1")) == 1
+        channels = sorted(n.channel for n in uow.notifications.for_tracker("t1", 10))
+        assert channels == (["DISCORD_DM", "WEBHOOK"] if in_guild else ["DISCORD_DM"])
+        ratings = uow.ratings.for_guild(GUILD)
+        assert [r.tracker_id for r in ratings] == (["t1"] if in_guild else [])
     assert any("INSERT INTO tracker_snapshots" in s for s in sent), sent
-    assert len(trips) <= ROUND_TRIPS[engine.dialect.name], trips
+    extra = IN_A_GUILD if in_guild else 0
     if wire is not None:
-        assert len(sent) <= STATEMENTS_POSTGRES, sent
+        assert len(trips) <= ROUND_TRIPS["postgresql"] + extra, trips
+        assert len(sent) <= STATEMENTS_POSTGRES + extra, sent
+    else:
+        assert len(trips) <= ROUND_TRIPS["sqlite"] + 2 * extra, trips

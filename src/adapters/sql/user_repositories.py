@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -18,6 +19,10 @@ from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
 _MEMBERS = frozenset({guild_members.name, guilds.name, users.name})
 _SETTINGS = frozenset({guild_settings.name, guilds.name})
 _CURRENT_MEMBER = (guild_members.c.is_banned == false()) & (guild_members.c.is_deleted == false())
+
+
+def _same(value: GuildSettings) -> GuildSettings:
+    return value
 
 
 def advisory_key(user_id: str) -> int:
@@ -200,14 +205,23 @@ class SqlAlchemyGuildRepository:
         return bool(self._db.execute(statement).rowcount)
 
     def memberships(self, user_id: str) -> list[GuildMember]:
+        """Read with each guild's settings, which ``settings`` then answers without a read."""
+
         def read() -> tuple[GuildMember, ...]:
             statement = (
-                select(guild_members)
+                select(guild_members, guild_settings.c.settings)
+                .outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
                 .where(guild_members.c.user_id == user_id, _CURRENT_MEMBER)
                 .order_by(guild_members.c.guild_id)
             )
-            rows = self._db.execute(statement).mappings()
-            return tuple(mapping.member_from_row(row) for row in rows)
+            found = []
+            for row in self._db.execute(statement).mappings():
+                data = row["settings"]
+                settings = GuildSettings() if data is None else GuildSettings.from_dict(data)
+                key = ("settings", row["guild_id"])
+                self._db.remember(key, _SETTINGS, functools.partial(_same, settings))
+                found.append(mapping.member_from_row(row))
+            return tuple(found)
 
         return list(self._db.remember(("memberships", user_id), _MEMBERS, read))
 

@@ -100,12 +100,28 @@ def _store_seasons(
                 created_at=old.created_at if old else now,
                 updated_at=now,
             )
-            for stats in profile.seasons
-            if (old := existing.get(stats.season_number)) is None
-            or stats.season_number == profile.current_season
+            for stats in _written(claimed, profile)
+            for old in (existing.get(stats.season_number),)
         ]
     )
     return previous
+
+
+def _written(claimed: ClaimedScrape, profile: FetchedProfile) -> list[SeasonStats]:
+    """The fetched seasons to store: the current one and those not stored yet."""
+    stored = {s.season_number for s in claimed.seasons}
+    return [
+        stats
+        for stats in profile.seasons
+        if stats.season_number not in stored or stats.season_number == profile.current_season
+    ]
+
+
+def _newest_after(claimed: ClaimedScrape, profile: FetchedProfile) -> SeasonStats | None:
+    """The tracker's newest season once this scrape is stored."""
+    seasons = {s.season_number: s.stats for s in claimed.seasons}
+    seasons.update((stats.season_number, stats) for stats in _written(claimed, profile))
+    return seasons[max(seasons)] if seasons else None
 
 
 def _scrape_snapshot(uow: UnitOfWork, tracker: Tracker, season: SeasonStats, now: datetime) -> None:
@@ -144,7 +160,11 @@ def apply_scrape_result(
         tracker = uow.trackers.save_scrape(completed, claimed.lease_token)
         if tracker is None:
             return False
-        guilds = _guild_settings(uow, tracker.user_id)  # read before the inserts are queued
+        # Reads first: the inserts below are queued and sent together at the commit.
+        guilds = _guild_settings(uow, tracker.user_id)
+        update_player_ratings(
+            uow, tracker.user_id, now, {tracker.id: _newest_after(claimed, profile)}
+        )
         previous = _store_seasons(uow, claimed, profile, now)
         current = profile.current() or SeasonStats(
             profile.current_season, f"Season {profile.current_season}"
@@ -165,7 +185,6 @@ def apply_scrape_result(
         )
         _activity(uow, tracker, now, "SCRAPE_SUCCEEDED", "Scrape succeeded")
         _notify_update(uow, tracker, changes, current, now, guilds)
-        update_player_ratings(uow, tracker.user_id, now)
         uow.commit()
     return True
 
