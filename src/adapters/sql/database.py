@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from tracker_core.errors import Conflict, StorageUnavailable
 
@@ -175,11 +176,17 @@ class Database:
             for r, row in enumerate(rows)
             for column, value in row.items()
         }
-        statement = _batch(shape)
-        if alone:
-            self._run(statement, params)
-        else:
-            self.execute(statement, params)
+        # A multi-row INSERT is not in SQLAlchemy's statement cache: compile it once per shape.
+        compiled = _compiled_batch(shape, self.connection.dialect)
+        processors = cast(Mapping[str, Callable[[Any], Any]], compiled._bind_processors)
+        values = {
+            name: processors[name](value) if name in processors else value
+            for name, value in (compiled.construct_params(params) or {}).items()
+        }
+        if not alone and not self._in_transaction:
+            self._begin_transaction()
+        with storage_errors():
+            self.connection.exec_driver_sql(compiled.string, values)
 
     def execute_alone(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         """Run one writing statement that is complete by itself (a compare-and-set).
@@ -381,6 +388,11 @@ def _batch(shape: tuple[tuple[_Group, int], ...]) -> Any:
     if not chained:
         return last
     return last.add_cte(*(part.cte(f"w{g}") for g, part in enumerate(chained)))
+
+
+@functools.cache
+def _compiled_batch(shape: tuple[tuple[_Group, int], ...], dialect: Dialect) -> SQLCompiler:
+    return cast(SQLCompiler, _batch(shape).compile(dialect=dialect))
 
 
 _BEGIN = text("BEGIN")
