@@ -326,3 +326,19 @@ def test_save_scrape_writes_the_scrape_fields_while_the_lease_is_held(uow: UnitO
         assert uow.trackers.renew_lease(renewed, "tok1") is False
         assert uow.trackers.save_scrape(done, "tok1") is None
         assert uow.trackers.get("ctrk01") == stored
+
+
+def test_the_seasons_read_after_a_claim_are_the_stored_ones(uow: UnitOfWork) -> None:
+    _add(uow, a.tracker("ctrk01", U1, "one"))
+    older, newer = a.season("cs1", "ctrk01", 33), a.season("cs2", "ctrk01", 34)
+    with uow:
+        uow.seasons.upsert_many([older, newer])
+        uow.commit()
+    with uow:
+        assert uow.trackers.claim("ctrk01", a.at(1), LEASE, "tok1") is not None
+        assert uow.seasons.for_tracker("ctrk01") == [newer, older]
+        assert uow.seasons.for_tracker("ctrk01") == [newer, older]
+        replaced = a.season("cs9", "ctrk01", 34, rating=1900)
+        uow.seasons.upsert_many([replaced])
+        assert uow.seasons.for_tracker("ctrk01")[0].stats == replaced.stats
+        uow.commit()

@@ -32,13 +32,14 @@ from tracker_core.use_cases.scraping import run_scrape
 
 OWNER = "111111111111111111"
 GUILD = "222222222222222222"
-ROUND_TRIPS = {"postgresql": 7, "sqlite": 11}
-"""PostgreSQL, round trips on the wire. Claim: the conditional UPDATE ... RETURNING (autocommit),
-SELECT seasons. Store: BEGIN, UPDATE tracker (fenced by the lease), memberships (with their
-guilds' settings), one statement inserting the season, snapshot, log, activity and outbox rows
-(``WITH`` chained), COMMIT. SQLite, statements sent: ``BEGIN IMMEDIATE`` for each unit (no
-COMMITs on the listener) and one INSERT per table."""
-STATEMENTS_POSTGRES = 6
+ROUND_TRIPS = {"postgresql": 6, "sqlite": 11}
+"""PostgreSQL, round trips on the wire. Claim: one statement in autocommit (``WITH claimed AS
+(UPDATE trackers ... RETURNING ...) SELECT ... LEFT JOIN tracker_seasons``). Store: BEGIN,
+UPDATE tracker (fenced by the lease), memberships (with their guilds' settings), one statement
+inserting the season, snapshot, log, activity and outbox rows (``WITH`` chained), COMMIT.
+SQLite, statements sent: ``BEGIN IMMEDIATE`` for each unit (no COMMITs on the listener), the
+claim's UPDATE and the seasons' SELECT, and one INSERT per table."""
+STATEMENTS_POSTGRES = 5
 """PostgreSQL statements seen by the event listener: the round trips but the COMMIT."""
 IN_A_GUILD = 1
 """An owner in a guild (webhook, MMR) adds the read of the owner's trackers for the rating;

@@ -150,6 +150,7 @@ class Database:
         as ``WITH``); SQLite, one statement per table. A failure of a queued row (e.g. a
         foreign key) surfaces there.
         """
+        self._forget(table.insert())
         self._deferred.append((table, keys, keep, row))
 
     def flush(self) -> None:
@@ -213,6 +214,15 @@ class Database:
         value = read()
         self._memo[key] = (tables, value)
         return value
+
+    def prime(self, key: Hashable, tables: frozenset[str], value: Any) -> None:
+        """Hold ``value`` for one ``take(key)`` (dropped like ``remember``'s values)."""
+        self._memo[key] = (tables, value)
+
+    def take(self, key: Hashable) -> Any:
+        """The value primed under ``key`` (once), or None."""
+        found = self._memo.pop(key, None)
+        return None if found is None else found[1]
 
     def _forget(self, statement: Any) -> None:
         """Drop what ``remember`` holds from the table a writing statement changes."""

@@ -43,6 +43,9 @@ class SqlAlchemySeasonRepository:
         self._db = db
 
     def for_tracker(self, tracker_id: str) -> list[TrackerSeason]:
+        primed = self._db.take(("seasons", tracker_id))  # read by a claim just now
+        if primed is not None:
+            return list(primed)
         statement = (
             select(tracker_seasons)
             .where(tracker_seasons.c.tracker_id == tracker_id)

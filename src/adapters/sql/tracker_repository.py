@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.sql import mapping
 from adapters.sql.database import SHORT_LIST, Database
 from adapters.sql.status_counts import StatusCountsCache
-from adapters.sql.tables import LIVE, guild_members, trackers
+from adapters.sql.tables import LIVE, guild_members, tracker_seasons, trackers
 from tracker_core.errors import AlreadyRegistered
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 
@@ -112,6 +112,15 @@ _CLAIM = (
     )
     .returning(*trackers.c)
 )
+_CLAIMED = _CLAIM.cte("claimed")
+_CLAIM_WITH_SEASONS = (
+    select(_CLAIMED, *(c.label(f"s_{c.name}") for c in tracker_seasons.c))
+    .outerjoin(tracker_seasons, tracker_seasons.c.tracker_id == _CLAIMED.c.id)
+    .order_by(tracker_seasons.c.season_number.desc())
+)
+"""PostgreSQL: the claim and the claimed tracker's seasons in one statement."""
+SEASONS_KEY = "seasons"
+_SEASONS = frozenset({tracker_seasons.name})
 _HOLDS_LEASE = (
     trackers.c.id == bindparam("lease_id"),
     trackers.c.lease_token == bindparam("held_token"),
@@ -184,10 +193,22 @@ class SqlAlchemyTrackerRepository:
 
     def claim(self, tracker_id: str, now: datetime, lease: timedelta, token: str) -> Tracker | None:
         """One ``UPDATE ... RETURNING`` whose condition is ``Tracker.can_be_claimed``; on
-        PostgreSQL, alone in its unit of work, it runs in autocommit."""
+        PostgreSQL, alone in its unit of work, it runs in autocommit, and the same statement
+        returns the tracker's seasons (``WITH claimed AS (UPDATE ...) SELECT ... LEFT JOIN``)."""
         params = {"claim_id": tracker_id, "now": now, "until": now + lease, "token": token}
-        found = self._db.execute_alone(_CLAIM, params).mappings().first()
-        return self._returned(found)
+        if self._db.dialect != "postgresql":
+            return self._returned(self._db.execute_alone(_CLAIM, params).mappings().first())
+        rows = self._db.execute_alone(_CLAIM_WITH_SEASONS, params).mappings().all()
+        if not rows:
+            return None
+        seasons = tuple(
+            mapping.season_from_row({c.name: row[f"s_{c.name}"] for c in tracker_seasons.c})
+            for row in rows
+            if row["s_id"] is not None
+        )
+        # The job reads them next: ``seasons.for_tracker`` answers from here once.
+        self._db.prime((SEASONS_KEY, tracker_id), _SEASONS, seasons)
+        return self._returned(rows[0])
 
     def save_scrape(self, tracker: Tracker, token: str) -> Tracker | None:
         values = {name: getattr(tracker, name) for name in _SCRAPE_FIELDS}
