@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,28 @@ def test_a_one_season_scrape_stays_within_its_statement_budget(
         assert len(sent) <= STATEMENTS_POSTGRES + extra, sent
     else:
         assert len(trips) <= ROUND_TRIPS["sqlite"] + 2 * extra, trips
+
+
+@pytest.mark.postgres
+def test_a_lone_claim_on_a_dropped_connection_is_sent_again() -> None:
+    with pg.fresh_database("tracker_claim") as url:
+        upgrade_database(url)
+        engine = create_engine_for(url)
+        try:
+            uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+            with uow:
+                uow.users.add(a.user(OWNER))
+                uow.trackers.add(a.tracker("t1", OWNER, "player"))
+                uow.commit()
+            with pg.admin() as admin:  # the pooled connection dies while idle
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (url.rpartition("/")[2],),
+                )
+            with uow:
+                claimed = uow.trackers.claim("t1", a.at(1), timedelta(minutes=5), "tok1")
+                uow.commit()
+            assert claimed is not None and claimed.lease_token == "tok1"
+        finally:
+            engine.dispose()

@@ -194,12 +194,18 @@ class Database:
 
         PostgreSQL: when the unit of work has no transaction open and nothing queued, it runs
         in autocommit, committed as it runs (no ``BEGIN``/``COMMIT``; a later rollback of the
-        unit of work cannot undo it). Otherwise it is part of the transaction, like
-        :meth:`execute`.
+        unit of work cannot undo it), retried once on a new connection if the pooled one was
+        dropped. Otherwise it is part of the transaction, like :meth:`execute`.
         """
         if self._lazy and not self._in_transaction and not self._deferred:
             self._forget(statement)
-            return self._run(statement, params)
+            try:
+                return self._run(statement, params, retry=True)
+            except _Reconnected:
+                # Sent again on a new connection: a compare-and-set that did run before the
+                # drop now finds its own result and matches nothing (the caller sees a lost
+                # claim or lease; the lease expires and the tracker is taken back).
+                return self._run(statement, params)
         return self.execute(statement, params)
 
     def remember(self, key: Hashable, tables: frozenset[str], read: Callable[[], Any]) -> Any:
