@@ -13,7 +13,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from adapters.queue.rq_queue import RqJobQueue
+from entrypoints.http.health import CHECKS_KEY, RecentChecks
 from tests.http.conftest import USER, ApiClient, Env
+from tests.http.test_errors_and_audit import BrokenUnitOfWork
+from tracker_core.errors import StorageUnavailable
 
 
 def test_health_reports_checks_and_mode(client: ApiClient) -> None:
@@ -97,3 +100,21 @@ def test_apps_do_not_share_state(make_env: Callable[..., Env]) -> None:
     assert first.client.get("/api/trackers/me", as_user=USER).status_code == 200
     assert second.client.get("/api/trackers/me", as_user=USER).status_code == 200
     assert first.client.get("/api/trackers/me", as_user=USER).status_code == 429
+
+
+def test_health_reuses_passing_checks_for_a_second_and_never_failing_ones(env: Env) -> None:
+    clock = [100.0]
+    env.app.extensions[CHECKS_KEY] = RecentChecks(ttl=1.0, now=lambda: clock[0])
+    assert env.client.get("/health").status_code == 200
+    working = env.container.uow()
+    env.container.uow.override(
+        providers.Object(BrokenUnitOfWork(StorageUnavailable("Database unavailable")))
+    )
+    clock[0] = 100.9
+    assert env.client.get("/health").status_code == 200  # the passing checks of 0.9 s ago
+    clock[0] = 101.0
+    down = env.client.get("/health")
+    assert down.status_code == 503
+    assert down.get_json()["checks"]["database"]["status"] == "down"
+    env.container.uow.override(providers.Object(working))
+    assert env.client.get("/health").status_code == 200  # same instant: failures are not kept

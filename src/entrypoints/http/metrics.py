@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import attrs
 from flask import Flask, Response, current_app, g, request
@@ -22,13 +23,36 @@ METRICS_KEY = "trackers.metrics"
 
 @attrs.frozen
 class Metrics:
-    """The registry of one app and its metrics."""
+    """The registry of one app and its metrics.
+
+    The labelled children of the request metrics are looked up once per label set and then
+    kept (routes, methods and statuses are few), so counting a request is a dictionary lookup
+    and two increments.
+    """
 
     registry: CollectorRegistry
     requests: Counter
     latency: Histogram
     trackers: Gauge
     queue_depth: Gauge
+    _children: dict[tuple[str, str, int], tuple[Any, Any]] = attrs.field(factory=dict)
+
+    def observe(self, method: str, route: str, status: int, seconds: float | None) -> None:
+        """Count one answered request and, when known, its duration."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children.setdefault(
+                key,
+                (
+                    self.requests.labels(method, route, str(status)),
+                    self.latency.labels(method, route),
+                ),
+            )
+        count, latency = children
+        count.inc()
+        if seconds is not None:
+            latency.observe(seconds)
 
 
 def _metrics() -> Metrics:
@@ -60,11 +84,11 @@ def _start() -> None:
 
 def _observe(response: Response) -> Response:
     metrics: Metrics = current_app.extensions[METRICS_KEY]
-    route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-    metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+    rule = request.url_rule
+    route = rule.rule if rule is not None else "<unmatched>"
     started = g.get("metrics_started")
-    if started is not None:
-        metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+    seconds = None if started is None else time.perf_counter() - started
+    metrics.observe(request.method, route, response.status_code, seconds)
     return response
 
 

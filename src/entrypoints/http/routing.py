@@ -203,8 +203,10 @@ def read_body(cls: type) -> Any:
 
 
 def _wrap(meta: Route, view: View) -> View:
+    params = meta.path_params  # parsed from the rule once, not per request
+
     def handle(**path: str) -> Any:
-        for param in meta.path_params:
+        for param in params:
             param.check(path[param.name])
         kwargs: dict[str, Any] = dict(path)
         if meta.body is not None:

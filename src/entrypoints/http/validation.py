@@ -258,6 +258,13 @@ def parse_json(raw: bytes) -> Any:
     return data
 
 
+@functools.cache
+def _query_fields(cls: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
+    """Per query class, once: each field's name, parameter name and type; the known names."""
+    fields = tuple((f.name, camel(f.name), f.type) for f in attrs.fields(attrs.resolve_types(cls)))
+    return fields, frozenset(json_name for _, json_name, _ in fields)
+
+
 def parse_query(args: Mapping[str, str], cls: type[T]) -> T:
     """Query parameters as an instance of the attrs query class ``cls``.
 
@@ -265,18 +272,17 @@ def parse_query(args: Mapping[str, str], cls: type[T]) -> T:
         ValidationFailed: naming every offending (or unknown) parameter.
     """
     values: dict[str, Any] = {}
-    fields = attrs.fields(attrs.resolve_types(cls))
-    known = {camel(f.name) for f in fields}
+    fields, known = _query_fields(cls)
     errors = [FieldError(name, "is not allowed") for name in args if name not in known]
     headlines: list[str | None] = [None] * len(errors)
-    for field in fields:
-        raw = args.get(camel(field.name))
+    for name, json_name, kind in fields:
+        raw = args.get(json_name)
         if raw is None:
             continue
         try:
-            values[field.name] = query_value(raw, field.type)
+            values[name] = query_value(raw, kind)
         except _Mismatch as exc:
-            errors.append(FieldError(camel(field.name), str(exc)))
+            errors.append(FieldError(json_name, str(exc)))
             headlines.append(None)
     value = cls(**values)
     for error, headline in check_constraints(value, ""):
