@@ -35,6 +35,7 @@ def main() -> int:
     parser.add_argument("--path", default="/api/trackers/me")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--dump", help="also write the profile to this file (pstats)")
     parser.add_argument("--database-url", help="an already seeded database (else a new one)")
     args = parser.parse_args()
     private, pem = keys()
@@ -82,6 +83,8 @@ def main() -> int:
         container.engine().dispose()
     print(f"{args.calls} calls of {args.path}: {cpu / args.calls * 1000:.3f} ms CPU per call "
           "(not profiled; the profile below counts CPU time)")  # fmt: skip
+    if args.dump:
+        profile.dump_stats(args.dump)
     pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
     return 0
 
