@@ -124,6 +124,10 @@ class FakeGuildRepository(_Repo):
     def get(self, guild_id: str) -> Guild | None:
         return copy.deepcopy(self.s.guilds.get(guild_id))
 
+    def list_all(self) -> list[Guild]:
+        found = sorted(self.s.guilds.values(), key=lambda g: (g.name.lower(), g.id))
+        return copy.deepcopy(found)
+
     def add(self, guild: Guild) -> None:
         if guild.id in self.s.guilds:
             raise Conflict(f"Guild {guild.id} exists")

@@ -109,6 +109,10 @@ class UseCases:
         """See :func:`tracker_core.use_cases.guilds.guild_mmr`."""
         return guilds.guild_mmr(guild_id, uow=self.uow())
 
+    def list_guilds(self) -> list[Guild]:
+        """See :func:`tracker_core.use_cases.guilds.list_guilds`."""
+        return guilds.list_guilds(uow=self.uow())
+
     def list_users(self, page: int, limit: int) -> tuple[list[User], int]:
         """See :func:`tracker_core.use_cases.guilds.list_users`."""
         return guilds.list_users(page, limit, uow=self.uow())

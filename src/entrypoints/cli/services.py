@@ -8,13 +8,12 @@ import sys
 import attrs
 import click
 
-from entrypoints.cli.output import note
+from entrypoints.cli.output import LOG_LEVEL_KEY, note
 from entrypoints.config import Settings
 from entrypoints.container import Container, get_container
 from entrypoints.use_cases import UseCases
 from tracker_core.use_cases.queries import Viewer
 
-LOG_LEVEL_KEY = "trackers.log_level"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 OPERATOR = Viewer("cli-operator", is_system_admin=True)

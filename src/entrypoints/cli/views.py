@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 
 from entrypoints import serializers as ser
 from entrypoints.serializers import instant
-from tracker_core.model import ScrapingLog, Tracker, TrackerSeason
+from tracker_core.guilds import Guild, GuildSettings, User
+from tracker_core.mmr import PlayerRating
+from tracker_core.model import ScrapingLog, Tracker, TrackerSeason, TrackerSnapshot
 from tracker_core.schedules import Schedule
 from tracker_core.stats import RANKED_PLAYLISTS, PlaylistStats
 from tracker_core.use_cases.queries import ScrapingOverview, TrackerDetail
@@ -93,13 +96,7 @@ def detail_view(d: TrackerDetail) -> RenderableType:
         ("Created", instant(t.created_at)),
     ):
         fields.add_row(name, _text(value))
-    snapshots = Table(title="Latest snapshots")
-    for name in ("Captured", "Season", *RANKED_PLAYLISTS, "Source"):
-        snapshots.add_column(name)
-    for s in d.snapshots:
-        ratings = [_text(s.ratings.get(p)) for p in RANKED_PLAYLISTS]
-        snapshots.add_row(_text(instant(s.captured_at)), _text(s.season_number), *ratings, s.source)
-    return Group(fields, seasons_table(d.seasons), snapshots)
+    return Group(fields, seasons_table(d.seasons), snapshots_table(d.snapshots))
 
 
 def schedules_table(schedules: Sequence[Schedule]) -> Table:
@@ -151,3 +148,174 @@ def overview_table(o: ScrapingOverview, mode: str) -> Table:
     table.add_row("Queue depth", str(o.queue_depth))
     table.add_row("ETA at budget (min)", f"{o.eta_minutes:g}")
     return table
+
+
+def nothing_found(what: str) -> str:
+    """What an empty listing prints instead of an empty table."""
+    return f"No {what} found."
+
+
+def guilds_table(guilds: Sequence[Guild]) -> RenderableType:
+    """Guilds, one per row."""
+    if not guilds:
+        return nothing_found("guilds")
+    table = Table(title="Guilds")
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Name", overflow="fold")
+    table.add_column("Members", justify="right")
+    table.add_column("Active", no_wrap=True)
+    for g in guilds:
+        active = "yes" if g.is_active else "no"
+        table.add_row(g.id, g.name, _text(g.member_count), active)
+    return table
+
+
+def guild_view(
+    g: Guild, settings: GuildSettings, members: int, trackers: int, rated: int
+) -> RenderableType:
+    """A guild's fields, counts and the settings that decide its processing and MMR."""
+    fields = Table.grid(padding=(0, 2))
+    mmr = settings.mmr
+    for name, value in (
+        ("ID", g.id),
+        ("Name", g.name),
+        ("Owner", g.owner_id),
+        ("Active", "yes" if g.is_active else "no"),
+        ("Discord members", g.member_count),
+        ("Members known", members),
+        ("Their trackers", trackers),
+        ("Rated members", rated),
+        ("Processing", "enabled" if settings.tracker_processing_enabled else "disabled"),
+        ("MMR algorithm", mmr.algorithm),
+        ("Admin roles", ", ".join(settings.admin_roles) or None),
+        ("Created", instant(g.created_at)),
+    ):
+        fields.add_row(name, _text(value))
+    return fields
+
+
+def _flatten(prefix: str, value: object, out: list[tuple[str, object]]) -> None:
+    if isinstance(value, dict) and value:
+        for key, child in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), child, out)
+    else:
+        out.append((prefix, value))
+
+
+def settings_lines(settings: ser.Json) -> RenderableType:
+    """Settings as ``section.key  value`` lines (the names ``settings set`` takes)."""
+    flat: list[tuple[str, object]] = []
+    _flatten("", settings, flat)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for key, value in flat:
+        grid.add_row(key, json.dumps(value, ensure_ascii=False))
+    return grid
+
+
+def _input_cell(rating: object, games: object) -> str:
+    if rating is None:
+        return "-"
+    return f"{rating} ({_text(games)})"
+
+
+def mmr_table(
+    ratings: Sequence[PlayerRating], names: Mapping[str, str], guild_id: str
+) -> RenderableType:
+    """The leaderboard: rank, player, MMR, then each playlist's rating (games) it read."""
+    if not ratings:
+        return nothing_found(f"ratings in guild {guild_id}")
+    algorithms = sorted({str(r.algorithm) for r in ratings})
+    table = Table(title=f"League MMR of guild {guild_id} ({', '.join(algorithms)})")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Player", overflow="fold")
+    table.add_column("MMR", justify="right", no_wrap=True)
+    for playlist in RANKED_PLAYLISTS:
+        table.add_column(f"{playlist} (games)", justify="right")
+    for place, r in enumerate(ratings, start=1):
+        i = r.inputs
+        cells = [
+            _input_cell(i.ones, i.ones_games),
+            _input_cell(i.twos, i.twos_games),
+            _input_cell(i.threes, i.threes_games),
+            _input_cell(i.fours, i.fours_games),
+        ]
+        table.add_row(str(place), names.get(r.user_id, r.user_id), str(r.mmr), *cells)
+    return table
+
+
+SPARK_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[int | None]) -> str:
+    """One block character per value (lowest ▁ to highest █); a gap for an unknown value."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = high - low
+    top = len(SPARK_BARS) - 1
+    return "".join(
+        " " if v is None else SPARK_BARS[0 if span == 0 else round((v - low) * top / span)]
+        for v in values
+    )
+
+
+def history_view(snapshots: Sequence[TrackerSnapshot], rows: int) -> RenderableType:
+    """A sparkline per playlist over every snapshot (oldest first), then the newest rows."""
+    if not snapshots:
+        return nothing_found("snapshots")
+    oldest_first = list(reversed(snapshots))
+    first, last = oldest_first[0].captured_at, oldest_first[-1].captured_at
+    lines = Table(
+        title=f"Rating history: {len(snapshots)} snapshot(s), {instant(first)} to {instant(last)}",
+        show_header=True,
+    )
+    for name in ("Playlist", "Trend (old → new)", "First", "Last", "Low", "High"):
+        lines.add_column(name, no_wrap=name != "Trend (old → new)", overflow="fold")
+    for playlist in RANKED_PLAYLISTS:
+        values = [s.ratings.get(playlist) for s in oldest_first]
+        known = [v for v in values if v is not None]
+        if not known:
+            continue
+        lines.add_row(
+            playlist,
+            sparkline(values),
+            str(known[0]),
+            str(known[-1]),
+            str(min(known)),
+            str(max(known)),
+        )
+    parts: list[RenderableType] = [lines]
+    if rows:
+        parts.append(snapshots_table(snapshots[:rows]))
+    return Group(*parts)
+
+
+def snapshots_table(snapshots: Sequence[TrackerSnapshot]) -> Table:
+    """Snapshots as given (newest first), one per row."""
+    table = Table(title="Latest snapshots")
+    for name in ("Captured", "Season", *RANKED_PLAYLISTS, "Source"):
+        table.add_column(name)
+    for s in snapshots:
+        ratings = [_text(s.ratings.get(p)) for p in RANKED_PLAYLISTS]
+        table.add_row(_text(instant(s.captured_at)), _text(s.season_number), *ratings, s.source)
+    return table
+
+
+def user_view(u: User, trackers: Sequence[Tracker], total: int) -> RenderableType:
+    """A user's profile and trackers."""
+    fields = Table.grid(padding=(0, 2))
+    for name, value in (
+        ("ID", u.id),
+        ("Username", u.username),
+        ("Global name", u.global_name),
+        ("Trackers", total),
+        ("Created", instant(u.created_at)),
+    ):
+        fields.add_row(name, _text(value))
+    listing: RenderableType = (
+        trackers_table(trackers, title="Trackers") if trackers else nothing_found("trackers")
+    )
+    return Group(fields, listing)

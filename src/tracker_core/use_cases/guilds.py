@@ -159,6 +159,12 @@ def get_guild(guild_id: str, *, uow: UnitOfWork) -> Guild:
         return _guild(uow, guild_id)
 
 
+def list_guilds(*, uow: UnitOfWork) -> list[Guild]:
+    """Every guild, by name."""
+    with uow:
+        return uow.guilds.list_all()
+
+
 def update_guild(guild_id: str, data: GuildData, *, uow: UnitOfWork, clock: Clock) -> Guild:
     """Raises NotFound."""
     with uow:
