@@ -189,7 +189,7 @@ def test_export_json(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> Non
     assert rows[0]["games2v2"] == 120
 
 
-def test_embedded_cli_leaves_work_to_the_server(
+def test_embedded_cli_leaves_work_pending_and_wakes_the_server(
     settings: Settings, uow: FakeUnitOfWork, clock: FixedClock, run: Invoke
 ) -> None:
     from entrypoints.container import set_container
@@ -202,6 +202,6 @@ def test_embedded_cli_leaves_work_to_the_server(
         "https://rocketleague.tracker.network/rocket-league/profile/epic/zed/overview",
     )
     assert registered.exit_code == 0, registered.stderr
-    assert "Embedded mode: the running `trackers serve` picks" in registered.stderr
+    assert "Woke the running `trackers serve`" in registered.stderr
     status = json.loads(run("status", "--json").stdout)
     assert status["queueDepth"] == 1

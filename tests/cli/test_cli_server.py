@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ import entrypoints.runtime.serve as runtime_serve
 from entrypoints.config import Settings
 from entrypoints.container import Container, set_container
 from entrypoints.devkeys import ensure_dev_keys, key_dir
+from entrypoints.runtime import wakeup
 from entrypoints.runtime.access_log import RedactingGunicornLogger
 from tests.cli.conftest import USER, Invoke, make_container
 from tests.fakes import FakeQueue, FakeUnitOfWork
@@ -128,6 +131,7 @@ def test_serve_sandbox_wires_the_simulator_and_dev_keys(
         settings: Settings = container.settings()
         seen.update(app=server[0], bind=server[1:], settings=settings)
         seen["sim"] = httpx.get(f"{settings.trn_api_base_url}/steam/alice").status_code
+        seen["lock"] = wakeup.server_pid(settings.data_dir)
 
     monkeypatch.setattr(runtime_serve, "serve_until_stopped", fake_serve)
     with caplog.at_level(logging.INFO, logger="trackers.serve"):
@@ -142,6 +146,25 @@ def test_serve_sandbox_wires_the_simulator_and_dev_keys(
     assert seen["migrated"] is settings
     assert background.stopped
     assert "SANDBOX MODE" in caplog.text
+    assert seen["lock"] == os.getpid()  # CLI commands find (and wake) this server …
+    assert wakeup.server_pid(settings.data_dir) is None  # … until it stops
+
+
+def test_serve_on_a_taken_port_names_the_port_option(
+    run: Invoke, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime_serve, "migrate_database", lambda s: "head")
+    monkeypatch.setattr(runtime_serve, "create_app", lambda c: "app")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+        as_json = run("serve", "--port", str(port), "--json")
+    assert result.exit_code == 1
+    assert f"Port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "--port" in result.stderr
+    assert json.loads(as_json.stderr)["code"] == "PORT_IN_USE"
 
 
 def test_serve_production_runs_gunicorn(

@@ -8,7 +8,7 @@ import sys
 import attrs
 import click
 
-from entrypoints.cli.output import LOG_LEVEL_KEY, note
+from entrypoints.cli.output import LOG_LEVEL_KEY
 from entrypoints.config import Settings
 from entrypoints.container import Container, get_container
 from entrypoints.use_cases import UseCases
@@ -38,14 +38,6 @@ class Services:
     def use_cases(self) -> UseCases:
         """The use cases of one-shot commands (queuing on ``command_queue``)."""
         return self.container.command_use_cases()
-
-    def tell_embedded(self) -> None:
-        """Say where queued work goes in embedded mode."""
-        if self.settings.embedded:
-            note(
-                "Embedded mode: the running `trackers serve` picks these trackers up within "
-                f"{self.settings.reconcile_seconds:g} s."
-            )
 
 
 def load_settings_of(container: Container) -> Settings:
