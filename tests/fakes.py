@@ -247,6 +247,10 @@ class FakeTrackerRepository(_Repo):
             t.id for t in self._live() if t.is_active and t.scraping_status == TrackerStatus.PENDING
         )
 
+    def pending_first_scrapes(self) -> int:
+        scraped = {tracker_id for tracker_id, _ in self.s.seasons}
+        return sum(1 for tracker_id in self.pending_ids() if tracker_id not in scraped)
+
     def pending_or_stale_ids(self, stale_before: datetime, guild_id: str | None) -> list[str]:
         members = None
         if guild_id is not None:

@@ -259,7 +259,10 @@ class UseCases:
     def scraping_overview(self, *, requests_per_minute: int) -> ScrapingOverview:
         """See :func:`tracker_core.use_cases.queries.scraping_overview`."""
         return queries.scraping_overview(
-            uow=self.uow(), queue=self.queue, requests_per_minute=requests_per_minute
+            uow=self.uow(),
+            queue=self.queue,
+            requests_per_minute=requests_per_minute,
+            initial_seasons=self.policy.initial_seasons,
         )
 
     def search_scraping_logs(

@@ -160,6 +160,11 @@ class TrackerRepository(Protocol):
         """Active, non-deleted PENDING trackers."""
         ...
 
+    def pending_first_scrapes(self) -> int:
+        """How many active, non-deleted PENDING trackers have no season stored yet (their
+        scrape is a first one, fetching earlier seasons too)."""
+        ...
+
     def pending_or_stale_ids(self, stale_before: datetime, guild_id: str | None) -> list[str]:
         """Active, non-deleted, not IN_PROGRESS trackers that are PENDING, never scraped or
         last scraped before ``stale_before``; members of ``guild_id`` when given."""

@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 import entrypoints.cli.wait as cli_wait
@@ -138,6 +139,23 @@ def test_status(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
     assert data["queueDepth"] == 2
     assert data["etaMinutes"] == pytest.approx(2 / 60, abs=0.1)
     assert "Queue depth" in run("status").stdout
+
+
+def test_status_eta_counts_the_requests_of_first_scrapes(
+    settings: Settings, uow: FakeUnitOfWork, queue: FakeQueue, clock: FixedClock, run: Invoke
+) -> None:
+    from entrypoints.container import set_container
+
+    slow = attrs.evolve(settings, trn_rate_limit_per_minute=1)
+    set_container(make_container(slow, uow=uow, queue=queue, clock=clock))
+    first = register_one(run, "alice", USER)
+    register_one(run, "bob", OTHER_USER)
+    add_season(uow, clock, first)
+    uow.committed.trackers[first].scraping_status = TrackerStatus.PENDING  # a refresh: 1 request
+    data = out_json(run("status", "--json"))
+    assert data["queueDepth"] == 2
+    # bob's first scrape: the current season and 3 earlier ones; alice's refresh: 1
+    assert data["etaMinutes"] == 1 + 1 + 3
 
 
 def test_logs(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:

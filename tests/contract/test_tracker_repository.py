@@ -214,6 +214,17 @@ def test_pending_ids_status_counts_and_expired_leases(uow: UnitOfWork) -> None:
         assert _ids(uow.trackers.expired_leases(a.at(5))) == ["8"]
 
 
+def test_pending_first_scrapes_counts_pending_trackers_without_a_season(uow: UnitOfWork) -> None:
+    _add(uow, *_fleet())
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 2  # ctrk01 and ctrk06
+        uow.seasons.upsert(a.season("cseason1", "ctrk06", 34))
+        uow.seasons.upsert(a.season("cseason2", "ctrk02", 34))  # not PENDING: no change
+        uow.commit()
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 1
+
+
 def test_mark_pending_in_bulk(uow: UnitOfWork) -> None:
     _add(uow, *_fleet())
     now: datetime = a.at(50)

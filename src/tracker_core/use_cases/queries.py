@@ -159,17 +159,24 @@ def search_scraping_logs(
 
 
 def scraping_overview(
-    *, uow: UnitOfWork, queue: JobQueue, requests_per_minute: int
+    *, uow: UnitOfWork, queue: JobQueue, requests_per_minute: int, initial_seasons: int = 0
 ) -> ScrapingOverview:
-    """Counts by status, queue depth and the time to drain the queue at the budget."""
+    """Counts by status, queue depth and the time to drain the queue at the budget.
+
+    The ETA counts the requests the queued jobs will make: one each, plus
+    ``initial_seasons`` earlier-season pages for each first scrape (a PENDING tracker with no
+    season stored; at most as many as there are queued jobs).
+    """
     with uow:
         counts = uow.trackers.status_counts()
+        first = uow.trackers.pending_first_scrapes() if initial_seasons else 0
     depth = queue.depth()
+    requests = depth + min(first, depth) * initial_seasons
     return ScrapingOverview(
         total=sum(counts.values()),
         by_status={str(k): v for k, v in counts.items()},
         queue_depth=depth,
-        eta_minutes=round(depth / max(1, requests_per_minute), 1),
+        eta_minutes=round(requests / max(1, requests_per_minute), 1),
     )
 
 
