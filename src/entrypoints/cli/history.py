@@ -56,4 +56,4 @@ def user_show(user_id: str) -> None:
         OPERATOR, user_id, TrackerQuery(limit=USER_TRACKERS_LIMIT)
     )
     data = {**ser.user(found), "trackers": [tracker_json(t) for t in trackers]}
-    emit(data, lambda out: out.print(user_view(found, trackers, total)))
+    emit(data, lambda out: out.print(user_view(found, trackers, total, width=out.width)))

@@ -146,7 +146,7 @@ def schedule_add(
         guild_id=guild_id, scheduled_at=scheduled_at, created_by=created_by, metadata=metadata
     )
     created = svc.use_cases.create_schedule(cmd)
-    emit(ser.schedule(created), lambda out: out.print(schedules_table([created])))
+    emit(ser.schedule(created), lambda out: out.print(schedules_table([created], width=out.width)))
 
 
 @schedule.command("list")
@@ -172,7 +172,10 @@ def schedule_list(guild_id: str, status: str | None, include_completed: bool) ->
         status=ScheduleStatus(status.upper()) if status else None,
         include_completed=include_completed,
     )
-    emit([ser.schedule(s) for s in found], lambda out: out.print(schedules_table(found)))
+    emit(
+        [ser.schedule(s) for s in found],
+        lambda out: out.print(schedules_table(found, width=out.width)),
+    )
 
 
 @schedule.command("cancel")
@@ -227,5 +230,5 @@ def logs(tracker_id: str | None, status: str | None, page: int, limit: int) -> N
     )
     emit(
         ser.page([ser.scraping_log(e) for e in entries], total, page, limit, admin=True),
-        lambda out: out.print(logs_table(entries)),
+        lambda out: out.print(logs_table(entries, width=out.width)),
     )

@@ -47,7 +47,7 @@ def register(user_id: str, username: str | None, urls: tuple[str, ...]) -> None:
     trackers = svc.use_cases.register_trackers(cmd)
     emit(
         [tracker_json(t) for t in trackers],
-        lambda out: out.print(trackers_table(trackers, title="Registered")),
+        lambda out: out.print(trackers_table(trackers, title="Registered", width=out.width)),
     )
     start_queued(svc, [t.id for t in trackers], wait=False, timeout=0)
 
@@ -66,7 +66,10 @@ def add(user_id: str, username: str | None, url: str) -> None:
     svc = services()
     cmd = AddTracker(user_id=user_id, url=url, profile=_profile(username))
     tracker = svc.use_cases.add_tracker(cmd)
-    emit(tracker_json(tracker), lambda out: out.print(trackers_table([tracker], title="Added")))
+    emit(
+        tracker_json(tracker),
+        lambda out: out.print(trackers_table([tracker], title="Added", width=out.width)),
+    )
     start_queued(svc, [tracker.id], wait=False, timeout=0)
 
 
@@ -106,7 +109,7 @@ def list_trackers(
     title = f"Trackers (page {page}, {len(found)} of {total})"
     emit(
         ser.page([tracker_json(t) for t in found], total, page, limit),
-        lambda out: out.print(trackers_table(found, title=title)),
+        lambda out: out.print(trackers_table(found, title=title, width=out.width)),
     )
 
 

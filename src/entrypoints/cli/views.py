@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from entrypoints import serializers as ser
 from entrypoints.serializers import instant
@@ -42,22 +45,70 @@ def _text(value: object) -> str:
     return "-" if value is None or value == "" else str(value)
 
 
-def trackers_table(trackers: Sequence[Tracker], title: str | None = None) -> Table:
-    """Trackers, one per row."""
-    table = Table(title=title)
+NARROW = 110
+"""Below this many columns, tables drop their low-value columns and shorten timestamps."""
+STATUS_WIDTH = len("IN_PROGRESS")
+
+
+def _narrow(width: int | None) -> bool:
+    return width is not None and width < NARROW
+
+
+def _table(title: str | None, width: int | None) -> Table:
+    """A table; on a narrow console without vertical rules (each one costs a column)."""
+    if _narrow(width):
+        return Table(title=title, box=box.SIMPLE_HEAD)
+    return Table(title=title)
+
+
+def _when(value: datetime | None, width: int | None) -> str:
+    """An instant: ISO 8601 on a wide console, ``YYYY-MM-DD HH:MM`` (UTC) on a narrow one."""
+    if value is None:
+        return "-"
+    if _narrow(width):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return _text(instant(value))
+
+
+def status_text(status: object) -> Text:
+    """A status, red when FAILED (colour only on a colour terminal without NO_COLOR)."""
+    label = str(status)
+    return Text(label, style="bold red" if label == "FAILED" else "")
+
+
+def _status_column(table: Table) -> None:
+    """The status is never cut or wrapped: it is what the operator looks for."""
+    table.add_column("Status", no_wrap=True, min_width=STATUS_WIDTH)
+
+
+def trackers_table(
+    trackers: Sequence[Tracker], title: str | None = None, *, width: int | None = None
+) -> RenderableType:
+    """Trackers, one per row ("No trackers found." when none).
+
+    Narrow consoles (80 columns) drop the owner's id and the error (``show`` has both).
+    """
+    if not trackers:
+        return nothing_found("trackers")
+    narrow = _narrow(width)
+    table = _table(title, width)
     table.add_column("ID", no_wrap=True)
-    for name in ("Platform", "Username", "User", "Status", "Last scraped", "Error"):
-        table.add_column(name)
+    table.add_column("Platform")
+    table.add_column("Username", overflow="fold")
+    if not narrow:
+        table.add_column("User", no_wrap=True)
+    _status_column(table)
+    table.add_column("Last scraped")
+    if not narrow:
+        table.add_column("Error", overflow="fold")
     for t in trackers:
-        table.add_row(
-            t.id,
-            t.platform,
-            t.display_name or t.username,
-            t.user_id,
-            str(t.scraping_status),
-            _text(instant(t.last_scraped_at)),
-            _text(t.scraping_error),
-        )
+        cells: list[RenderableType] = [t.id, t.platform, t.display_name or t.username]
+        if not narrow:
+            cells.append(t.user_id)
+        cells += [status_text(t.scraping_status), _when(t.last_scraped_at, width)]
+        if not narrow:
+            cells.append(_text(t.scraping_error))
+        table.add_row(*cells)
     return table
 
 
@@ -99,41 +150,57 @@ def detail_view(d: TrackerDetail) -> RenderableType:
     return Group(fields, seasons_table(d.seasons), snapshots_table(d.snapshots))
 
 
-def schedules_table(schedules: Sequence[Schedule]) -> Table:
-    """Schedules by instant."""
-    table = Table(title="Schedules")
+def schedules_table(schedules: Sequence[Schedule], *, width: int | None = None) -> RenderableType:
+    """Schedules by instant; narrow consoles drop who created them, the result and the error."""
+    if not schedules:
+        return nothing_found("schedules")
+    narrow = _narrow(width)
+    table = _table("Schedules", width)
     table.add_column("ID", no_wrap=True)
-    for name in ("Guild", "Scheduled at", "Status", "Created by", "Result", "Error"):
-        table.add_column(name)
+    table.add_column("Guild", no_wrap=True)
+    table.add_column("Scheduled at")
+    _status_column(table)
+    if not narrow:
+        for name in ("Created by", "Result", "Error"):
+            table.add_column(name, overflow="fold")
     for s in schedules:
-        table.add_row(
+        cells: list[RenderableType] = [
             s.id,
             s.guild_id,
-            _text(instant(s.scheduled_at)),
-            str(s.status),
-            s.created_by,
-            _text(s.result),
-            _text(s.error_message),
-        )
+            _when(s.scheduled_at, width),
+            status_text(s.status),
+        ]
+        if not narrow:
+            cells += [s.created_by, _text(s.result), _text(s.error_message)]
+        table.add_row(*cells)
     return table
 
 
-def logs_table(entries: Sequence[ScrapingLog]) -> Table:
-    """Scrape job executions, newest first."""
-    table = Table(title="Scraping logs")
-    for name in ("Started", "Tracker", "Status", "Seasons", "Category", "ms", "Error"):
-        table.add_column(name, no_wrap=name in ("Started", "Tracker"))
+def logs_table(entries: Sequence[ScrapingLog], *, width: int | None = None) -> RenderableType:
+    """Scrape job executions, newest first; narrow consoles drop the seasons and duration."""
+    if not entries:
+        return nothing_found("scraping logs")
+    narrow = _narrow(width)
+    table = _table("Scraping logs", width)
+    table.add_column("Started", no_wrap=not narrow)
+    table.add_column("Tracker", no_wrap=True)
+    _status_column(table)
+    if not narrow:
+        table.add_column("Seasons")
+    table.add_column("Category")
+    if not narrow:
+        table.add_column("ms", justify="right")
+    table.add_column("Error", overflow="fold")
     for e in entries:
-        seasons = f"{e.seasons_scraped} ok / {e.seasons_failed} failed"
-        table.add_row(
-            _text(instant(e.started_at)),
-            e.tracker_id,
-            e.status,
-            seasons,
-            _text(e.error_category),
-            _text(e.metadata.get("durationMs")),
-            _text(e.error_message),
-        )
+        cells: list[RenderableType] = [_when(e.started_at, width), e.tracker_id]
+        cells.append(status_text(e.status))
+        if not narrow:
+            cells.append(f"{e.seasons_scraped} ok / {e.seasons_failed} failed")
+        cells.append(_text(e.error_category))
+        if not narrow:
+            cells.append(_text(e.metadata.get("durationMs")))
+        cells.append(_text(e.error_message))
+        table.add_row(*cells)
     return table
 
 
@@ -304,7 +371,9 @@ def snapshots_table(snapshots: Sequence[TrackerSnapshot]) -> Table:
     return table
 
 
-def user_view(u: User, trackers: Sequence[Tracker], total: int) -> RenderableType:
+def user_view(
+    u: User, trackers: Sequence[Tracker], total: int, *, width: int | None = None
+) -> RenderableType:
     """A user's profile and trackers."""
     fields = Table.grid(padding=(0, 2))
     for name, value in (
@@ -315,7 +384,4 @@ def user_view(u: User, trackers: Sequence[Tracker], total: int) -> RenderableTyp
         ("Created", instant(u.created_at)),
     ):
         fields.add_row(name, _text(value))
-    listing: RenderableType = (
-        trackers_table(trackers, title="Trackers") if trackers else nothing_found("trackers")
-    )
-    return Group(fields, listing)
+    return Group(fields, trackers_table(trackers, title="Trackers", width=width))
