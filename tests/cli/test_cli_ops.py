@@ -27,6 +27,7 @@ from tests.cli.conftest import (
     register_one,
 )
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
+from tracker_core.mmr import MmrInputs, PlayerRating
 from tracker_core.model import TrackerStatus
 
 
@@ -197,6 +198,37 @@ def test_export_csv_to_stdout_and_file(
     target = tmp_path / "export.csv"
     assert run("export", "--output", str(target), "--status", "COMPLETED").exit_code == 0
     assert [r["id"] for r in csv.DictReader(target.open())] == [scraped]
+
+
+def test_export_keeps_ids_as_text_and_adds_owner_and_mmr(
+    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock
+) -> None:
+    alice = register_one(run, "alice", USER)
+    bob = register_one(run, "bob", OTHER_USER)
+    add_season(uow, clock, alice)
+    uow.committed.users[USER].username = "alice_discord"
+    uow.committed.users[OTHER_USER].username = "=HYPERLINK(1)"
+    add_guild(uow, clock, USER)
+    uow.committed.ratings[(GUILD, USER)] = PlayerRating(
+        guild_id=GUILD,
+        user_id=USER,
+        tracker_id=alice,
+        mmr=1234,
+        algorithm="ASCENDANCY",
+        inputs=MmrInputs(twos=1500),
+        calculated_at=clock.now(),
+    )
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(run("export").stdout))}
+    assert rows[alice]["userId"] == f'="{USER}"'  # a spreadsheet keeps all 18 digits
+    assert rows[alice]["ownerUsername"] == "alice_discord"
+    assert rows[bob]["ownerUsername"] == "'=HYPERLINK(1)"  # never run as a formula
+    assert rows[alice]["mmr"] == ""  # MMR is per guild: --guild
+    in_guild = list(csv.DictReader(io.StringIO(run("export", "--guild", GUILD).stdout)))
+    assert [(r["id"], r["mmr"]) for r in in_guild] == [(alice, "1234")]
+    plain = {r["id"]: r for r in csv.DictReader(io.StringIO(run("export", "--plain").stdout))}
+    assert plain[alice]["userId"] == USER and plain[bob]["ownerUsername"] == "=HYPERLINK(1)"
+    data = out_json(run("export", "--guild", GUILD, "--json"))
+    assert data[0]["userId"] == USER and data[0]["mmr"] == 1234
 
 
 def test_export_json(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
