@@ -54,3 +54,20 @@ def test_unknown_command_is_a_usage_error(run: Invoke) -> None:
     result = run("nope")
     assert result.exit_code == 2
     assert "No such command 'nope'" in result.stderr
+
+
+def test_shell_completion_of_lazy_commands(container: object) -> None:
+    from click.testing import CliRunner
+
+    from entrypoints.cli.main import cli
+
+    runner = CliRunner()
+    env = {
+        "_TRACKERS_COMPLETE": "bash_complete",
+        "COMP_WORDS": "trackers guild se",
+        "COMP_CWORD": "2",
+    }
+    result = runner.invoke(cli, [], env=env, prog_name="trackers")
+    assert result.stdout.splitlines() == ["plain,settings"]
+    source = runner.invoke(cli, [], env={"_TRACKERS_COMPLETE": "bash_source"}, prog_name="trackers")
+    assert "_trackers_completion()" in source.stdout
