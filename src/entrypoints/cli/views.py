@@ -57,7 +57,7 @@ def _narrow(width: int | None) -> bool:
 def _table(title: str | None, width: int | None) -> Table:
     """A table; on a narrow console without vertical rules (each one costs a column)."""
     if _narrow(width):
-        return Table(title=title, box=box.SIMPLE_HEAD)
+        return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     return Table(title=title)
 
 
@@ -98,7 +98,7 @@ def trackers_table(
     if not narrow:
         table.add_column("User", no_wrap=True)
     _status_column(table)
-    table.add_column("Last scraped")
+    table.add_column("Last scraped", no_wrap=True)
     if not narrow:
         table.add_column("Error", overflow="fold")
     for t in trackers:
@@ -158,7 +158,7 @@ def schedules_table(schedules: Sequence[Schedule], *, width: int | None = None) 
     table = _table("Schedules", width)
     table.add_column("ID", no_wrap=True)
     table.add_column("Guild", no_wrap=True)
-    table.add_column("Scheduled at")
+    table.add_column("Scheduled at", no_wrap=True)
     _status_column(table)
     if not narrow:
         for name in ("Created by", "Result", "Error"):
@@ -182,7 +182,7 @@ def logs_table(entries: Sequence[ScrapingLog], *, width: int | None = None) -> R
         return nothing_found("scraping logs")
     narrow = _narrow(width)
     table = _table("Scraping logs", width)
-    table.add_column("Started", no_wrap=not narrow)
+    table.add_column("Started", no_wrap=True)
     table.add_column("Tracker", no_wrap=True)
     _status_column(table)
     if not narrow:
