@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -171,7 +172,7 @@ def _rating(user_id: str, tracker_id: str, mmr: int, clock: FixedClock) -> Playe
 
 
 def test_mmr_shows_the_leaderboard_with_its_inputs(
-    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock
+    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     alice = register_one(run, "alice", USER)
     bob = register_one(run, "bob", OTHER_USER)
@@ -187,6 +188,10 @@ def test_mmr_shows_the_leaderboard_with_its_inputs(
     assert human.exit_code == 0, human.stderr
     assert "WEIGHTED_AVERAGE" in human.stdout and "1500 (120)" in human.stdout
     assert human.stdout.index("1450") < human.stdout.index("1200")
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = run("mmr", "--guild", GUILD).stdout
+    assert all(len(line) <= 80 for line in narrow.splitlines()), narrow
+    assert "…" not in narrow and "alice" in narrow
 
 
 def test_mmr_of_a_guild_without_ratings(

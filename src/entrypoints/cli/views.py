@@ -210,7 +210,7 @@ def overview_table(o: ScrapingOverview, mode: str) -> Table:
     table.add_column("What")
     table.add_column("Value", justify="right")
     for status, count in o.by_status.items():
-        table.add_row(status, str(count))
+        table.add_row(status_text(status), str(count))
     table.add_row("Total", str(o.total))
     table.add_row("Queue depth", str(o.queue_depth))
     table.add_row("ETA at budget (min)", f"{o.eta_minutes:g}")
