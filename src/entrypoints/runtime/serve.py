@@ -28,6 +28,7 @@ from entrypoints.container import Container, EmbeddedContainer, ProductionContai
 from entrypoints.devkeys import ensure_dev_keys, key_dir
 from entrypoints.runtime.access_log import RedactingGunicornLogger, RedactingRequestHandler
 from entrypoints.runtime.background import start_background
+from entrypoints.sandbox import configure_simulator, demo_admin_settings, seed_on_first_start
 
 log = logging.getLogger("trackers.serve")
 BANNER = "!" * 78
@@ -108,6 +109,7 @@ def _embedded_settings(settings: Settings, simulator: TrnSimulator | None) -> Se
     changes: dict[str, Any] = {}
     if simulator is not None:
         changes.update(trn_api_base_url=simulator.base_url, sandbox=True, flaresolverr_url=None)
+        settings = demo_admin_settings(attrs.evolve(settings, sandbox=True))
     if settings.jwt_public_key is None:
         folder = key_dir(settings.data_dir)
         log.info("JWT_PUBLIC_KEY not set: accepting tokens of `trackers dev-token` (%s)", folder)
@@ -123,10 +125,13 @@ def serve_embedded(container: EmbeddedContainer, settings: Settings, host: str, 
     try:
         if simulator is not None:
             _sandbox_banner(simulator)
+            configure_simulator(simulator)
         settings = _embedded_settings(settings, simulator)
         container.settings.override(providers.Object(settings))
         revision = migrate_database(settings)
         log.info("embedded mode: %s at %s", safe_url(settings.database_url), revision)
+        if simulator is not None:
+            seed_on_first_start(settings, container.use_cases(), simulator.profiles)
         server = bind_server(create_app(container), host, port)
         background = start_background(container)
         try:
