@@ -280,6 +280,13 @@ class FakeTrackerRepository(_Repo):
             counts[t.scraping_status] += 1
         return counts
 
+    def pending_first_scrapes(self) -> int:
+        return sum(
+            1
+            for t in self._live()
+            if t.scraping_status == TrackerStatus.PENDING and t.last_scraped_at is None
+        )
+
 
 class FakeSeasonRepository(_Repo):
     def for_tracker(self, tracker_id: str) -> list[TrackerSeason]:
@@ -311,15 +318,35 @@ class FakeScrapingLogRepository(_Repo):
         self.s.scraping_logs.append(log)
 
     def search(
-        self, tracker_id: str | None, status: str | None, page: int, limit: int
+        self,
+        tracker_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+        category: str | None = None,
     ) -> tuple[list[ScrapingLog], int]:
         found = [
             entry
             for entry in reversed(self.s.scraping_logs)
             if (tracker_id is None or entry.tracker_id == tracker_id)
             and (status is None or entry.status == status)
+            and (category is None or entry.error_category == category)
         ]
         return found[(page - 1) * limit : page * limit], len(found)
+
+    def failure_categories(self) -> dict[str | None, int]:
+        counts: dict[str | None, int] = {}
+        for entry in self.s.scraping_logs:
+            if entry.status == "FAILED":
+                counts[entry.error_category] = counts.get(entry.error_category, 0) + 1
+        return counts
+
+    def requests_since(self, since: datetime) -> int:
+        return sum(
+            e.seasons_scraped + e.seasons_failed
+            for e in self.s.scraping_logs
+            if e.started_at >= since
+        )
 
 
 class FakeActivityLogRepository(_Repo):
@@ -521,6 +548,12 @@ class FakeQueue:
 
     def depth(self) -> int:
         return len(self.jobs)
+
+    def lane_depths(self) -> dict[Priority, int]:
+        depths = dict.fromkeys(Priority, 0)
+        for priority, _ in self.jobs.values():
+            depths[priority] += 1
+        return depths
 
     def discard(self, tracker_ids: Sequence[str]) -> None:
         for tracker_id in tracker_ids:

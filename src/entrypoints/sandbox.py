@@ -62,11 +62,6 @@ class DemoMember:
     profiles: tuple[tuple[str, str], ...]
     admin: bool = False
 
-    @property
-    def display_name(self) -> str:
-        """The Discord display name: "demo-player" shows as "Demo Player"."""
-        return self.username.replace("-", " ").title()
-
 
 MEMBERS: tuple[DemoMember, ...] = (
     DemoMember("100000000000000021", "gone-player", (("steam", "sandbox-gone"),)),
@@ -106,6 +101,9 @@ class _LowLane:
 
     def depth(self) -> int:
         return self.queue.depth()
+
+    def lane_depths(self) -> dict[Priority, int]:
+        return self.queue.lane_depths()
 
     def discard(self, tracker_ids: Sequence[str]) -> None:
         self.queue.discard(tracker_ids)
@@ -207,7 +205,7 @@ def seed_demo(use_cases: UseCases, profiles: ProfileFactory) -> SeedReport:
         MemberData(
             user_id=m.user_id,
             roles=(STAFF_ROLE,) if m.admin else (),
-            profile=UserProfile(username=m.username, global_name=m.display_name),
+            profile=UserProfile(username=m.username),
         )
         for m in MEMBERS
     )

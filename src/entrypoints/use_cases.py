@@ -48,6 +48,7 @@ from tracker_core.use_cases.members import MemberData, SyncGuild, SyncResult, Up
 from tracker_core.use_cases.notifications import CLAIM_LEASE, DispatchResult
 from tracker_core.use_cases.processing import ProcessResult, ReconcileResult
 from tracker_core.use_cases.queries import (
+    BudgetUse,
     ScrapingOverview,
     TrackerChange,
     TrackerDetail,
@@ -255,14 +256,35 @@ class UseCases:
     def scraping_overview(self, *, requests_per_minute: int) -> ScrapingOverview:
         """See :func:`tracker_core.use_cases.queries.scraping_overview`."""
         return queries.scraping_overview(
-            uow=self.uow(), queue=self.queue, requests_per_minute=requests_per_minute
+            uow=self.uow(),
+            queue=self.queue,
+            requests_per_minute=requests_per_minute,
+            initial_seasons=self.policy.initial_seasons,
         )
 
+    def budget_use(self, *, requests_per_minute: int) -> BudgetUse:
+        """See :func:`tracker_core.use_cases.queries.budget_use`."""
+        return queries.budget_use(
+            uow=self.uow(), now=self.clock.now(), requests_per_minute=requests_per_minute
+        )
+
+    def failure_categories(self) -> list[tuple[str, int]]:
+        """See :func:`tracker_core.use_cases.queries.failure_categories`."""
+        return queries.failure_categories(uow=self.uow())
+
     def search_scraping_logs(
-        self, tracker_id: str | None, status: str | None, page: int, limit: int
+        self,
+        tracker_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+        *,
+        category: str | None = None,
     ) -> tuple[list[ScrapingLog], int]:
         """See :func:`tracker_core.use_cases.queries.search_scraping_logs`."""
-        return queries.search_scraping_logs(tracker_id, status, page, limit, uow=self.uow())
+        return queries.search_scraping_logs(
+            tracker_id, status, page, limit, uow=self.uow(), category=category
+        )
 
     def search_trackers(self, query: TrackerQuery) -> tuple[list[Tracker], int]:
         """See :func:`tracker_core.use_cases.queries.search_trackers`."""

@@ -65,6 +65,10 @@ class JobQueue(Protocol):
         """How many scrape jobs wait to run."""
         ...
 
+    def lane_depths(self) -> dict[Priority, int]:
+        """How many scrape jobs wait in each priority lane (empty when this queue cannot tell)."""
+        ...
+
     def discard(self, tracker_ids: Sequence[str]) -> None:
         """Forget the jobs of trackers whose lease expired: their worker is gone."""
         ...
@@ -167,6 +171,9 @@ class TrackerRepository(Protocol):
 
     def expired_leases(self, now: datetime) -> list[Tracker]: ...
     def status_counts(self) -> dict[TrackerStatus, int]: ...
+    def pending_first_scrapes(self) -> int:
+        """Live PENDING trackers never scraped yet (their scrape fetches earlier seasons too)."""
+        ...
 
 
 class SeasonRepository(Protocol):
@@ -189,8 +196,23 @@ class SnapshotRepository(Protocol):
 class ScrapingLogRepository(Protocol):
     def add(self, log: ScrapingLog) -> None: ...
     def search(
-        self, tracker_id: str | None, status: str | None, page: int, limit: int
-    ) -> tuple[list[ScrapingLog], int]: ...
+        self,
+        tracker_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+        category: str | None = None,
+    ) -> tuple[list[ScrapingLog], int]:
+        """Newest first; ``category`` keeps the logs of that error category."""
+        ...
+
+    def failure_categories(self) -> dict[str | None, int]:
+        """How many FAILED logs there are per error category (None: no category), all time."""
+        ...
+
+    def requests_since(self, since: datetime) -> int:
+        """Pages requested by the jobs started at or after ``since`` (scraped plus failed)."""
+        ...
 
 
 class ActivityLogRepository(Protocol):

@@ -41,7 +41,7 @@ def test_scraping_status_counts_queue_and_eta(env: Env) -> None:
         "total": 2,
         "byStatus": {"PENDING": 1, "IN_PROGRESS": 0, "COMPLETED": 1, "FAILED": 0},
         "queueDepth": 2,
-        "etaMinutes": 0.0,
+        "etaMinutes": 0.1,  # the PENDING tracker's first scrape: 1 + 3 requests at 60/min
     }
 
 

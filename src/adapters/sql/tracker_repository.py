@@ -260,6 +260,18 @@ class SqlAlchemyTrackerRepository:
             return self._count_statuses()
         return self._status_counts.get(self._count_statuses)
 
+    def pending_first_scrapes(self) -> int:
+        statement = (
+            select(func.count())
+            .select_from(trackers)
+            .where(
+                LIVE,
+                trackers.c.scraping_status == TrackerStatus.PENDING.value,
+                trackers.c.last_scraped_at.is_(None),
+            )
+        )
+        return int(self._db.execute(statement).scalar_one())
+
     def _count_statuses(self) -> dict[TrackerStatus, int]:
         statement = (
             select(trackers.c.scraping_status, func.count().label("n"))
