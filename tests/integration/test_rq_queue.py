@@ -114,6 +114,7 @@ def test_only_trackers_without_a_job_are_queued(client: redis.Redis, names: Name
     assert queue.enqueue(first + more + more, Priority.LOW) == 2
 
     assert queue.depth() == 5
+    assert queue.lane_depths() == {Priority.HIGH: 3, Priority.DEFAULT: 0, Priority.LOW: 2}
     assert client.llen(lane_key(names, Priority.HIGH)) == 3
     assert client.llen(lane_key(names, Priority.LOW)) == 2
     assert not queue.is_queued(names.tracker(5))
@@ -135,6 +136,7 @@ def test_not_before_gives_a_scheduled_job(client: redis.Redis, names: Names) -> 
     assert queue.is_queued(tracker)
     assert queue.enqueue([tracker], Priority.HIGH) == 0
     assert queue.depth() == 1
+    assert queue.lane_depths()[Priority.DEFAULT] == 1
 
 
 def test_a_not_before_in_the_past_queues_at_once(client: redis.Redis, names: Names) -> None:
