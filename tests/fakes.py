@@ -15,6 +15,7 @@ import attrs
 
 from tracker_core.errors import AlreadyRegistered, Conflict, FetchError
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
+from tracker_core.league import MemberData, TrackerData
 from tracker_core.mmr import PlayerRating
 from tracker_core.model import (
     ActivityLog,
@@ -28,6 +29,7 @@ from tracker_core.model import (
     TrackerStatus,
 )
 from tracker_core.notifications import DeliveryStatus, Notification
+from tracker_core.pulls import Pull, PullOverride, PullRow, RowFilter, row_order
 from tracker_core.schedules import Schedule, ScheduleStatus
 from tracker_core.stats import ProfilePage
 
@@ -62,6 +64,9 @@ class Store:
     notifications: dict[str, Notification] = attrs.field(factory=dict)
     ratings: dict[tuple[str, str], PlayerRating] = attrs.field(factory=dict)
     audit: list[dict[str, Any]] = attrs.field(factory=list)
+    pulls: dict[str, Pull] = attrs.field(factory=dict)
+    pull_rows: dict[str, list[PullRow]] = attrs.field(factory=dict)
+    pull_overrides: list[PullOverride] = attrs.field(factory=list)
 
 
 def _cas(table: dict[Any, Any], key: Any, obj: Any) -> None:
@@ -440,6 +445,83 @@ class FakeAuditLog(_Repo):
         return found[(page - 1) * limit : page * limit], len(found)
 
 
+class FakeLeagueData(_Repo):
+    def member_data(self, guild_id: str, user_ids: Sequence[str] | None = None) -> list[MemberData]:
+        found = []
+        for (g, user_id), member in sorted(self.s.members.items()):
+            if g != guild_id or not member.is_current:
+                continue
+            if user_ids is not None and user_id not in user_ids:
+                continue
+            trackers = sorted(
+                (
+                    t
+                    for t in self.s.trackers.values()
+                    if t.user_id == user_id and t.is_live and t.is_active
+                ),
+                key=lambda t: t.id,
+            )
+            data = []
+            for tracker in trackers:
+                seasons = sorted(
+                    (x for (t, _), x in self.s.seasons.items() if t == tracker.id),
+                    key=lambda x: -x.season_number,
+                )[:2]
+                stats = tuple(copy.deepcopy(x.stats) for x in seasons)
+                data.append(TrackerData(tracker.id, tracker.last_scraped_at, stats))
+            found.append(MemberData(user_id, tuple(data)))
+        return found
+
+
+class FakePullRepository(_Repo):
+    def next_number(self, guild_id: str) -> int:
+        numbers = [p.number for p in self.s.pulls.values() if p.guild_id == guild_id]
+        return max(numbers, default=0) + 1
+
+    def add(self, pull: Pull, rows: Sequence[PullRow]) -> None:
+        for other in self.s.pulls.values():
+            if (other.guild_id, other.number) == (pull.guild_id, pull.number):
+                raise Conflict(f"Pull number {pull.number} is taken")
+        self.s.pulls[pull.id] = pull
+        self.s.pull_rows[pull.id] = sorted(rows, key=row_order)
+
+    def get(self, guild_id: str, pull_id: str) -> Pull | None:
+        pull = self.s.pulls.get(pull_id)
+        return pull if pull is not None and pull.guild_id == guild_id else None
+
+    def for_guild(self, guild_id: str) -> list[Pull]:
+        found = [p for p in self.s.pulls.values() if p.guild_id == guild_id]
+        return sorted(found, key=lambda p: -p.number)
+
+    def rows(
+        self, pull_id: str, row_filter: RowFilter | None, page: int, limit: int
+    ) -> tuple[list[PullRow], int]:
+        found = [r for r in self.all_rows(pull_id) if r.matches(row_filter)]
+        return found[(page - 1) * limit : page * limit], len(found)
+
+    def all_rows(self, pull_id: str) -> list[PullRow]:
+        return list(self.s.pull_rows.get(pull_id, []))
+
+    def row(self, pull_id: str, user_id: str) -> PullRow | None:
+        return next((r for r in self.all_rows(pull_id) if r.user_id == user_id), None)
+
+    def add_override(self, override: PullOverride) -> None:
+        self.s.pull_overrides.append(override)
+
+    def overrides(self, pull_id: str) -> list[PullOverride]:
+        return [o for o in self.s.pull_overrides if o.pull_id == pull_id]
+
+    def rows_for_user(self, user_id: str, guild_ids: Sequence[str]) -> list[tuple[Pull, PullRow]]:
+        pulls = sorted(
+            (p for p in self.s.pulls.values() if p.guild_id in guild_ids),
+            key=lambda p: (p.created_at, p.number),
+            reverse=True,
+        )
+        return [
+            (p, r) for p in pulls for r in self.s.pull_rows.get(p.id, []) if r.user_id == user_id
+        ]
+
+
 class FakeUnitOfWork:
     """A transactional dict store: each ``with`` works on a copy, ``commit`` publishes it."""
 
@@ -459,6 +541,8 @@ class FakeUnitOfWork:
         self.notifications = FakeNotificationRepository(self)
         self.ratings = FakePlayerRatingRepository(self)
         self.audit = FakeAuditLog(self)
+        self.league = FakeLeagueData(self)
+        self.pulls = FakePullRepository(self)
 
     def working(self) -> Store:
         if self._working is None:

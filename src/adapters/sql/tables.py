@@ -288,3 +288,49 @@ audit_logs = Table(
     Index("ix_audit_logs_created_at", "created_at"),
     Index("ix_audit_logs_path_created_at", "path", "created_at"),
 )
+
+league_pulls = Table(
+    "league_pulls",
+    metadata,
+    _id(primary_key=True),
+    _id("guild_id", nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("note", Text),
+    Column("created_by", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("settings", json_type(), nullable=False),
+    Column("member_count", Integer, nullable=False),
+    UniqueConstraint("guild_id", "number"),
+)
+
+league_pull_rows = Table(
+    "league_pull_rows",
+    metadata,
+    _id("pull_id", ForeignKey("league_pulls.id", ondelete="CASCADE"), primary_key=True),
+    _id("user_id", primary_key=True),
+    _id("tracker_id"),
+    Column("mmr", Integer),
+    Column("algorithm", String(32), nullable=False),
+    Column("inputs", json_type()),
+    Column("eligible", Boolean, nullable=False),
+    Column("reasons", json_type(), nullable=False),
+    Column("games", json_type(), nullable=False),
+    Column("data_at", UtcDateTime),
+    Column("stale", Boolean, nullable=False),
+    Column("reason", Text),
+    Index("ix_league_pull_rows_user_id", "user_id"),
+)
+
+league_pull_overrides = Table(
+    "league_pull_overrides",
+    metadata,
+    _id(primary_key=True),
+    _id("pull_id", ForeignKey("league_pulls.id", ondelete="CASCADE"), nullable=False),
+    _id("user_id", nullable=False),
+    Column("mmr", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_league_pull_overrides_pull_id_user_id", "pull_id", "user_id"),
+)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from adapters.sql.database import Database
 from adapters.sql.ids import new_cuid
+from adapters.sql.league_repositories import SqlAlchemyLeagueData, SqlAlchemyPullRepository
 from adapters.sql.repositories import (
     SqlAlchemyActivityLogRepository,
     SqlAlchemyAuditLog,
@@ -27,8 +28,10 @@ from tracker_core.ports import (
     ActivityLogRepository,
     AuditLogRepository,
     GuildRepository,
+    LeagueDataRepository,
     NotificationRepository,
     PlayerRatingRepository,
+    PullRepository,
     ScheduleRepository,
     ScrapingLogRepository,
     SeasonRepository,
@@ -59,6 +62,8 @@ class SqlAlchemyUnitOfWork:
         self.notifications: NotificationRepository = SqlAlchemyNotificationRepository(self._db)
         self.ratings: PlayerRatingRepository = SqlAlchemyPlayerRatingRepository(self._db)
         self.audit: AuditLogRepository = SqlAlchemyAuditLog(self._db)
+        self.league: LeagueDataRepository = SqlAlchemyLeagueData(self._db)
+        self.pulls: PullRepository = SqlAlchemyPullRepository(self._db)
 
     def __enter__(self) -> Self:
         """Open a transaction.

@@ -18,6 +18,7 @@ from entrypoints.http import (
     directory,
     guilds,
     internal,
+    league,
     staff,
     system,
     trackers,
@@ -50,6 +51,7 @@ TABLES = (
     directory.ROUTES,
     guilds.ROUTES,
     staff.ROUTES,
+    *league.TABLES,
 )
 GUARD_KEY = "trackers.guard"
 
