@@ -15,7 +15,7 @@ import attrs
 
 from tracker_core.errors import AlreadyRegistered, Conflict, FetchError
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
-from tracker_core.league import MemberData, TrackerData
+from tracker_core.league import MemberData, TrackerData, league_view
 from tracker_core.mmr import PlayerRating
 from tracker_core.model import (
     ActivityLog,
@@ -467,7 +467,7 @@ class FakeLeagueData(_Repo):
                     (x for (t, _), x in self.s.seasons.items() if t == tracker.id),
                     key=lambda x: -x.season_number,
                 )[:2]
-                stats = tuple(copy.deepcopy(x.stats) for x in seasons)
+                stats = tuple(league_view(x.stats) for x in seasons)
                 data.append(TrackerData(tracker.id, tracker.last_scraped_at, stats))
             found.append(MemberData(user_id, tuple(data)))
         return found

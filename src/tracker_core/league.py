@@ -23,7 +23,7 @@ import attrs
 
 from tracker_core.errors import FieldError, ValidationFailed
 from tracker_core.mmr import PLAYLIST_KEYS, Algorithm, MmrConfig, MmrInputs, calculate_mmr
-from tracker_core.stats import RankedPlaylist, SeasonStats
+from tracker_core.stats import PlaylistStats, RankedPlaylist, SeasonStats
 
 GAME_KEYS = (*PLAYLIST_KEYS, "combined")
 _PLAYLISTS: dict[str, RankedPlaylist] = {
@@ -173,6 +173,29 @@ class Eligibility:
         return cls(bool(data["eligible"]), tuple(data["reasons"]), dict(data["games"]))
 
 
+def league_playlist(
+    rating: int | None, matches_played: int | None, all_time_peak_rating: int | None
+) -> PlaylistStats | None:
+    """The part of a playlist's stats the league rules read (None when all three are unknown)."""
+    if rating is None and matches_played is None and all_time_peak_rating is None:
+        return None
+    return PlaylistStats(
+        rating=rating, matches_played=matches_played, all_time_peak_rating=all_time_peak_rating
+    )
+
+
+def league_view(stats: SeasonStats) -> SeasonStats:
+    """``stats`` reduced to what the league rules read: rating, games and all-time peak of the
+    ranked playlists (what :class:`LeagueDataRepository` returns)."""
+    playlists: dict[RankedPlaylist, PlaylistStats | None] = {}
+    for playlist in _PLAYLISTS.values():
+        found = stats.playlist(playlist) or PlaylistStats()
+        playlists[playlist] = league_playlist(
+            found.rating, found.matches_played, found.all_time_peak_rating
+        )
+    return SeasonStats(stats.season_number, stats.season_name, playlists)
+
+
 @attrs.frozen
 class TrackerData:
     """What the league rules read of one live, active tracker."""
@@ -234,28 +257,28 @@ class BestTracker:
 def choose_best(trackers: Sequence[TrackerData], config: MmrConfig) -> BestTracker | None:
     """The tracker with the highest MMR under ``config`` (ties: most recently scraped, then
     smallest id); None when no tracker has a season."""
-    scored = [
-        (calculate_mmr(MmrInputs.from_season(t.seasons[0]), config), t)
-        for t in trackers
-        if t.seasons
-    ]
+    scored = []
+    for tracker in trackers:
+        if tracker.seasons:
+            inputs = MmrInputs.from_season(tracker.seasons[0])
+            scored.append((calculate_mmr(inputs, config), tracker, inputs))
     if not scored:
         return None
 
-    def key(item: tuple[int, TrackerData]) -> tuple[int, float, str]:
-        mmr, tracker = item
+    def key(item: tuple[int, TrackerData, MmrInputs]) -> tuple[int, float, str]:
+        mmr, tracker, _ = item
         scraped = tracker.last_scraped_at
         newest_first = -scraped.timestamp() if scraped is not None else math.inf
         return (-mmr, newest_first, tracker.tracker_id)
 
     scored.sort(key=key)
-    mmr, best = scored[0]
+    mmr, best, inputs = scored[0]
     return BestTracker(
         tracker_id=best.tracker_id,
         mmr=mmr,
-        inputs=MmrInputs.from_season(best.seasons[0]),
+        inputs=inputs,
         last_scraped_at=best.last_scraped_at,
-        reason=_reason(mmr, [m for m, _ in scored[1:]], config.algorithm),
+        reason=_reason(mmr, [m for m, _, _ in scored[1:]], config.algorithm),
     )
 
 

@@ -235,7 +235,8 @@ class PlayerRatingRepository(Protocol):
 class LeagueDataRepository(Protocol):
     def member_data(self, guild_id: str, user_ids: Sequence[str] | None = None) -> list[MemberData]:
         """The guild's current members (those of ``user_ids`` when given), each with their
-        live, active trackers and those trackers' two newest seasons, in a fixed number of
+        live, active trackers and those trackers' two newest seasons as
+        :func:`tracker_core.league.league_view` reduces them, in a fixed number of
         queries whatever the guild's size."""
         ...
 

@@ -8,10 +8,11 @@ import pytest
 from tests.contract import aggregates as a
 from tests.contract.aggregates import G1, G2, U1, U2, U3
 from tracker_core.errors import Conflict
-from tracker_core.league import Eligibility, EligibilityRules, evaluate_eligibility
+from tracker_core.league import Eligibility, EligibilityRules, evaluate_eligibility, league_view
 from tracker_core.mmr import MmrInputs
 from tracker_core.ports import UnitOfWork
 from tracker_core.pulls import Pull, PullOverride, PullRow
+from tracker_core.stats import PlaylistStats
 
 T1, T2, T3, T4 = (f"ctracker00000000000000000{n}" for n in range(1, 5))
 
@@ -47,7 +48,11 @@ def test_member_data_has_live_trackers_and_two_newest_seasons(uow: UnitOfWork) -
     one = found[0]
     assert [t.tracker_id for t in one.trackers] == [T1, T2]
     assert [s.season_number for s in one.trackers[0].seasons] == [34, 33]
-    assert one.trackers[0].seasons[0] == a.season("x", T1, 34, rating=1034).stats
+    ranked = league_view(a.season("x", T1, 34, rating=1034).stats)
+    assert ranked.playlist("2v2") == PlaylistStats(
+        rating=1034, matches_played=120, all_time_peak_rating=1134
+    )
+    assert one.trackers[0].seasons[0] == ranked
     assert one.trackers[0].last_scraped_at == a.at(30)
     assert one.trackers[1].seasons == () and found[1].trackers == ()
     with uow:

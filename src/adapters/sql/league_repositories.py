@@ -10,7 +10,6 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from adapters.sql import mapping
 from adapters.sql.database import Database
 from adapters.sql.tables import (
     guild_members,
@@ -21,10 +20,13 @@ from adapters.sql.tables import (
     trackers,
 )
 from tracker_core.errors import Conflict
-from tracker_core.league import Eligibility, MemberData, TrackerData
+from tracker_core.league import Eligibility, MemberData, TrackerData, league_playlist
 from tracker_core.mmr import MmrInputs
 from tracker_core.pulls import Pull, PullOverride, PullRow, RowFilter
-from tracker_core.stats import SeasonStats
+from tracker_core.stats import RANKED_PLAYLISTS, SeasonStats
+
+_RANKED_COLUMNS = tuple(f"playlist_{p}" for p in RANKED_PLAYLISTS)
+_LEAGUE_KEYS = ("rating", "matchesPlayed", "allTimePeakRating")
 
 
 class SqlAlchemyLeagueData:
@@ -76,16 +78,33 @@ class SqlAlchemyLeagueData:
             .where(newer.c.tracker_id == tracker_seasons.c.tracker_id)
             .scalar_subquery()
         )
+        # Only the numbers the league rules read, extracted by the database (no JSON decoding).
+        numbers = [
+            tracker_seasons.c[column][key].as_float()
+            for column in _RANKED_COLUMNS
+            for key in _LEAGUE_KEYS
+        ]
         statement = (
-            select(tracker_seasons)
+            select(
+                tracker_seasons.c.tracker_id,
+                tracker_seasons.c.season_number,
+                tracker_seasons.c.season_name,
+                *numbers,
+            )
             .join(trackers, trackers.c.id == tracker_seasons.c.tracker_id)
             .join(guild_members, live)
             .where(*members, tracker_seasons.c.season_number >= newest - 1)
             .order_by(tracker_seasons.c.tracker_id, tracker_seasons.c.season_number.desc())
         )
         found: dict[str, list[SeasonStats]] = defaultdict(list)
-        for row in self._db.execute(statement).mappings():
-            found[row["tracker_id"]].append(mapping.season_from_row(row).stats)
+        for row in self._db.execute(statement):
+            cells: tuple[Any, ...] = tuple(row)[3:]
+            values = [None if v is None else int(v) for v in cells]
+            playlists = {
+                playlist: league_playlist(*values[i * 3 : i * 3 + 3])
+                for i, playlist in enumerate(RANKED_PLAYLISTS)
+            }
+            found[row.tracker_id].append(SeasonStats(row.season_number, row.season_name, playlists))
         return found
 
 
