@@ -14,6 +14,7 @@ from typing import Any, Self
 import attrs
 
 from tracker_core.errors import AlreadyRegistered, Conflict, FetchError
+from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
 from tracker_core.league import MemberData, TrackerData, league_view
 from tracker_core.mmr import PlayerRating
@@ -67,6 +68,7 @@ class Store:
     pulls: dict[str, Pull] = attrs.field(factory=dict)
     pull_rows: dict[str, list[PullRow]] = attrs.field(factory=dict)
     pull_overrides: list[PullOverride] = attrs.field(factory=list)
+    flags: dict[str, ReviewFlag] = attrs.field(factory=dict)
 
 
 def _cas(table: dict[Any, Any], key: Any, obj: Any) -> None:
@@ -522,6 +524,57 @@ class FakePullRepository(_Repo):
         ]
 
 
+class FakeFlagRepository(_Repo):
+    def open_flag(self, guild_id: str, user_id: str, kind: FlagKind) -> ReviewFlag | None:
+        for flag in self.s.flags.values():
+            key = (flag.guild_id, flag.user_id, flag.kind, flag.status)
+            if key == (guild_id, user_id, kind, "open"):
+                return copy.deepcopy(flag)
+        return None
+
+    def add(self, flag: ReviewFlag) -> None:
+        if flag.status == "open" and self.open_flag(flag.guild_id, flag.user_id, flag.kind):
+            raise Conflict(f"An open {flag.kind} flag exists")
+        self.s.flags[flag.id] = copy.deepcopy(flag)
+
+    def get(self, guild_id: str, flag_id: str) -> ReviewFlag | None:
+        flag = self.s.flags.get(flag_id)
+        return copy.deepcopy(flag) if flag is not None and flag.guild_id == guild_id else None
+
+    def save(self, flag: ReviewFlag) -> None:
+        _cas(self.s.flags, flag.id, flag)
+
+    def search(
+        self, guild_id: str, status: FlagStatus | None, kind: FlagKind | None
+    ) -> list[ReviewFlag]:
+        found = [
+            copy.deepcopy(f)
+            for f in self.s.flags.values()
+            if f.guild_id == guild_id
+            and (status is None or f.status == status)
+            and (kind is None or f.kind == kind)
+        ]
+        return sorted(found, key=lambda f: (f.raised_at, f.id), reverse=True)
+
+    def open_kinds(self, guild_id: str) -> dict[str, list[FlagKind]]:
+        found: dict[str, list[FlagKind]] = {}
+        for f in sorted(self.s.flags.values(), key=lambda f: (f.kind, f.id)):
+            if f.guild_id == guild_id and f.status == "open":
+                found.setdefault(f.user_id, []).append(f.kind)
+        return found
+
+    def other_holders(self, platform: str, platform_user_id: str, user_id: str) -> list[str]:
+        return sorted(
+            {
+                t.user_id
+                for t in self.s.trackers.values()
+                if t.platform == platform
+                and t.platform_user_id == platform_user_id
+                and t.user_id != user_id
+            }
+        )
+
+
 class FakeUnitOfWork:
     """A transactional dict store: each ``with`` works on a copy, ``commit`` publishes it."""
 
@@ -543,6 +596,7 @@ class FakeUnitOfWork:
         self.audit = FakeAuditLog(self)
         self.league = FakeLeagueData(self)
         self.pulls = FakePullRepository(self)
+        self.flags = FakeFlagRepository(self)
 
     def working(self) -> Store:
         if self._working is None:

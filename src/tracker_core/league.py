@@ -301,6 +301,8 @@ class Standing:
     eligibility: Eligibility
     stale: bool
     seasons_counted: int = 1
+    flags: tuple[str, ...] = ()
+    """Kinds of the member's open review flags."""
 
     @property
     def mmr(self) -> int | None:
@@ -313,6 +315,7 @@ def standing(
     rules: EligibilityRules,
     stale_after: timedelta,
     now: datetime,
+    flags: Sequence[str] = (),
 ) -> Standing:
     """The member's standing; ``stale`` when the best data is older than ``stale_after`` (or
     there is none)."""
@@ -325,6 +328,7 @@ def standing(
         eligibility=evaluate_eligibility(count_games(member.trackers, rules), rules),
         stale=scraped is None or now - scraped > stale_after,
         seasons_counted=rules.seasons_counted,
+        flags=tuple(sorted(flags)),
     )
 
 

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
+    from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
     from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
     from tracker_core.league import MemberData
     from tracker_core.mmr import PlayerRating
@@ -276,6 +277,32 @@ class PullRepository(Protocol):
         ...
 
 
+class FlagRepository(Protocol):
+    def open_flag(self, guild_id: str, user_id: str, kind: FlagKind) -> ReviewFlag | None: ...
+    def add(self, flag: ReviewFlag) -> None:
+        """Insert; Conflict when an open flag of that kind exists for the member."""
+        ...
+
+    def get(self, guild_id: str, flag_id: str) -> ReviewFlag | None: ...
+    def save(self, flag: ReviewFlag) -> None:
+        """Compare-and-set on ``version``; raises Conflict."""
+        ...
+
+    def search(
+        self, guild_id: str, status: FlagStatus | None, kind: FlagKind | None
+    ) -> list[ReviewFlag]:
+        """The guild's flags, newest first."""
+        ...
+
+    def open_kinds(self, guild_id: str) -> dict[str, list[FlagKind]]:
+        """The kinds of each member's open flags (members without any are absent)."""
+        ...
+
+    def other_holders(self, platform: str, platform_user_id: str, user_id: str) -> list[str]:
+        """Users other than ``user_id`` whose trackers (deleted or not) hold that account."""
+        ...
+
+
 class AuditLogRepository(Protocol):
     def add(
         self, actor: str | None, method: str, path: str, status: int, body: Any, at: datetime
@@ -306,6 +333,7 @@ class UnitOfWork(Protocol):
     audit: AuditLogRepository
     league: LeagueDataRepository
     pulls: PullRepository
+    flags: FlagRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -51,6 +51,8 @@ class PullRow:
     """When the data the MMR was computed from was scraped (its age at ``Pull.created_at``)."""
     stale: bool
     reason: str | None
+    flags: tuple[str, ...] = ()
+    """Kinds of the member's open review flags at the pull."""
 
     @classmethod
     def frozen_from(cls, pull_id: str, standing: Standing) -> PullRow:
@@ -67,6 +69,7 @@ class PullRow:
             data_at=None if best is None else best.last_scraped_at,
             stale=standing.stale,
             reason=None if best is None else best.reason,
+            flags=standing.flags,
         )
 
     def matches(self, row_filter: RowFilter | None) -> bool:

@@ -8,6 +8,7 @@ import pytest
 from tests.contract import aggregates as a
 from tests.contract.aggregates import G1, G2, U1, U2, U3
 from tracker_core.errors import Conflict
+from tracker_core.flags import ReviewFlag
 from tracker_core.league import Eligibility, EligibilityRules, evaluate_eligibility, league_view
 from tracker_core.mmr import MmrInputs
 from tracker_core.ports import UnitOfWork
@@ -160,3 +161,75 @@ def test_overrides_are_appended_beside_the_row(uow: UnitOfWork) -> None:
 def test_eligibility_round_trips_through_a_row() -> None:
     found = Eligibility(False, ("twos: 5 of 10 games",), {"twos": 5})
     assert Eligibility.from_dict(found.to_dict()).reasons == found.reasons
+
+
+def _review_flag(flag_id: str, user_id: str, kind: str, minute: float) -> ReviewFlag:
+    return ReviewFlag(
+        id=flag_id,
+        guild_id=G1,
+        user_id=user_id,
+        kind=kind,  # type: ignore[arg-type]
+        tracker_id=T1,
+        detail="2v2 fell 150 (1650 → 1500) within 14 days",
+        data={"playlist": "2v2", "drop": 150},
+        raised_at=a.at(minute),
+    )
+
+
+F1, F2, F3 = (f"cflag0000000000000000000{n}" for n in range(1, 4))
+
+
+def test_one_open_flag_per_member_and_kind(uow: UnitOfWork) -> None:
+    first = _review_flag(F1, U1, "RATING_DROP", 1)
+    with uow:
+        uow.flags.add(first)
+        uow.flags.add(_review_flag(F2, U1, "STALE", 2))
+        uow.commit()
+    with uow, pytest.raises(Conflict):
+        uow.flags.add(_review_flag(F3, U1, "RATING_DROP", 3))
+    with uow:
+        found = uow.flags.open_flag(G1, U1, "RATING_DROP")
+        assert found == first
+        assert uow.flags.open_kinds(G1) == {U1: ["RATING_DROP", "STALE"]}
+        assert found is not None
+        found.resolve("dismissed", "noise", "bot:1", a.at(4))
+        uow.flags.save(found)
+        uow.flags.add(_review_flag(F3, U1, "RATING_DROP", 5))
+        uow.commit()
+    with uow:
+        resolved = uow.flags.get(G1, F1)
+        assert resolved is not None and resolved.version == 1
+        assert (resolved.status, resolved.resolution, resolved.resolved_at) == (
+            "resolved",
+            "dismissed",
+            a.at(4),
+        )
+        assert [f.id for f in uow.flags.search(G1, None, None)] == [F3, F2, F1]
+        assert [f.id for f in uow.flags.search(G1, "open", "RATING_DROP")] == [F3]
+        assert uow.flags.get(G2, F1) is None
+        stale_copy = uow.flags.get(G1, F3)
+    assert stale_copy is not None
+    with uow:
+        fresh = uow.flags.get(G1, F3)
+        assert fresh is not None
+        fresh.resolve("confirmed", None, "x", a.at(6))
+        uow.flags.save(fresh)
+        uow.commit()
+    with uow, pytest.raises(Conflict):
+        stale_copy.resolve("dismissed", None, "y", a.at(7))
+        uow.flags.save(stale_copy)
+
+
+def test_other_holders_of_a_platform_account(uow: UnitOfWork) -> None:
+    _seed(uow)
+    with uow:
+        for tracker_id in (T1, T3):
+            tracker = uow.trackers.get(tracker_id)
+            assert tracker is not None
+            tracker.platform_user_id = "42"
+            uow.trackers.save(tracker)
+        uow.commit()
+    with uow:
+        assert uow.flags.other_holders("STEAM", "42", U1) == [U2]
+        assert uow.flags.other_holders("STEAM", "42", U2) == [U1]
+        assert uow.flags.other_holders("EPIC", "42", U1) == []

@@ -12,6 +12,7 @@ import pytest
 
 from tests.builders import season
 from tests.http.conftest import GUILD, OTHER, STAFF_ROLE, USER, Env
+from tracker_core.flags import ReviewFlag
 from tracker_core.model import Tracker, TrackerSeason, TrackerStatus
 from tracker_core.stats import SeasonStats
 
@@ -243,4 +244,67 @@ def test_unknown_pull_and_malformed_ids(league: Env) -> None:
     no_name = league.client.post(f"/internal/guilds/{GUILD}/pulls", bot=True, json={})
     assert no_name.get_json()["errors"][0]["field"] == "name"
     not_staff = league.client.post(f"/api/guilds/{GUILD}/pulls", as_user=USER, json={"name": "x"})
+    assert not_staff.status_code == 403
+
+
+def _flag(env: Env, user: str, kind: str, n: int) -> str:
+    flag_id = tid(500 + n)
+    env.uow.committed.flags[flag_id] = ReviewFlag(
+        id=flag_id,
+        guild_id=GUILD,
+        user_id=user,
+        kind=kind,  # type: ignore[arg-type]
+        tracker_id=tid(3),
+        detail="2v2 fell 150 (1650 → 1500) within 14 days",
+        data={"drop": 150},
+        raised_at=env.clock.now() + timedelta(minutes=n),
+    )
+    return flag_id
+
+
+@pytest.mark.parametrize(("who", "prefix"), SIDES)
+def test_flags_list_resolve_and_show_in_rows(league: Env, who: dict[str, Any], prefix: str) -> None:
+    drop = _flag(league, OTHER, "RATING_DROP", 1)
+    _flag(league, OTHER, "STALE", 2)
+    flags = f"{prefix}/guilds/{GUILD}/flags"
+    assert [f["kind"] for f in league.client.get(flags, **who).get_json()] == [
+        "STALE",
+        "RATING_DROP",
+    ]
+    rows = league.client.get(f"{prefix}/guilds/{GUILD}/mmr", **who).get_json()
+    assert next(r for r in rows if r["userId"] == OTHER)["flags"] == ["RATING_DROP", "STALE"]
+    pull = _pull(league, **who)
+    page = league.client.get(f"{prefix}/guilds/{GUILD}/pulls/{pull['id']}", **who).get_json()
+    assert next(r for r in page["data"] if r["userId"] == OTHER)["flags"] == [
+        "RATING_DROP",
+        "STALE",
+    ]
+    body = {"resolution": "confirmed", "note": "tanked on purpose"}
+    done = league.client.post(f"{flags}/{drop}/resolve", json=body, **who)
+    assert done.status_code == 201
+    resolved = done.get_json()
+    assert (resolved["status"], resolved["resolution"]) == ("resolved", "confirmed")
+    assert resolved["resolvedBy"] == ("bot" if who.get("bot") else STAFF_MEMBER)
+    again = league.client.post(f"{flags}/{drop}/resolve", json=body, **who)
+    assert again.status_code == 400
+    open_only = league.client.get(f"{flags}?status=open", **who).get_json()
+    assert [f["kind"] for f in open_only] == ["STALE"]
+    by_kind = league.client.get(f"{flags}?status=resolved&kind=RATING_DROP", **who).get_json()
+    assert [f["id"] for f in by_kind] == [drop]
+    # the pull froze the flags as they were
+    page = league.client.get(f"{prefix}/guilds/{GUILD}/pulls/{pull['id']}", **who).get_json()
+    assert "RATING_DROP" in next(r for r in page["data"] if r["userId"] == OTHER)["flags"]
+
+
+def test_flag_requests_are_validated(league: Env) -> None:
+    flags = f"/internal/guilds/{GUILD}/flags"
+    assert league.client.get(f"{flags}?kind=NOPE", bot=True).status_code == 400
+    assert league.client.get(f"{flags}?status=closed", bot=True).status_code == 400
+    wrong = league.client.post(f"{flags}/{tid(1)}/resolve", bot=True, json={"resolution": "maybe"})
+    assert wrong.status_code == 400 and wrong.get_json()["errors"][0]["field"] == "resolution"
+    missing = league.client.post(
+        f"{flags}/{tid(1)}/resolve", bot=True, json={"resolution": "dismissed"}
+    )
+    assert missing.status_code == 404
+    not_staff = league.client.get(f"/api/guilds/{GUILD}/flags", as_user=USER)
     assert not_staff.status_code == 403

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.sql.database import Database
 from adapters.sql.tables import (
     guild_members,
+    league_flags,
     league_pull_overrides,
     league_pull_rows,
     league_pulls,
@@ -20,6 +21,7 @@ from adapters.sql.tables import (
     trackers,
 )
 from tracker_core.errors import Conflict
+from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
 from tracker_core.league import Eligibility, MemberData, TrackerData, league_playlist
 from tracker_core.mmr import MmrInputs
 from tracker_core.pulls import Pull, PullOverride, PullRow, RowFilter
@@ -143,6 +145,7 @@ def pull_row_to_row(row: PullRow) -> dict[str, Any]:
         "data_at": row.data_at,
         "stale": row.stale,
         "reason": row.reason,
+        "flags": list(row.flags),
     }
 
 
@@ -159,6 +162,7 @@ def pull_row_from_row(row: Any) -> PullRow:
         data_at=row["data_at"],
         stale=row["stale"],
         reason=row["reason"],
+        flags=tuple(row["flags"]),
     )
 
 
@@ -283,3 +287,105 @@ class SqlAlchemyPullRepository:
             pull = pull_from_row({c.name: row[c.name] for c in league_pulls.c})
             found.append((pull, pull_row_from_row(row)))
         return found
+
+
+def flag_to_row(flag: ReviewFlag) -> dict[str, Any]:
+    """Column values of a review flag, its version included."""
+    return {
+        "id": flag.id,
+        "guild_id": flag.guild_id,
+        "user_id": flag.user_id,
+        "kind": flag.kind,
+        "tracker_id": flag.tracker_id,
+        "detail": flag.detail,
+        "data": dict(flag.data),
+        "raised_at": flag.raised_at,
+        "status": flag.status,
+        "open_slot": "open" if flag.status == "open" else None,
+        "resolution": flag.resolution,
+        "note": flag.note,
+        "resolved_by": flag.resolved_by,
+        "resolved_at": flag.resolved_at,
+        "version": flag.version,
+    }
+
+
+def flag_from_row(row: Any) -> ReviewFlag:
+    """The review flag a ``league_flags`` row holds."""
+    values = {k: v for k, v in row.items() if k != "open_slot"}
+    return ReviewFlag(**{**values, "data": dict(row["data"])})
+
+
+class SqlAlchemyFlagRepository:
+    """Review flags; one open flag per (guild, member, kind), enforced by a unique constraint."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def open_flag(self, guild_id: str, user_id: str, kind: FlagKind) -> ReviewFlag | None:
+        statement = select(league_flags).where(
+            league_flags.c.guild_id == guild_id,
+            league_flags.c.user_id == user_id,
+            league_flags.c.kind == kind,
+            league_flags.c.open_slot == "open",
+        )
+        row = self._db.execute(statement).mappings().first()
+        return None if row is None else flag_from_row(row)
+
+    def add(self, flag: ReviewFlag) -> None:
+        try:
+            with self._db.savepoint():
+                self._db.execute(insert(league_flags).values(flag_to_row(flag)))
+        except IntegrityError as exc:
+            raise Conflict(f"An open {flag.kind} flag exists for {flag.user_id}") from exc
+
+    def get(self, guild_id: str, flag_id: str) -> ReviewFlag | None:
+        statement = select(league_flags).where(
+            league_flags.c.id == flag_id, league_flags.c.guild_id == guild_id
+        )
+        row = self._db.execute(statement).mappings().first()
+        return None if row is None else flag_from_row(row)
+
+    def save(self, flag: ReviewFlag) -> None:
+        values = {k: v for k, v in flag_to_row(flag).items() if k not in ("id", "version")}
+        self._db.compare_and_set(league_flags, flag.id, flag.version, values)
+        flag.version += 1
+
+    def search(
+        self, guild_id: str, status: FlagStatus | None, kind: FlagKind | None
+    ) -> list[ReviewFlag]:
+        where = [league_flags.c.guild_id == guild_id]
+        if status is not None:
+            where.append(league_flags.c.status == status)
+        if kind is not None:
+            where.append(league_flags.c.kind == kind)
+        statement = (
+            select(league_flags)
+            .where(*where)
+            .order_by(league_flags.c.raised_at.desc(), league_flags.c.id.desc())
+        )
+        return [flag_from_row(row) for row in self._db.execute(statement).mappings()]
+
+    def open_kinds(self, guild_id: str) -> dict[str, list[FlagKind]]:
+        statement = (
+            select(league_flags.c.user_id, league_flags.c.kind)
+            .where(league_flags.c.guild_id == guild_id, league_flags.c.open_slot == "open")
+            .order_by(league_flags.c.kind, league_flags.c.id)
+        )
+        found: dict[str, list[FlagKind]] = {}
+        for row in self._db.execute(statement):
+            found.setdefault(row.user_id, []).append(cast(FlagKind, row.kind))
+        return found
+
+    def other_holders(self, platform: str, platform_user_id: str, user_id: str) -> list[str]:
+        statement = (
+            select(trackers.c.user_id)
+            .where(
+                trackers.c.platform_user_id == platform_user_id,
+                trackers.c.platform == platform,
+                trackers.c.user_id != user_id,
+            )
+            .distinct()
+            .order_by(trackers.c.user_id)
+        )
+        return list(self._db.execute(statement).scalars())

@@ -146,6 +146,7 @@ Index(
 )
 Index("ix_trackers_last_scraped_at", trackers.c.last_scraped_at)
 Index("ix_trackers_created_at", trackers.c.created_at)
+Index("ix_trackers_platform_user_id", trackers.c.platform_user_id)
 Index(
     "ix_trackers_lease_expires_at",
     trackers.c.lease_expires_at,
@@ -316,6 +317,7 @@ league_pull_rows = Table(
     Column("eligible", Boolean, nullable=False),
     Column("reasons", json_type(), nullable=False),
     Column("games", json_type(), nullable=False),
+    Column("flags", json_type(), nullable=False),
     Column("data_at", UtcDateTime),
     Column("stale", Boolean, nullable=False),
     Column("reason", Text),
@@ -333,4 +335,28 @@ league_pull_overrides = Table(
     Column("actor", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_league_pull_overrides_pull_id_user_id", "pull_id", "user_id"),
+)
+
+league_flags = Table(
+    "league_flags",
+    metadata,
+    _id(primary_key=True),
+    _id("guild_id", nullable=False),
+    _id("user_id", nullable=False),
+    Column("kind", String(32), nullable=False),
+    _id("tracker_id"),
+    Column("detail", Text, nullable=False),
+    Column("data", json_type(), nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    # "open" while open, NULL once resolved: the unique constraint allows one open flag per
+    # (guild, member, kind) and any number of resolved ones (NULLs never collide).
+    Column("open_slot", String(8)),
+    Column("resolution", String(16)),
+    Column("note", Text),
+    Column("resolved_by", String(64)),
+    Column("resolved_at", UtcDateTime),
+    _version(),
+    UniqueConstraint("guild_id", "user_id", "kind", "open_slot"),
+    Index("ix_league_flags_guild_id_status", "guild_id", "status"),
 )

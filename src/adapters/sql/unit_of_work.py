@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session
 
 from adapters.sql.database import Database
 from adapters.sql.ids import new_cuid
-from adapters.sql.league_repositories import SqlAlchemyLeagueData, SqlAlchemyPullRepository
+from adapters.sql.league_repositories import (
+    SqlAlchemyFlagRepository,
+    SqlAlchemyLeagueData,
+    SqlAlchemyPullRepository,
+)
 from adapters.sql.repositories import (
     SqlAlchemyActivityLogRepository,
     SqlAlchemyAuditLog,
@@ -27,6 +31,7 @@ from tracker_core.errors import StorageUnavailable
 from tracker_core.ports import (
     ActivityLogRepository,
     AuditLogRepository,
+    FlagRepository,
     GuildRepository,
     LeagueDataRepository,
     NotificationRepository,
@@ -64,6 +69,7 @@ class SqlAlchemyUnitOfWork:
         self.audit: AuditLogRepository = SqlAlchemyAuditLog(self._db)
         self.league: LeagueDataRepository = SqlAlchemyLeagueData(self._db)
         self.pulls: PullRepository = SqlAlchemyPullRepository(self._db)
+        self.flags: FlagRepository = SqlAlchemyFlagRepository(self._db)
 
     def __enter__(self) -> Self:
         """Open a transaction.

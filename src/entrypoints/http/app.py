@@ -19,6 +19,7 @@ from entrypoints.http import (
     guilds,
     internal,
     league,
+    league_flags,
     staff,
     system,
     trackers,
@@ -52,6 +53,7 @@ TABLES = (
     guilds.ROUTES,
     staff.ROUTES,
     *league.TABLES,
+    *league_flags.TABLES,
 )
 GUARD_KEY = "trackers.guard"
 

@@ -63,15 +63,16 @@ class PullRowsQuery(PageQuery):
     filter: Literal["eligible", "ineligible", "stale"] | None = None
 
 
-def _viewer() -> Viewer | None:
-    """None for the bot; the user (who must be the guild's staff) otherwise."""
-    if request.blueprint == BOT.name:
+def staff_viewer() -> Viewer | None:
+    """None for the bot (``/internal``); the user (who must be the guild's staff) otherwise."""
+    if request.path.startswith("/internal/"):
         return None
     return deps.principal().viewer
 
 
-def _actor(actor_id: str | None) -> str:
-    if request.blueprint == BOT.name:
+def staff_actor(actor_id: str | None) -> str:
+    """Who acts: ``bot:<actorId>`` (or ``bot``) on the bot side, the JWT's user otherwise."""
+    if request.path.startswith("/internal/"):
         return f"bot:{actor_id}" if actor_id else "bot"
     return deps.principal().user_id
 
@@ -91,6 +92,7 @@ def standing(guild_id: str, s: Standing, now: datetime) -> ser.Json:
         "stale": s.stale,
         "bestTrackerReason": s.best.reason,
         "eligibility": s.eligibility.to_dict(),
+        "flags": list(s.flags),
     }
 
 
@@ -137,6 +139,7 @@ def pull_row(p: Pull, r: PullRow, o: PullOverride | None) -> ser.Json:
         "stale": r.stale,
         "bestTrackerReason": r.reason,
         "override": override(o),
+        "flags": list(r.flags),
     }
 
 
@@ -157,7 +160,7 @@ def pull_row(p: Pull, r: PullRow, o: PullOverride | None) -> ser.Json:
 def mmr(guildId: str) -> list[ser.Json]:
     """One row per current member with data, computed now under the guild's settings."""
     clock = deps.clock()
-    found = uc.guild_standings(guildId, uow=deps.uow(), clock=clock, viewer=_viewer())
+    found = uc.guild_standings(guildId, uow=deps.uow(), clock=clock, viewer=staff_viewer())
     now = clock.now()
     return [standing(guildId, s, now) for s in found]
 
@@ -178,7 +181,7 @@ def mmr(guildId: str) -> list[ser.Json]:
 )
 def eligibility(guildId: str, userId: str) -> ser.Json:
     """``{eligible, reasons, games, ...}``; 404 when the user is not a current member."""
-    viewer = _viewer()
+    viewer = staff_viewer()
     s = uc.member_standing(guildId, userId, uow=deps.uow(), clock=deps.clock(), viewer=viewer)
     return {
         "guildId": guildId,
@@ -209,9 +212,9 @@ def eligibility(guildId: str, userId: str) -> ser.Json:
 def create_pull(guildId: str, body: PullBody) -> ser.Json:
     """The new pull (its rows: ``GET …/pulls/:pullId``)."""
     cmd = uc.CreatePull(
-        guild_id=guildId, name=body.name, note=body.note, actor=_actor(body.actor_id)
+        guild_id=guildId, name=body.name, note=body.note, actor=staff_actor(body.actor_id)
     )
-    return pull(uc.create_pull(cmd, uow=deps.uow(), clock=deps.clock(), viewer=_viewer()))
+    return pull(uc.create_pull(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer()))
 
 
 @BOT.route(
@@ -230,7 +233,7 @@ def create_pull(guildId: str, body: PullBody) -> ser.Json:
 )
 def pulls(guildId: str) -> list[ser.Json]:
     """Pull headers."""
-    return [pull(p) for p in uc.list_pulls(guildId, uow=deps.uow(), viewer=_viewer())]
+    return [pull(p) for p in uc.list_pulls(guildId, uow=deps.uow(), viewer=staff_viewer())]
 
 
 @BOT.route(
@@ -252,7 +255,13 @@ def pulls(guildId: str) -> list[ser.Json]:
 def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> ser.Json:
     """``{pull, data, pagination}``; rows highest MMR first, members without data last."""
     found = uc.get_pull(
-        guildId, pullId, query.filter, query.page, query.limit, uow=deps.uow(), viewer=_viewer()
+        guildId,
+        pullId,
+        query.filter,
+        query.page,
+        query.limit,
+        uow=deps.uow(),
+        viewer=staff_viewer(),
     )
     rows = [pull_row(found.pull, r, found.overrides.get(r.user_id)) for r in found.rows]
     return {"pull": pull(found.pull), **ser.page(rows, found.total, query.page, query.limit)}
@@ -274,6 +283,7 @@ CSV_COLUMNS = (
     "dataAt",
     "stale",
     "bestTrackerReason",
+    "flags",
 )
 
 
@@ -295,6 +305,7 @@ def _csv_line(rank: int, p: Pull, r: PullRow, o: PullOverride | None) -> list[An
         ser.instant(r.data_at) or "",
         "true" if r.stale else "false",
         r.reason or "",
+        " ".join(r.flags),
     ]
 
 
@@ -316,7 +327,7 @@ def _csv_line(rank: int, p: Pull, r: PullRow, o: PullOverride | None) -> list[An
 )
 def pull_csv(guildId: str, pullId: str) -> Response:
     """A header line, then the rows in pull order (overrides beside the computed MMR)."""
-    found = uc.export_pull(guildId, pullId, uow=deps.uow(), viewer=_viewer())
+    found = uc.export_pull(guildId, pullId, uow=deps.uow(), viewer=staff_viewer())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -346,7 +357,7 @@ def pull_csv(guildId: str, pullId: str) -> Response:
 )
 def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
     """Effective MMRs of pull ``pullId`` (before) against ``otherPullId`` (after)."""
-    found = uc.compare_pulls(guildId, pullId, otherPullId, uow=deps.uow(), viewer=_viewer())
+    found = uc.compare_pulls(guildId, pullId, otherPullId, uow=deps.uow(), viewer=staff_viewer())
     d = found.diff
     return {
         "a": pull(found.a),
@@ -385,9 +396,9 @@ def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> 
         user_id=userId,
         mmr=body.mmr,
         reason=body.reason,
-        actor=_actor(body.actor_id),
+        actor=staff_actor(body.actor_id),
     )
-    done = uc.override_pull_row(cmd, uow=deps.uow(), clock=deps.clock(), viewer=_viewer())
+    done = uc.override_pull_row(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer())
     return pull_row(done.pull, done.row, done.override)
 
 

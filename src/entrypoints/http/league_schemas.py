@@ -16,6 +16,7 @@ from entrypoints.http.schemas import (
     obj,
     ref,
 )
+from tracker_core.flags import FLAG_KINDS
 
 GAMES = obj({key: INTEGER for key in ("ones", "twos", "threes", "fours", "combined")})
 ELIGIBILITY = obj({"eligible": BOOLEAN, "reasons": array(STRING), "games": GAMES})
@@ -37,6 +38,7 @@ RESPONSES: dict[str, Schema] = {
             "stale": BOOLEAN,
             "bestTrackerReason": STRING,
             "eligibility": ref("Eligibility"),
+            "flags": array(enum(list(FLAG_KINDS))),
         }
     ),
     "StandingArray": array(ref("Standing")),
@@ -83,6 +85,7 @@ RESPONSES: dict[str, Schema] = {
             "stale": BOOLEAN,
             "bestTrackerReason": nullable(STRING),
             "override": nullable(ref("PullOverride")),
+            "flags": array(enum(list(FLAG_KINDS))),
         }
     ),
     "PullPage": obj(
@@ -108,6 +111,24 @@ RESPONSES: dict[str, Schema] = {
             "unchanged": INTEGER,
         }
     ),
+    "Flag": obj(
+        {
+            "id": STRING,
+            "guildId": STRING,
+            "userId": STRING,
+            "kind": enum(list(FLAG_KINDS)),
+            "trackerId": nullable(STRING),
+            "detail": STRING,
+            "data": FREE_OBJECT,
+            "raisedAt": DATE_TIME,
+            "status": enum(["open", "resolved"]),
+            "resolution": {"anyOf": [enum(["confirmed", "dismissed"]), {"type": "null"}]},
+            "note": nullable(STRING),
+            "resolvedBy": nullable(STRING),
+            "resolvedAt": nullable(DATE_TIME),
+        }
+    ),
+    "FlagArray": array(ref("Flag")),
     "OwnPullRow": obj({"guildId": STRING, "pull": ref("Pull"), "row": ref("PullRow")}),
     "OwnPullRowArray": array(ref("OwnPullRow")),
 }

@@ -59,6 +59,7 @@ PATH_PARAMS = {
         PathParam("userId", SNOWFLAKE_PATTERN, USER_ID_MESSAGE, "Discord user id"),
         PathParam("pullId", CUID_PATTERN, "Invalid CUID format: {value}", "Pull id (CUID)"),
         PathParam("otherPullId", CUID_PATTERN, "Invalid CUID format: {value}", "Pull id (CUID)"),
+        PathParam("flagId", CUID_PATTERN, "Invalid CUID format: {value}", "Flag id (CUID)"),
     )
 }
 

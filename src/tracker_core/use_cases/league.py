@@ -28,11 +28,21 @@ PULL_NOT_FOUND = "Pull {pull_id} not found in guild {guild_id}"
 
 
 def _standings(
-    members: Sequence[MemberData], settings: GuildSettings, now: datetime
+    uow: UnitOfWork,
+    guild_id: str,
+    members: Sequence[MemberData],
+    settings: GuildSettings,
+    now: datetime,
 ) -> list[Standing]:
     stale_after = timedelta(days=settings.flags.stale_days)
+    flags = uow.flags.open_kinds(guild_id)
     return rank(
-        [standing(m, settings.mmr, settings.eligibility, stale_after, now) for m in members]
+        [
+            standing(
+                m, settings.mmr, settings.eligibility, stale_after, now, flags.get(m.user_id, ())
+            )
+            for m in members
+        ]
     )
 
 
@@ -47,7 +57,7 @@ def guild_standings(
     """
     with uow:
         settings = _staff_settings(uow, guild_id, viewer)
-        found = _standings(uow.league.member_data(guild_id), settings, clock.now())
+        found = _standings(uow, guild_id, uow.league.member_data(guild_id), settings, clock.now())
     return [s for s in found if s.best is not None]
 
 
@@ -69,7 +79,7 @@ def member_standing(
         members = uow.league.member_data(guild_id, [user_id])
         if not members:
             raise NotFound(f"User {user_id} is not a member of guild {guild_id}")
-        return _standings(members, settings, clock.now())[0]
+        return _standings(uow, guild_id, members, settings, clock.now())[0]
 
 
 @attrs.frozen(kw_only=True)
@@ -92,7 +102,9 @@ def create_pull(
     now = clock.now()
     with uow:
         settings = _staff_settings(uow, cmd.guild_id, viewer)
-        standings = _standings(uow.league.member_data(cmd.guild_id), settings, now)
+        standings = _standings(
+            uow, cmd.guild_id, uow.league.member_data(cmd.guild_id), settings, now
+        )
         pull = Pull(
             id=uow.next_id(),
             guild_id=cmd.guild_id,

@@ -1,4 +1,5 @@
-"""Numbers pulls: a guild's frozen standings, their rows and the staff overrides beside them.
+"""League integrity: numbers pulls (frozen standings, their rows, the staff overrides beside
+them), review flags, and the index that finds trackers holding the same platform account.
 
 Revision ID: 0006
 Revises: 0004
@@ -67,6 +68,7 @@ def upgrade() -> None:
         sa.Column("eligible", sa.Boolean(), nullable=False),
         _json("reasons"),
         _json("games"),
+        _json("flags"),
         _at("data_at", nullable=True),
         sa.Column("stale", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.Text()),
@@ -89,9 +91,39 @@ def upgrade() -> None:
         "league_pull_overrides",
         ["pull_id", "user_id"],
     )
+    op.create_table(
+        "league_flags",
+        _id(nullable=False),
+        _id("guild_id", nullable=False),
+        _id("user_id", nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),
+        _id("tracker_id"),
+        sa.Column("detail", sa.Text(), nullable=False),
+        _json("data"),
+        _at("raised_at"),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("open_slot", sa.String(8)),
+        sa.Column("resolution", sa.String(16)),
+        sa.Column("note", sa.Text()),
+        sa.Column("resolved_by", sa.String(64)),
+        _at("resolved_at", nullable=True),
+        sa.Column("version", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_league_flags"),
+        sa.UniqueConstraint(
+            "guild_id",
+            "user_id",
+            "kind",
+            "open_slot",
+            name="uq_league_flags_guild_id_user_id_kind_open_slot",
+        ),
+    )
+    op.create_index("ix_league_flags_guild_id_status", "league_flags", ["guild_id", "status"])
+    op.create_index("ix_trackers_platform_user_id", "trackers", ["platform_user_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_trackers_platform_user_id", table_name="trackers")
+    op.drop_table("league_flags")
     op.drop_table("league_pull_overrides")
     op.drop_table("league_pull_rows")
     op.drop_table("league_pulls")
