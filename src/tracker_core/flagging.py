@@ -14,35 +14,64 @@ from tracker_core.flags import (
     source_missing,
     stale,
 )
+from tracker_core.guilds import GuildSettings
 from tracker_core.model import Tracker
+from tracker_core.notifications import Notification
 from tracker_core.ports import UnitOfWork
 
 SNAPSHOTS_READ = 500  # newest snapshots read for a drop; far more than a window holds
 
 
-def _raise(uow: UnitOfWork, guild_id: str, user_id: str, found: Finding, now: datetime) -> bool:
-    """Add the flag unless one of that kind is open for the member; True when added."""
-    if uow.flags.open_flag(guild_id, user_id, found.kind) is not None:
+def _raise(uow: UnitOfWork, settings: GuildSettings, flag: ReviewFlag, tracker_id: str) -> bool:
+    """Add the flag unless one of that kind is open for the member (and, when the guild asks
+    for it, queue a message to its staff webhook); True when added."""
+    if uow.flags.open_flag(flag.guild_id, flag.user_id, flag.kind) is not None:
         return False
-    uow.flags.add(
-        ReviewFlag(
+    uow.flags.add(flag)
+    hook = settings.notifications.webhook_url
+    if settings.flags.notify and hook:
+        uow.notifications.add(
+            Notification(
+                id=uow.next_id(),
+                kind="REVIEW_FLAG",
+                channel="WEBHOOK",
+                target=hook,
+                tracker_id=tracker_id,
+                user_id=flag.user_id,
+                guild_id=flag.guild_id,
+                message=f"Review flag {flag.kind} for <@{flag.user_id}>: {flag.detail}",
+                payload={"flagId": flag.id, "kind": flag.kind},
+                created_at=flag.raised_at,
+            )
+        )
+    return True
+
+
+def _raise_all(
+    uow: UnitOfWork,
+    guild_id: str,
+    tracker: Tracker,
+    findings: Iterable[Finding | None],
+    now: datetime,
+) -> list[str]:
+    settings = uow.guilds.settings(guild_id)
+    raised: list[str] = []
+    for found in findings:
+        if found is None:
+            continue
+        flag = ReviewFlag(
             id=uow.next_id(),
             guild_id=guild_id,
-            user_id=user_id,
+            user_id=tracker.user_id,
             kind=found.kind,
             tracker_id=found.tracker_id,
             detail=found.detail,
             data=dict(found.data),
             raised_at=now,
         )
-    )
-    return True
-
-
-def _raise_all(
-    uow: UnitOfWork, guild_id: str, user_id: str, findings: Iterable[Finding | None], now: datetime
-) -> list[str]:
-    return [f.kind for f in findings if f is not None and _raise(uow, guild_id, user_id, f, now)]
+        if _raise(uow, settings, flag, tracker.id):
+            raised.append(found.kind)
+    return raised
 
 
 def flag_after_scrape(
@@ -61,13 +90,13 @@ def flag_after_scrape(
     )
     shared = shared_account(tracker.id, tracker.platform_user_id, holders)
     handle = handle_changed(tracker.id, previous_platform_user_id, tracker.platform_user_id)
-    raised = []
+    raised: list[str] = []
     for member in memberships:
         rules = uow.guilds.settings(member.guild_id).flags
         drop = rating_drop(
             tracker.id, snapshots, rules.rating_drop, timedelta(days=rules.window_days), now
         )
-        raised += _raise_all(uow, member.guild_id, tracker.user_id, (drop, shared, handle), now)
+        raised += _raise_all(uow, member.guild_id, tracker, (drop, shared, handle), now)
     return raised
 
 
@@ -76,9 +105,9 @@ def flag_after_failure(
 ) -> list[str]:
     """SOURCE_MISSING and STALE in every guild of the owner; the kinds newly raised."""
     missing = source_missing(tracker.id, had_data, category)
-    raised = []
+    raised: list[str] = []
     for member in uow.guilds.memberships(tracker.user_id):
         rules = uow.guilds.settings(member.guild_id).flags
         old = stale(tracker.id, tracker.last_scraped_at, tracker.created_at, rules.stale_days, now)
-        raised += _raise_all(uow, member.guild_id, tracker.user_id, (missing, old), now)
+        raised += _raise_all(uow, member.guild_id, tracker, (missing, old), now)
     return raised

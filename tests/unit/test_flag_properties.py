@@ -13,6 +13,7 @@ from tests.unit.test_scraping import add_guild, scrape, setup_tracker
 
 from tracker_core.errors import ProfileNotFound, UpstreamError
 from tracker_core.flags import rating_drop
+from tracker_core.guilds import NotificationSettings
 from tracker_core.league import FlagRules
 from tracker_core.model import TrackerSnapshot
 from tracker_core.policy import Policy
@@ -151,3 +152,32 @@ def test_source_missing_and_stale_on_failures() -> None:
     fetcher.pages[("steam/player", None)] = UpstreamError("HTTP 502", upstream_status=502)
     scrape(tid, uow, fetcher, clock, Policy())
     assert len(_open(uow, "STALE")) == 1
+
+
+def test_flags_reach_the_staff_webhook_when_the_guild_asks() -> None:
+    uow, clock, fetcher = FakeUnitOfWork(), FixedClock(), FakeFetcher()
+    hook = "https://discord.com/api/webhooks/1/token"
+    add_guild(
+        uow,
+        clock,
+        GUILD,
+        ("1",),
+        flags=FlagRules(notify=True),
+        notifications=NotificationSettings(webhook_url=hook, notify_on_failure=False),
+    )
+    tid = setup_tracker(uow, clock)
+    _scrape_at(uow, clock, fetcher, tid, 1700)
+    _scrape_at(uow, clock, fetcher, tid, 1500)
+    _scrape_at(uow, clock, fetcher, tid, 1400)
+    sent = [n for n in uow.committed.notifications.values() if n.kind == "REVIEW_FLAG"]
+    assert [(n.channel, n.target, n.payload["kind"]) for n in sent] == [
+        ("WEBHOOK", hook, "RATING_DROP")
+    ]
+
+
+def test_no_webhook_message_without_the_setting() -> None:
+    uow, clock, fetcher, tid = _world()
+    _scrape_at(uow, clock, fetcher, tid, 1700)
+    _scrape_at(uow, clock, fetcher, tid, 1500)
+    assert len(_open(uow, "RATING_DROP")) == 1
+    assert not [n for n in uow.committed.notifications.values() if n.kind == "REVIEW_FLAG"]
