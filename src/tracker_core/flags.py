@@ -72,9 +72,10 @@ def rating_drop(
     now: datetime,
 ) -> Finding | None:
     """A 2v2 or 3v3 rating that fell by ≥ ``threshold`` from its highest point within
-    ``window`` to the newest snapshot; the larger drop when both fell."""
+    ``window`` to the newest snapshot; the larger drop when both fell. Only scraped snapshots
+    count: numbers entered by hand are not the player's rating history."""
     recent = sorted(
-        (s for s in snapshots if now - window <= s.captured_at <= now),
+        (s for s in snapshots if s.source == "SCRAPE" and now - window <= s.captured_at <= now),
         key=lambda s: (s.captured_at, s.id),
     )
     if len(recent) < 2:

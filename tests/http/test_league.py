@@ -308,3 +308,56 @@ def test_flag_requests_are_validated(league: Env) -> None:
     assert missing.status_code == 404
     not_staff = league.client.get(f"/api/guilds/{GUILD}/flags", as_user=USER)
     assert not_staff.status_code == 403
+
+
+@pytest.mark.parametrize(("who", "prefix"), SIDES)
+def test_manual_entry_counts_and_shows_as_manual(
+    league: Env, who: dict[str, Any], prefix: str
+) -> None:
+    seed(league, THIRD, tid(9))  # a tracker the source refused: no season stored
+    patch = {"eligibility": {"minGames": {"twos": 50}}}
+    league.client.patch(f"/internal/guilds/{GUILD}/settings", bot=True, json=patch)
+    body = {
+        "trackerId": tid(9),
+        "seasonNumber": 34,
+        "playlists": {"twos": {"rating": 1300, "gamesPlayed": 60, "peak": 1350}},
+        "evidenceUrl": "https://example.com/screenshot.png",
+        "note": "tracker.gg answers 403 for this profile",
+        "actorId": STAFF_MEMBER,
+    }
+    path = f"{prefix}/guilds/{GUILD}/members/{THIRD}/manual-ratings"
+    response = league.client.post(path, json=body, **who)
+    assert response.status_code == 201, response.get_json()
+    snapshot = response.get_json()["snapshot"]
+    actor = f"bot:{STAFF_MEMBER}" if who.get("bot") else STAFF_MEMBER
+    assert (snapshot["source"], snapshot["enteredBy"], snapshot["twos"]) == ("MANUAL", actor, 1300)
+    rows = league.client.get(f"{prefix}/guilds/{GUILD}/mmr", **who).get_json()
+    third = next(r for r in rows if r["userId"] == THIRD)
+    assert (third["trackerId"], third["mmr"]) == (tid(9), 1338)  # 0.25·1300 + 0.75·1350
+    assert third["eligibility"]["eligible"] is True
+    assert any(e["path"] == path for e in league.uow.committed.audit)
+    history = league.client.get(f"/api/trackers/{tid(9)}/snapshots", as_user=THIRD).get_json()
+    assert [s["source"] for s in history] == ["MANUAL"]
+
+
+def test_manual_entry_refusals(league: Env) -> None:
+    path = f"/internal/guilds/{GUILD}/members/{OTHER}/manual-ratings"
+    body: dict[str, Any] = {
+        "trackerId": tid(3),
+        "seasonNumber": 34,
+        "playlists": {},
+        "note": "x",
+    }
+    assert league.client.post(path, bot=True, json=body).status_code == 400
+    body["playlists"] = {"twos": {"rating": 1, "gamesPlayed": 1}}
+    not_theirs = path.replace(OTHER, USER)
+    assert league.client.post(not_theirs, bot=True, json=body).status_code == 404
+    body["evidenceUrl"] = "javascript:alert(1)"
+    bad = league.client.post(path, bot=True, json=body)
+    assert bad.status_code == 400 and bad.get_json()["errors"][0]["field"] == "evidenceUrl"
+    del body["evidenceUrl"]
+    assert league.client.post(path, as_user=USER, json=body).status_code == 401  # bot side
+    assert (
+        league.client.post(path.replace("/internal", "/api"), as_user=USER, json=body).status_code
+        == 403
+    )

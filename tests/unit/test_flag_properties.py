@@ -18,6 +18,12 @@ from tracker_core.league import FlagRules
 from tracker_core.model import TrackerSnapshot
 from tracker_core.policy import Policy
 from tracker_core.use_cases.flags import ResolveFlag, resolve_flag
+from tracker_core.use_cases.league import guild_standings
+from tracker_core.use_cases.manual import (
+    EnterManualRatings,
+    ManualPlaylist,
+    enter_manual_ratings,
+)
 
 GUILD = "100000000000000001"
 
@@ -181,3 +187,26 @@ def test_no_webhook_message_without_the_setting() -> None:
     _scrape_at(uow, clock, fetcher, tid, 1500)
     assert len(_open(uow, "RATING_DROP")) == 1
     assert not [n for n in uow.committed.notifications.values() if n.kind == "REVIEW_FLAG"]
+
+
+def test_manual_numbers_count_until_a_newer_scrape_succeeds() -> None:
+
+    uow, clock, fetcher, tid = _world()
+    cmd = EnterManualRatings(
+        guild_id=GUILD,
+        user_id="1",
+        tracker_id=tid,
+        season_number=34,
+        playlists={"2v2": ManualPlaylist(1800, 90)},
+        actor="bot",
+    )
+    enter_manual_ratings(cmd, uow=uow, clock=clock)
+    [manual] = guild_standings(GUILD, uow=uow, clock=clock)
+    assert manual.best is not None and manual.best.inputs.twos == 1800
+    clock.advance(hours=1)
+    _scrape_at(uow, clock, fetcher, tid, 1500)
+    [scraped] = guild_standings(GUILD, uow=uow, clock=clock)
+    assert scraped.best is not None and scraped.best.inputs.twos == 1500
+    sources = [s.source for s in uow.committed.snapshots]
+    assert sources == ["MANUAL", "SCRAPE"]
+    assert _open(uow, "RATING_DROP") == []  # staff-entered numbers are not a rating history

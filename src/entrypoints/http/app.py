@@ -20,6 +20,7 @@ from entrypoints.http import (
     internal,
     league,
     league_flags,
+    league_manual,
     staff,
     system,
     trackers,
@@ -54,6 +55,7 @@ TABLES = (
     staff.ROUTES,
     *league.TABLES,
     *league_flags.TABLES,
+    *league_manual.TABLES,
 )
 GUARD_KEY = "trackers.guard"
 

@@ -129,6 +129,9 @@ RESPONSES: dict[str, Schema] = {
         }
     ),
     "FlagArray": array(ref("Flag")),
+    "ManualRating": obj(
+        {"snapshot": ref("Snapshot"), "evidenceUrl": nullable(STRING), "note": STRING}
+    ),
     "OwnPullRow": obj({"guildId": STRING, "pull": ref("Pull"), "row": ref("PullRow")}),
     "OwnPullRowArray": array(ref("OwnPullRow")),
 }
