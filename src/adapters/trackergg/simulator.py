@@ -185,6 +185,13 @@ class TrnSimulator:
         with self._lock:
             self._rules.append(rule)
 
+    def set_rating_series(
+        self, platform: str, username: str, playlist_id: int, ratings: list[int]
+    ) -> None:
+        """Serve ``ratings`` one per current-season request as that playlist's rating (the
+        last one stays): e.g. a 2v2 (playlist 11) drop, end to end."""
+        self.profiles.set_rating_series(platform, username, playlist_id, ratings)
+
     def clear_rules(self) -> None:
         """Forget every rule: answer normally again."""
         with self._lock:
