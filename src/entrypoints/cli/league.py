@@ -12,8 +12,8 @@ from rich.table import Table
 from entrypoints.cli.options import check_cuid, json_option
 from entrypoints.cli.output import emit
 from entrypoints.cli.services import OPERATOR, services
-from entrypoints.http.league import pull, pull_row, standing
-from entrypoints.http.league_flags import flag
+from entrypoints.league_serializers import diff as diff_json
+from entrypoints.league_serializers import flag, pull, pull_row, standing
 from tracker_core.errors import FieldError, ValidationFailed
 from tracker_core.flags import FLAG_KINDS
 from tracker_core.league import GAME_KEYS
@@ -208,15 +208,7 @@ def diff(guild_id: str, before: str, after: str) -> None:
     """Who moved between two pulls, who appeared and who disappeared."""
     found = lc.compare_pulls(guild_id, before, after, uow=services().uow())
     d = found.diff
-    data = {
-        "moved": [
-            {"userId": m.user_id, "before": m.before, "after": m.after, "delta": m.delta}
-            for m in d.moved
-        ],
-        "appeared": [{"userId": u, "mmr": v} for u, v in d.appeared],
-        "disappeared": [{"userId": u, "mmr": v} for u, v in d.disappeared],
-        "unchanged": d.unchanged,
-    }
+    data = diff_json(d)
 
     def text(out: Console) -> None:
         for m in d.moved:

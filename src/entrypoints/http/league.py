@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import attrs
 from flask import Response, request
 
+from entrypoints import league_serializers as js
 from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.constraints import USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.requests import PageQuery
 from entrypoints.http.routing import RouteTable
 from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
-from tracker_core.league import GAME_KEYS, Standing
-from tracker_core.pulls import Pull, PullOverride, PullRow, effective_mmr
 from tracker_core.use_cases import league as uc
 from tracker_core.use_cases.queries import Viewer
 
@@ -77,72 +75,6 @@ def staff_actor(actor_id: str | None) -> str:
     return deps.principal().user_id
 
 
-def standing(guild_id: str, s: Standing, now: datetime) -> ser.Json:
-    """One MMR row: the strongest tracker, why it was chosen, eligibility and data age."""
-    assert s.best is not None
-    return {
-        "guildId": guild_id,
-        "userId": s.user_id,
-        "trackerId": s.best.tracker_id,
-        "mmr": s.best.mmr,
-        "algorithm": s.algorithm,
-        "inputs": s.best.inputs.to_dict(),
-        "calculatedAt": ser.instant(now),
-        "dataAt": ser.instant(s.best.last_scraped_at),
-        "stale": s.stale,
-        "bestTrackerReason": s.best.reason,
-        "eligibility": s.eligibility.to_dict(),
-        "flags": list(s.flags),
-    }
-
-
-def pull(p: Pull) -> ser.Json:
-    """A pull's header."""
-    return {
-        "id": p.id,
-        "guildId": p.guild_id,
-        "number": p.number,
-        "name": p.name,
-        "note": p.note,
-        "createdBy": p.created_by,
-        "createdAt": ser.instant(p.created_at),
-        "memberCount": p.member_count,
-        "settings": dict(p.settings),
-    }
-
-
-def override(o: PullOverride | None) -> ser.Json | None:
-    """A staff override, or None."""
-    if o is None:
-        return None
-    return {
-        "mmr": o.mmr,
-        "reason": o.reason,
-        "actor": o.actor,
-        "createdAt": ser.instant(o.created_at),
-    }
-
-
-def pull_row(p: Pull, r: PullRow, o: PullOverride | None) -> ser.Json:
-    """A frozen row, the override beside it and the effective MMR."""
-    age = None if r.data_at is None else int((p.created_at - r.data_at).total_seconds())
-    return {
-        "userId": r.user_id,
-        "trackerId": r.tracker_id,
-        "mmr": r.mmr,
-        "effectiveMmr": effective_mmr(r, o),
-        "algorithm": r.algorithm,
-        "inputs": None if r.inputs is None else r.inputs.to_dict(),
-        "eligibility": r.eligibility.to_dict(),
-        "dataAt": ser.instant(r.data_at),
-        "dataAgeSeconds": age,
-        "stale": r.stale,
-        "bestTrackerReason": r.reason,
-        "override": override(o),
-        "flags": list(r.flags),
-    }
-
-
 @BOT.route(
     "GET",
     GUILD + "/mmr",
@@ -162,7 +94,7 @@ def mmr(guildId: str) -> list[ser.Json]:
     clock = deps.clock()
     found = uc.guild_standings(guildId, uow=deps.uow(), clock=clock, viewer=staff_viewer())
     now = clock.now()
-    return [standing(guildId, s, now) for s in found]
+    return [js.standing(guildId, s, now) for s in found]
 
 
 @BOT.route(
@@ -214,7 +146,7 @@ def create_pull(guildId: str, body: PullBody) -> ser.Json:
     cmd = uc.CreatePull(
         guild_id=guildId, name=body.name, note=body.note, actor=staff_actor(body.actor_id)
     )
-    return pull(uc.create_pull(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer()))
+    return js.pull(uc.create_pull(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer()))
 
 
 @BOT.route(
@@ -233,7 +165,7 @@ def create_pull(guildId: str, body: PullBody) -> ser.Json:
 )
 def pulls(guildId: str) -> list[ser.Json]:
     """Pull headers."""
-    return [pull(p) for p in uc.list_pulls(guildId, uow=deps.uow(), viewer=staff_viewer())]
+    return [js.pull(p) for p in uc.list_pulls(guildId, uow=deps.uow(), viewer=staff_viewer())]
 
 
 @BOT.route(
@@ -263,50 +195,8 @@ def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> ser.Json:
         uow=deps.uow(),
         viewer=staff_viewer(),
     )
-    rows = [pull_row(found.pull, r, found.overrides.get(r.user_id)) for r in found.rows]
-    return {"pull": pull(found.pull), **ser.page(rows, found.total, query.page, query.limit)}
-
-
-CSV_COLUMNS = (
-    "rank",
-    "userId",
-    "trackerId",
-    "mmr",
-    "overrideMmr",
-    "effectiveMmr",
-    "overrideReason",
-    "overrideActor",
-    "algorithm",
-    "eligible",
-    "reasons",
-    *(f"{key}Games" for key in GAME_KEYS),
-    "dataAt",
-    "stale",
-    "bestTrackerReason",
-    "flags",
-)
-
-
-def _csv_line(rank: int, p: Pull, r: PullRow, o: PullOverride | None) -> list[Any]:
-    games = r.eligibility.games
-    return [
-        rank,
-        r.user_id,
-        r.tracker_id or "",
-        "" if r.mmr is None else r.mmr,
-        "" if o is None else o.mmr,
-        "" if effective_mmr(r, o) is None else effective_mmr(r, o),
-        "" if o is None else o.reason,
-        "" if o is None else o.actor,
-        r.algorithm,
-        "true" if r.eligibility.eligible else "false",
-        "; ".join(r.eligibility.reasons),
-        *(games.get(key, 0) for key in GAME_KEYS),
-        ser.instant(r.data_at) or "",
-        "true" if r.stale else "false",
-        r.reason or "",
-        " ".join(r.flags),
-    ]
+    rows = [js.pull_row(found.pull, r, found.overrides.get(r.user_id)) for r in found.rows]
+    return {"pull": js.pull(found.pull), **ser.page(rows, found.total, query.page, query.limit)}
 
 
 @BOT.route(
@@ -330,9 +220,9 @@ def pull_csv(guildId: str, pullId: str) -> Response:
     found = uc.export_pull(guildId, pullId, uow=deps.uow(), viewer=staff_viewer())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(js.CSV_COLUMNS)
     for rank, row in enumerate(found.rows, start=1):
-        writer.writerow(_csv_line(rank, found.pull, row, found.overrides.get(row.user_id)))
+        writer.writerow(js.csv_line(rank, found.pull, row, found.overrides.get(row.user_id)))
     filename = f"pull-{found.pull.number}.csv"
     return Response(
         out.getvalue(),
@@ -358,18 +248,7 @@ def pull_csv(guildId: str, pullId: str) -> Response:
 def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
     """Effective MMRs of pull ``pullId`` (before) against ``otherPullId`` (after)."""
     found = uc.compare_pulls(guildId, pullId, otherPullId, uow=deps.uow(), viewer=staff_viewer())
-    d = found.diff
-    return {
-        "a": pull(found.a),
-        "b": pull(found.b),
-        "moved": [
-            {"userId": m.user_id, "before": m.before, "after": m.after, "delta": m.delta}
-            for m in d.moved
-        ],
-        "appeared": [{"userId": u, "mmr": v} for u, v in d.appeared],
-        "disappeared": [{"userId": u, "mmr": v} for u, v in d.disappeared],
-        "unchanged": d.unchanged,
-    }
+    return {"a": js.pull(found.a), "b": js.pull(found.b), **js.diff(found.diff)}
 
 
 @BOT.route(
@@ -399,7 +278,7 @@ def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> 
         actor=staff_actor(body.actor_id),
     )
     done = uc.override_pull_row(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer())
-    return pull_row(done.pull, done.row, done.override)
+    return js.pull_row(done.pull, done.row, done.override)
 
 
 @PLAYER.route(
@@ -414,8 +293,8 @@ def my_pulls() -> list[ser.Json]:
     return [
         {
             "guildId": o.pull.guild_id,
-            "pull": pull(o.pull),
-            "row": pull_row(o.pull, o.row, o.override),
+            "pull": js.pull(o.pull),
+            "row": js.pull_row(o.pull, o.row, o.override),
         }
         for o in uc.my_pull_rows(user_id, uow=deps.uow())
     ]

@@ -7,13 +7,14 @@ from typing import Literal
 
 import attrs
 
+from entrypoints import league_serializers as js
 from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.constraints import USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.league import staff_actor, staff_viewer
 from entrypoints.http.routing import RouteTable
 from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
-from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
+from tracker_core.flags import FlagKind, FlagStatus
 from tracker_core.use_cases import flags as uc
 
 BOT = RouteTable("flags_bot", "/internal", "bot", "Bot")
@@ -41,25 +42,6 @@ class ResolveBody:
     """Bot only: the staff member acting (ignored with a JWT, whose user is the actor)."""
 
 
-def flag(f: ReviewFlag) -> ser.Json:
-    """One review flag."""
-    return {
-        "id": f.id,
-        "guildId": f.guild_id,
-        "userId": f.user_id,
-        "kind": f.kind,
-        "trackerId": f.tracker_id,
-        "detail": f.detail,
-        "data": dict(f.data),
-        "raisedAt": ser.instant(f.raised_at),
-        "status": f.status,
-        "resolution": f.resolution,
-        "note": f.note,
-        "resolvedBy": f.resolved_by,
-        "resolvedAt": ser.instant(f.resolved_at),
-    }
-
-
 @BOT.route(
     "GET",
     FLAGS,
@@ -79,7 +61,7 @@ def flag(f: ReviewFlag) -> ser.Json:
 def flags(guildId: str, query: FlagsQuery) -> list[ser.Json]:
     """Filtered by ``status`` and ``kind``."""
     found = uc.list_flags(guildId, query.status, query.kind, uow=deps.uow(), viewer=staff_viewer())
-    return [flag(f) for f in found]
+    return [js.flag(f) for f in found]
 
 
 @BOT.route(
@@ -107,4 +89,4 @@ def resolve(guildId: str, flagId: str, body: ResolveBody) -> ser.Json:
         note=body.note,
         actor=staff_actor(body.actor_id),
     )
-    return flag(uc.resolve_flag(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer()))
+    return js.flag(uc.resolve_flag(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer()))
