@@ -20,7 +20,6 @@ from tracker_core.league import GAME_KEYS
 from tracker_core.pulls import ROW_FILTERS
 from tracker_core.stats import RankedPlaylist
 from tracker_core.use_cases import flags as fc
-from tracker_core.use_cases import guilds as gc
 from tracker_core.use_cases import league as lc
 from tracker_core.use_cases import manual as mc
 
@@ -83,7 +82,7 @@ def eligibility(
         section["minGames"] = {k: int(v) for k, v in pairs.items()}
     if combined is not None:
         section["combinedPlaylists"] = [p.strip() for p in combined.split(",") if p.strip()]
-    settings = gc.update_settings(guild_id, {"eligibility": section}, uow=services().uow())
+    settings = services().use_cases.update_settings(guild_id, {"eligibility": section})
     data = settings.eligibility.to_dict()
     emit(data, lambda out: out.print(f"Eligibility of {guild_id}: {data}"))
 
@@ -93,9 +92,9 @@ def eligibility(
 @json_option
 def standings(guild_id: str) -> None:
     """The members' MMR from their strongest tracker, with eligibility and flags."""
-    svc = services()
-    found = lc.guild_standings(guild_id, uow=svc.uow(), clock=svc.clock)
-    now = svc.clock.now()
+    use_cases = services().use_cases
+    found = use_cases.guild_standings(guild_id)
+    now = use_cases.clock.now()
     rows = [standing(guild_id, s, now) for s in found]
 
     def table(out: Console) -> None:
@@ -122,9 +121,8 @@ def standings(guild_id: str) -> None:
 @json_option
 def create(guild_id: str, name: str, note: str | None) -> None:
     """Freeze every member's numbers into the guild's next numbered pull."""
-    svc = services()
     cmd = lc.CreatePull(guild_id=guild_id, name=name, note=note, actor=ACTOR)
-    made = pull(lc.create_pull(cmd, uow=svc.uow(), clock=svc.clock))
+    made = pull(services().use_cases.create_pull(cmd))
     emit(
         made,
         lambda out: out.print(
@@ -138,7 +136,7 @@ def create(guild_id: str, name: str, note: str | None) -> None:
 @json_option
 def list_pulls(guild_id: str) -> None:
     """The guild's pulls, newest first."""
-    found = [pull(p) for p in lc.list_pulls(guild_id, uow=services().uow())]
+    found = [pull(p) for p in services().use_cases.list_pulls(guild_id)]
 
     def table(out: Console) -> None:
         view = Table("#", "Id", "Name", "Members", "Created")
@@ -158,7 +156,7 @@ def list_pulls(guild_id: str) -> None:
 @json_option
 def show_pull(guild_id: str, pull_id: str, row_filter: Any) -> None:
     """Every row of a pull (optionally only eligible, ineligible or stale ones)."""
-    found = lc.export_pull(guild_id, pull_id, uow=services().uow())
+    found = services().use_cases.export_pull(guild_id, pull_id)
     rows = [
         pull_row(found.pull, r, found.overrides.get(r.user_id))
         for r in found.rows
@@ -190,11 +188,10 @@ def show_pull(guild_id: str, pull_id: str, row_filter: Any) -> None:
 @json_option
 def override(guild_id: str, pull_id: str, user_id: str, mmr: int, reason: str) -> None:
     """Set a staff MMR beside a member's frozen number in a pull."""
-    svc = services()
     cmd = lc.OverridePullRow(
         guild_id=guild_id, pull_id=pull_id, user_id=user_id, mmr=mmr, reason=reason, actor=ACTOR
     )
-    done = lc.override_pull_row(cmd, uow=svc.uow(), clock=svc.clock)
+    done = services().use_cases.override_pull_row(cmd)
     row = pull_row(done.pull, done.row, done.override)
     emit(row, lambda out: out.print(f"{user_id}: {row['mmr']} → {row['effectiveMmr']}"))
 
@@ -206,7 +203,7 @@ def override(guild_id: str, pull_id: str, user_id: str, mmr: int, reason: str) -
 @json_option
 def diff(guild_id: str, before: str, after: str) -> None:
     """Who moved between two pulls, who appeared and who disappeared."""
-    found = lc.compare_pulls(guild_id, before, after, uow=services().uow())
+    found = services().use_cases.compare_pulls(guild_id, before, after)
     d = found.diff
     data = diff_json(d)
 
@@ -230,7 +227,7 @@ def diff(guild_id: str, before: str, after: str) -> None:
 @json_option
 def flags(guild_id: str, status: Any, kind: Any) -> None:
     """The guild's review flags, newest first."""
-    found = [flag(f) for f in fc.list_flags(guild_id, status, kind, uow=services().uow())]
+    found = [flag(f) for f in services().use_cases.list_flags(guild_id, status, kind)]
 
     def table(out: Console) -> None:
         view = Table("Id", "Kind", "User", "Status", "Detail")
@@ -249,11 +246,10 @@ def flags(guild_id: str, status: Any, kind: Any) -> None:
 @json_option
 def resolve(guild_id: str, flag_id: str, resolution: Any, note: str | None) -> None:
     """Resolve a review flag as confirmed or dismissed."""
-    svc = services()
     cmd = fc.ResolveFlag(
         guild_id=guild_id, flag_id=flag_id, resolution=resolution, note=note, actor=ACTOR
     )
-    done = flag(fc.resolve_flag(cmd, uow=svc.uow(), clock=svc.clock))
+    done = flag(services().use_cases.resolve_flag(cmd))
     emit(done, lambda out: out.print(f"Flag {flag_id} {resolution}"))
 
 
@@ -293,7 +289,6 @@ def manual(
             )
         numbers = [int(p) for p in parts]
         entered[PLAYLISTS[key]] = mc.ManualPlaylist(*numbers)
-    svc = services()
     cmd = mc.EnterManualRatings(
         guild_id=guild_id,
         user_id=user_id,
@@ -304,6 +299,6 @@ def manual(
         evidence_url=evidence,
         note=note,
     )
-    snapshot = mc.enter_manual_ratings(cmd, uow=svc.uow(), clock=svc.clock)
+    snapshot = services().use_cases.enter_manual_ratings(cmd)
     data = {"id": snapshot.id, "trackerId": tracker_id, "seasonNumber": season, "source": "MANUAL"}
     emit(data, lambda out: out.print(f"Manual ratings stored for {user_id} ({tracker_id})"))

@@ -91,9 +91,8 @@ def staff_actor(actor_id: str | None) -> str:
 )
 def mmr(guildId: str) -> list[ser.Json]:
     """One row per current member with data, computed now under the guild's settings."""
-    clock = deps.clock()
-    found = uc.guild_standings(guildId, uow=deps.uow(), clock=clock, viewer=staff_viewer())
-    now = clock.now()
+    found = deps.use_cases().guild_standings(guildId, viewer=staff_viewer())
+    now = deps.clock().now()
     return [js.standing(guildId, s, now) for s in found]
 
 
@@ -113,8 +112,7 @@ def mmr(guildId: str) -> list[ser.Json]:
 )
 def eligibility(guildId: str, userId: str) -> ser.Json:
     """``{eligible, reasons, games, ...}``; 404 when the user is not a current member."""
-    viewer = staff_viewer()
-    s = uc.member_standing(guildId, userId, uow=deps.uow(), clock=deps.clock(), viewer=viewer)
+    s = deps.use_cases().member_standing(guildId, userId, viewer=staff_viewer())
     return {
         "guildId": guildId,
         "userId": userId,
@@ -146,7 +144,7 @@ def create_pull(guildId: str, body: PullBody) -> ser.Json:
     cmd = uc.CreatePull(
         guild_id=guildId, name=body.name, note=body.note, actor=staff_actor(body.actor_id)
     )
-    return js.pull(uc.create_pull(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer()))
+    return js.pull(deps.use_cases().create_pull(cmd, viewer=staff_viewer()))
 
 
 @BOT.route(
@@ -165,7 +163,7 @@ def create_pull(guildId: str, body: PullBody) -> ser.Json:
 )
 def pulls(guildId: str) -> list[ser.Json]:
     """Pull headers."""
-    return [js.pull(p) for p in uc.list_pulls(guildId, uow=deps.uow(), viewer=staff_viewer())]
+    return [js.pull(p) for p in deps.use_cases().list_pulls(guildId, viewer=staff_viewer())]
 
 
 @BOT.route(
@@ -186,14 +184,8 @@ def pulls(guildId: str) -> list[ser.Json]:
 )
 def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> ser.Json:
     """``{pull, data, pagination}``; rows highest MMR first, members without data last."""
-    found = uc.get_pull(
-        guildId,
-        pullId,
-        query.filter,
-        query.page,
-        query.limit,
-        uow=deps.uow(),
-        viewer=staff_viewer(),
+    found = deps.use_cases().get_pull(
+        guildId, pullId, query.filter, query.page, query.limit, viewer=staff_viewer()
     )
     rows = [js.pull_row(found.pull, r, found.overrides.get(r.user_id)) for r in found.rows]
     return {"pull": js.pull(found.pull), **ser.page(rows, found.total, query.page, query.limit)}
@@ -217,7 +209,7 @@ def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> ser.Json:
 )
 def pull_csv(guildId: str, pullId: str) -> Response:
     """A header line, then the rows in pull order (overrides beside the computed MMR)."""
-    found = uc.export_pull(guildId, pullId, uow=deps.uow(), viewer=staff_viewer())
+    found = deps.use_cases().export_pull(guildId, pullId, viewer=staff_viewer())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(js.CSV_COLUMNS)
@@ -247,7 +239,7 @@ def pull_csv(guildId: str, pullId: str) -> Response:
 )
 def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
     """Effective MMRs of pull ``pullId`` (before) against ``otherPullId`` (after)."""
-    found = uc.compare_pulls(guildId, pullId, otherPullId, uow=deps.uow(), viewer=staff_viewer())
+    found = deps.use_cases().compare_pulls(guildId, pullId, otherPullId, viewer=staff_viewer())
     return {"a": js.pull(found.a), "b": js.pull(found.b), **js.diff(found.diff)}
 
 
@@ -277,7 +269,7 @@ def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> 
         reason=body.reason,
         actor=staff_actor(body.actor_id),
     )
-    done = uc.override_pull_row(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer())
+    done = deps.use_cases().override_pull_row(cmd, viewer=staff_viewer())
     return js.pull_row(done.pull, done.row, done.override)
 
 
@@ -296,5 +288,5 @@ def my_pulls() -> list[ser.Json]:
             "pull": js.pull(o.pull),
             "row": js.pull_row(o.pull, o.row, o.override),
         }
-        for o in uc.my_pull_rows(user_id, uow=deps.uow())
+        for o in deps.use_cases().my_pull_rows(user_id)
     ]

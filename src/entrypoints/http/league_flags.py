@@ -60,7 +60,7 @@ class ResolveBody:
 )
 def flags(guildId: str, query: FlagsQuery) -> list[ser.Json]:
     """Filtered by ``status`` and ``kind``."""
-    found = uc.list_flags(guildId, query.status, query.kind, uow=deps.uow(), viewer=staff_viewer())
+    found = deps.use_cases().list_flags(guildId, query.status, query.kind, viewer=staff_viewer())
     return [js.flag(f) for f in found]
 
 
@@ -89,4 +89,4 @@ def resolve(guildId: str, flagId: str, body: ResolveBody) -> ser.Json:
         note=body.note,
         actor=staff_actor(body.actor_id),
     )
-    return js.flag(uc.resolve_flag(cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer()))
+    return js.flag(deps.use_cases().resolve_flag(cmd, viewer=staff_viewer()))

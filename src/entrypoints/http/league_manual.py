@@ -95,7 +95,5 @@ def manual_ratings(guildId: str, userId: str, body: ManualRatingsBody) -> ser.Js
         evidence_url=body.evidence_url,
         note=body.note,
     )
-    snapshot = uc.enter_manual_ratings(
-        cmd, uow=deps.uow(), clock=deps.clock(), viewer=staff_viewer()
-    )
+    snapshot = deps.use_cases().enter_manual_ratings(cmd, viewer=staff_viewer())
     return {"snapshot": ser.snapshot(snapshot), "evidenceUrl": body.evidence_url, "note": body.note}
