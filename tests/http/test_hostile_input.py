@@ -86,11 +86,20 @@ class Site:
             json={"guildId": GUILD, "scheduledAt": "2030-01-01T00:00:00Z", "createdBy": USER},
         )
         assert schedule.status_code == 201, schedule.get_json()
+        pulls = [
+            client.post(f"/internal/guilds/{GUILD}/pulls", headers=bot, json={"name": name})
+            for name in ("before", "after")
+        ]
+        assert [p.status_code for p in pulls] == [201, 201], [p.get_json() for p in pulls]
         self.params = {
             "id": tracker["id"],
             "scheduleId": schedule.get_json()["id"],
             "guildId": GUILD,
             "userId": USER,
+            "pullId": pulls[0].get_json()["id"],
+            "otherPullId": pulls[1].get_json()["id"],
+            # Flags are raised only by scrapes; a well-formed unknown id reaches the lookup.
+            "flagId": "c" + "0" * 24,
         }
 
     def path(self, route: Route, **values: str) -> str:
