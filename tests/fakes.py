@@ -27,6 +27,19 @@ from tracker_core.model import (
     TrackerStatus,
 )
 from tracker_core.notifications import DeliveryStatus, Notification
+from tracker_core.ports import (
+    ActivityLogRepository,
+    AuditLogRepository,
+    GuildRepository,
+    NotificationRepository,
+    PlayerRatingRepository,
+    ScheduleRepository,
+    ScrapingLogRepository,
+    SeasonRepository,
+    SnapshotRepository,
+    TrackerRepository,
+    UserRepository,
+)
 from tracker_core.schedules import Schedule, ScheduleStatus
 from tracker_core.stats import ProfilePage
 
@@ -427,17 +440,17 @@ class FakeUnitOfWork:
         self._working: Store | None = None
         self._ids = itertools.count(1)
         self.commits = 0
-        self.users = FakeUserRepository(self)
-        self.guilds = FakeGuildRepository(self)
-        self.trackers = FakeTrackerRepository(self)
-        self.seasons = FakeSeasonRepository(self)
-        self.snapshots = FakeSnapshotRepository(self)
-        self.scraping_logs = FakeScrapingLogRepository(self)
-        self.activity = FakeActivityLogRepository(self)
-        self.schedules = FakeScheduleRepository(self)
-        self.notifications = FakeNotificationRepository(self)
-        self.ratings = FakePlayerRatingRepository(self)
-        self.audit = FakeAuditLog(self)
+        self.users: UserRepository = FakeUserRepository(self)
+        self.guilds: GuildRepository = FakeGuildRepository(self)
+        self.trackers: TrackerRepository = FakeTrackerRepository(self)
+        self.seasons: SeasonRepository = FakeSeasonRepository(self)
+        self.snapshots: SnapshotRepository = FakeSnapshotRepository(self)
+        self.scraping_logs: ScrapingLogRepository = FakeScrapingLogRepository(self)
+        self.activity: ActivityLogRepository = FakeActivityLogRepository(self)
+        self.schedules: ScheduleRepository = FakeScheduleRepository(self)
+        self.notifications: NotificationRepository = FakeNotificationRepository(self)
+        self.ratings: PlayerRatingRepository = FakePlayerRatingRepository(self)
+        self.audit: AuditLogRepository = FakeAuditLog(self)
 
     def working(self) -> Store:
         if self._working is None:

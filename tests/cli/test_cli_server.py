@@ -22,7 +22,7 @@ from entrypoints.container import Container, set_container
 from tests.cli.conftest import USER, Invoke, make_container
 from tests.fakes import FakeQueue, FakeUnitOfWork
 
-PRODUCTION = {"redis_url": "redis://127.0.0.1:1/0"}
+PRODUCTION: dict[str, Any] = {"redis_url": "redis://127.0.0.1:1/0"}
 
 
 @pytest.fixture

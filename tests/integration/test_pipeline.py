@@ -21,7 +21,7 @@ from adapters.clock import SystemClock
 from adapters.queue.rq_queue import RqJobQueue, job_id_for
 from adapters.sql.migrate import upgrade_database
 from adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.trackergg.simulator import TrnSimulator
+from adapters.trackergg.simulator import Behaviour, TrnSimulator
 from entrypoints.config import load_settings
 from entrypoints.container import Container, set_container
 from tracker_core.guilds import Guild
@@ -224,7 +224,7 @@ def test_a_schedule_missed_beyond_the_grace_fails_and_within_runs(container: Con
 def test_retry_policy_per_category_against_the_simulator(
     container: Container,
     simulator: TrnSimulator,
-    behaviour: str,
+    behaviour: Behaviour,
     expected: TrackerStatus,
     attempts: int,
     logs: int,

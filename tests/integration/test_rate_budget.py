@@ -20,7 +20,9 @@ from typing import Any
 import attrs
 import pytest
 import redis
-from conftest_trn import (
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from tests.integration.conftest_trn import (
     delete_prefixed,
     redis_key_prefix,
     redis_test_url,
@@ -28,8 +30,6 @@ from conftest_trn import (
     redis_unreachable_reason,
     redis_url,
 )
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from adapters.trackergg.budget import (
     BudgetExhausted,

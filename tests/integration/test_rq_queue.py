@@ -58,14 +58,15 @@ def lane_key(names: Names, priority: Priority) -> str:
 
 def status(client: redis.Redis, names: Names, tracker_id: str) -> str | None:
     raw = client.hget(Job.key_for(job_id_for(names.queue_name, tracker_id)), "status")
-    return raw.decode() if raw is not None else None
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def work(client: redis.Redis, queue: RqJobQueue, names: Names) -> list[str]:
     """Run a burst worker over the lanes; what the test jobs recorded."""
     worker = SimpleWorker(queue.lanes, connection=client, name=f"worker-{names.tag}")
     worker.work(burst=True)
-    return [entry.decode() for entry in client.lrange(f"{names.queue_name}:ran", 0, -1)]
+    ran: list[bytes] = client.lrange(f"{names.queue_name}:ran", 0, -1)  # type: ignore[assignment]
+    return [entry.decode() for entry in ran]
 
 
 # The contract, on real Redis and on fakeredis.

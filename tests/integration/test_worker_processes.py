@@ -149,7 +149,7 @@ def deployment_factory() -> Iterator[Callable[..., Deployment]]:
                     client.delete(key)
 
 
-def test_a_worker_killed_mid_job_loses_nothing(deployment_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_worker_killed_mid_job_loses_nothing(deployment_factory) -> None:
     with TrnSimulator() as simulator:
         simulator.set_rule("^slowpoke$", "slow", delay=6.0)
         d = deployment_factory(simulator, TRACKER_LEASE_SECONDS="10")
@@ -175,7 +175,7 @@ def test_a_worker_killed_mid_job_loses_nothing(deployment_factory) -> None:  # t
         assert tracker is not None and tracker.scraping_attempts == 0
 
 
-def test_a_league_is_processed_within_the_budget(deployment_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_league_is_processed_within_the_budget(deployment_factory) -> None:
     budget = 600
     with TrnSimulator(per_minute_limit=budget) as simulator:
         d = deployment_factory(simulator, TRN_RATE_LIMIT_PER_MINUTE=str(budget))

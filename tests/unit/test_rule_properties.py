@@ -480,14 +480,14 @@ stats_maps = st.fixed_dictionaries(
 
 
 @given(stats_maps, st.integers(0, 100))
-def test_diff_of_identical_stats_reports_no_change(stats, threshold) -> None:  # type: ignore[no-untyped-def]
+def test_diff_of_identical_stats_reports_no_change(stats, threshold) -> None:
     changes = diff_stats(stats, stats)
     assert not changes.has_changes and not changes.first
     assert not update_is_notable(changes, threshold)
 
 
 @given(stats_maps, stats_maps)
-def test_diff_reports_the_rating_delta(before, after) -> None:  # type: ignore[no-untyped-def]
+def test_diff_reports_the_rating_delta(before, after) -> None:
     changes = diff_stats(before, after)
     for change in changes.playlists:
         old, new = before.get(change.playlist), after.get(change.playlist)
