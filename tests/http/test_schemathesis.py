@@ -25,6 +25,7 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
 
 from tests.http.conftest import ADMIN, BOT_KEY, USER, build_env, session_keys
+from tests.profiles import examples
 
 COVERAGE = os.environ.get("SCHEMATHESIS_COVERAGE") == "1"
 
@@ -72,7 +73,7 @@ def check(case: Any) -> None:
 
 
 @fuzzing.parametrize()
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_document(case: Any) -> None:
     check(case)
 

@@ -19,6 +19,7 @@ from hypothesis.stateful import (
     rule,
 )
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
+from tests.profiles import examples
 
 from tracker_core.changes import diff_stats, update_is_notable
 from tracker_core.errors import (
@@ -356,7 +357,9 @@ class TrackerRules(RuleBasedStateMachine):
 
 
 TestTrackerRules = TrackerRules.TestCase
-TestTrackerRules.settings = settings(stateful_step_count=30, deadline=None)
+TestTrackerRules.settings = settings(
+    max_examples=examples(100), stateful_step_count=30, deadline=None
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 OPERATIONS = st.sampled_from(
