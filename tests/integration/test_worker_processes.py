@@ -152,7 +152,8 @@ def deployment_factory() -> Iterator[Callable[..., Deployment]]:
 def test_a_worker_killed_mid_job_loses_nothing(deployment_factory) -> None:
     with TrnSimulator() as simulator:
         simulator.set_rule("^slowpoke$", "slow", delay=6.0)
-        d = deployment_factory(simulator, TRACKER_LEASE_SECONDS="10")
+        # Time-compressed: a 2 s lease (a test may lower the 10 s minimum).
+        d = deployment_factory(simulator, TRACKER_LEASE_SECONDS="2", TRACKER_LEASE_MIN_SECONDS="1")
         [tid] = d.register(["slowpoke"])
         worker = d.start_worker()
         _wait(lambda: d.statuses([tid]) == {TrackerStatus.IN_PROGRESS: 1}, 30, "IN_PROGRESS")
@@ -161,9 +162,17 @@ def test_a_worker_killed_mid_job_loses_nothing(deployment_factory) -> None:
         worker.wait(5)
         simulator.clear_rules()
         c = d.container
-        time.sleep(10.5)  # the lease runs out
-        result = reconcile(uow=c.uow(), queue=c.queue(), clock=c.clock(), policy=c.policy())
-        assert result.expired == (tid,) and result.requeued == 1
+        results = []
+
+        def lease_reaped() -> bool:
+            results.append(
+                reconcile(uow=c.uow(), queue=c.queue(), clock=c.clock(), policy=c.policy())
+            )
+            return bool(results[-1].expired)
+
+        _wait(lease_reaped, 10, "the lease to run out")
+        assert results[-1].expired == (tid,) and results[-1].requeued == 1
+        assert all(not r.expired and r.requeued == 0 for r in results[:-1])
         d.start_worker()
         _wait(lambda: d.statuses([tid]) == {TrackerStatus.COMPLETED: 1}, 30, "COMPLETED")
         uow = c.uow()
