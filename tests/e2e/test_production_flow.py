@@ -30,6 +30,7 @@ from tests.e2e.support import (
 from tests.pg import fresh_database
 
 pytestmark = [
+    pytest.mark.xdist_group("timing"),
     pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.redis,

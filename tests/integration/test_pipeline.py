@@ -38,7 +38,7 @@ from tracker_core.use_cases.schedules import (
 from tracker_core.use_cases.scraping import run_scrape
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.xdist_group("timing")]
 URL = "https://rocketleague.tracker.network/rocket-league/profile/steam/{}/overview"
 GUILD = "100000000000000001"
 

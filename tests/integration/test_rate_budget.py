@@ -47,6 +47,9 @@ from tracker_core.errors import FetchError
 
 __all__ = ["redis_key_prefix", "redis_url"]
 
+# Timing-sensitive: never beside another timing test on a parallel run.
+pytestmark = pytest.mark.xdist_group("timing")
+
 PER_MINUTE = 120
 BACKLOG = 200
 WORKERS = 3

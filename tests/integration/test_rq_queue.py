@@ -34,7 +34,7 @@ from tracker_core.ports import JobQueue
 __all__ = ["names", "real_redis", "rq_redis_url"]  # fixtures used by this module
 
 JOBS = "tests.integration.rq_test_jobs"
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.xdist_group("timing")]
 
 
 @pytest.fixture(params=["redis", "fakeredis"])

@@ -26,7 +26,12 @@ from tracker_core.model import TrackerStatus
 from tracker_core.use_cases.processing import reconcile
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("timing"),
+]
 URL = "https://rocketleague.tracker.network/rocket-league/profile/epic/{}/overview"
 TRACKERS = str(Path(sys.executable).parent / "trackers")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
