@@ -33,6 +33,7 @@ from entrypoints.cli_devkeys import ensure_dev_keys, key_dir
 from entrypoints.config import Settings
 from entrypoints.container import Container, get_container
 from entrypoints.scheduler import run_scheduler
+from entrypoints.shared_metrics import multiprocess_dir, prepare_multiprocess_dir, process_exited
 from entrypoints.worker import run_worker
 
 log = logging.getLogger("trackers.serve")
@@ -178,6 +179,15 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.container)
 
 
+def metrics_dir(settings: Settings) -> Path:
+    """``PROMETHEUS_MULTIPROC_DIR``, else ``<TRACKERS_DATA_DIR>/prometheus``."""
+    return multiprocess_dir() or settings.data_dir / "prometheus"
+
+
+def _child_exit(_server: object, worker: Any) -> None:
+    process_exited(worker.pid)
+
+
 def default_workers() -> int:
     """gunicorn processes when ``--workers`` is not given: one per CPU, at least two."""
     return max(2, os.cpu_count() or 1)
@@ -191,9 +201,12 @@ def serve_production(container: Container, settings: Settings, bind: str, worker
     ):
         if not value:
             raise config_error(f"Missing setting {name}: required in production mode")
+    shared = prepare_multiprocess_dir(metrics_dir(settings))
+    log.info("metrics of every process are kept in %s", shared)
     options = {
         "bind": bind,
         "workers": workers,
+        "child_exit": _child_exit,
         "worker_class": "gthread",
         "threads": 4,
         "timeout": 60,

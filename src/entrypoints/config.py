@@ -54,6 +54,8 @@ class Settings:
     reconcile_seconds: float = 60
     queue_name: str = "tracker-scraping-queue"
     sandbox: bool = False
+    metrics_token: str | None = attrs.field(default=None, repr=False)
+    metrics_cache_seconds: float = 15
 
     @property
     def embedded(self) -> bool:
@@ -155,6 +157,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TRACKER_RECONCILE_SECONDS": ("reconcile_seconds", _float),
     "TRACKERS_QUEUE_NAME": ("queue_name", str),
     "TRACKERS_SANDBOX": ("sandbox", _bool),
+    "METRICS_TOKEN": ("metrics_token", str),
+    "METRICS_CACHE_SECONDS": ("metrics_cache_seconds", _float),
 }
 
 

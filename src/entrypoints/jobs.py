@@ -6,6 +6,7 @@ import logging
 
 from adapters.queue.rq_queue import RqJobQueue
 from entrypoints.container import get_container
+from entrypoints.shared_metrics import process_metrics
 from tracker_core.use_cases.scraping import run_scrape
 
 log = logging.getLogger("trackers.jobs")
@@ -31,5 +32,6 @@ def scrape_tracker(tracker_id: str) -> str:
     finally:
         if isinstance(queue, RqJobQueue):
             queue.release(tracker_id)
+    process_metrics().scrapes.labels(outcome.result).inc()
     log.info("scrape %s: %s %s", tracker_id, outcome.result, outcome.error_category or "")
     return outcome.result

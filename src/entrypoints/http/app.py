@@ -135,7 +135,7 @@ def create_app(container: Container) -> Flask:
         throttle=_throttle(container, settings),
     )
     install_error_handlers(app)
-    install_metrics(app)
+    install_metrics(app, settings.metrics_cache_seconds)
     install_cors(app, settings.frontend_url)
     for table in TABLES:
         blueprint = table.blueprint()
