@@ -28,7 +28,7 @@ from adapters.queue.rq_queue import RqJobQueue
 from adapters.sql.migrate import upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
 from entrypoints.config import load_settings
-from entrypoints.container import Container
+from entrypoints.container import container_for, require_production
 from tracker_core.model import Priority
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 
@@ -77,10 +77,7 @@ def main() -> None:
             "TRACKER_INITIAL_SEASONS": "0",
         }
         env = {**os.environ, **values}
-        c = Container()
-        from dependency_injector import providers
-
-        c.settings.override(providers.Object(load_settings(values)))
+        c = require_production(container_for(load_settings(values)), "the benchmark")
         try:
             _, startup_cpu = run_workers(env)  # empty queue: imports and connections only
             noop = RqJobQueue(c.redis(), queue_name=name, job_func="builtins.str")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -368,6 +369,10 @@ class FakeScheduleRepository(_Repo):
         found = [s for s in self.s.schedules.values() if s.is_due(now)]
         return copy.deepcopy(sorted(found, key=lambda s: (s.scheduled_at, s.id)))
 
+    def abandoned(self, now: datetime) -> list[Schedule]:
+        found = [s for s in self.s.schedules.values() if s.lease_expired(now)]
+        return copy.deepcopy(sorted(found, key=lambda s: (s.scheduled_at, s.id)))
+
 
 class FakeNotificationRepository(_Repo):
     def add(self, notification: Notification) -> None:
@@ -385,6 +390,11 @@ class FakeNotificationRepository(_Repo):
         ]
         return copy.deepcopy(sorted(found, key=lambda n: (n.created_at, n.id))[:limit])
 
+    def for_tracker(self, tracker_id: str, limit: int) -> list[Notification]:
+        found = [n for n in self.s.notifications.values() if n.tracker_id == tracker_id]
+        ordered = sorted(found, key=lambda n: (n.created_at, n.id), reverse=True)
+        return copy.deepcopy(ordered[:limit])
+
 
 class FakePlayerRatingRepository(_Repo):
     def upsert(self, rating: PlayerRating) -> None:
@@ -397,10 +407,26 @@ class FakePlayerRatingRepository(_Repo):
         )
 
 
+def check_storable(*texts: str | None, document: Any = None) -> None:
+    """Fail like PostgreSQL would on text or JSONB it cannot store: NUL, lone surrogates,
+    NaN or infinities."""
+    encoded = json.dumps(document, allow_nan=False)
+    if "\\u0000" in encoded:
+        raise ValueError("JSONB cannot contain \\u0000")
+    for text in (*texts, json.dumps(document, allow_nan=False, ensure_ascii=False)):
+        if text is not None and "\x00" in text:
+            raise ValueError("text cannot contain NUL (0x00) characters")
+        if text is not None:
+            text.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError
+
+
 class FakeAuditLog(_Repo):
     def add(
         self, actor: str | None, method: str, path: str, status: int, body: Any, at: datetime
     ) -> None:
+        check_storable(actor, method, path, document=body)
+        if actor is not None and len(actor) > 64:
+            raise ValueError("actor is longer than its column")
         self.s.audit.append(
             {
                 "id": f"c{len(self.s.audit):024d}",
@@ -477,6 +503,9 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         self._working = copy.deepcopy(self.committed)
+
+    def ping(self) -> None:
+        self.working()
 
     def next_id(self) -> str:
         return f"c{next(self._ids):024d}"

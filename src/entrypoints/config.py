@@ -35,6 +35,7 @@ class Settings:
     flaresolverr_url: str | None = None
     trn_rate_limit_per_minute: int = 60
     trn_timeout_seconds: float = 30
+    trn_max_retry_after_seconds: int = 900
     tracker_max_per_user: int = 4
     tracker_initial_seasons: int = 3
     tracker_max_scraping_attempts: int = 3
@@ -47,6 +48,7 @@ class Settings:
     discord_bot_token: str | None = attrs.field(default=None, repr=False)
     discord_api_url: str = "https://discord.com/api/v10"
     frontend_url: str | None = None
+    login_url: str | None = None
     throttle_limit: int = 100
     throttle_ttl_ms: int = 60000
     max_body_bytes: int = 64 * 1024
@@ -138,6 +140,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FLARESOLVERR_URL": ("flaresolverr_url", _url),
     "TRN_RATE_LIMIT_PER_MINUTE": ("trn_rate_limit_per_minute", _int(1)),
     "TRN_TIMEOUT_SECONDS": ("trn_timeout_seconds", _float),
+    "TRN_MAX_RETRY_AFTER_SECONDS": ("trn_max_retry_after_seconds", _int(1)),
     "TRACKER_MAX_PER_USER": ("tracker_max_per_user", _int(1)),
     "TRACKER_INITIAL_SEASONS": ("tracker_initial_seasons", _int(0)),
     "TRACKER_MAX_SCRAPING_ATTEMPTS": ("tracker_max_scraping_attempts", _int(1)),
@@ -150,6 +153,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "DISCORD_BOT_TOKEN": ("discord_bot_token", str),
     "DISCORD_API_URL": ("discord_api_url", _url),
     "FRONTEND_URL": ("frontend_url", _url),
+    "LOGIN_URL": ("login_url", _url),
     "THROTTLE_LIMIT": ("throttle_limit", _int(1)),
     "THROTTLE_TTL": ("throttle_ttl_ms", _int(1)),
     "MAX_BODY_BYTES": ("max_body_bytes", _int(1024)),

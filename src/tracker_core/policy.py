@@ -20,6 +20,7 @@ class Policy:
     initial_seasons: int = 3
     lease: timedelta = timedelta(minutes=10)
     misfire_grace: timedelta = timedelta(hours=24)
+    schedule_max_attempts: int = 3
     backoff_base_seconds: float = 30.0
     backoff_cap_seconds: float = 1800.0
     notification_max_attempts: int = 8

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner, Result
 from dependency_injector import providers
 
-from entrypoints.cli import cli
+from entrypoints.cli.main import cli
 from entrypoints.config import Settings, load_settings
-from entrypoints.container import Container, set_container
+from entrypoints.container import Container, container_for, set_container
 from tests.builders import season
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
 from tracker_core.guilds import Guild, GuildMember
@@ -41,11 +41,11 @@ def settings(tmp_path: Path) -> Settings:
 
 def make_container(settings: Settings | None, **overrides: Any) -> Container:
     """A container with the given settings (None: from the environment) and providers."""
-    container = Container()
-    if settings is not None:
-        container.settings.override(providers.Object(settings))
+    container = container_for(settings)
     for name, value in overrides.items():
         getattr(container, name).override(providers.Object(value))
+        if name == "queue":  # what one-shot commands queue on, in either mode
+            container.command_queue.override(providers.Object(value))
     return container
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import entrypoints.cli_wait as cli_wait
+import entrypoints.cli.wait as cli_wait
 from entrypoints import serializers as ser
-from entrypoints.cli import cli
+from entrypoints.cli.main import cli
 from entrypoints.config import Settings
 from tests.cli.conftest import (
     GUILD,

@@ -15,11 +15,11 @@ import jwt
 import pytest
 from prometheus_client import values
 
-import entrypoints.cli_server as cli_server
-from entrypoints.access_log import RedactingGunicornLogger
-from entrypoints.cli_devkeys import ensure_dev_keys, key_dir
+import entrypoints.runtime.serve as runtime_serve
 from entrypoints.config import Settings
 from entrypoints.container import Container, set_container
+from entrypoints.devkeys import ensure_dev_keys, key_dir
+from entrypoints.runtime.access_log import RedactingGunicornLogger
 from entrypoints.shared_metrics import MULTIPROC_ENV
 from tests.cli.conftest import USER, Invoke, make_container
 from tests.fakes import FakeQueue, FakeUnitOfWork
@@ -81,11 +81,9 @@ def test_dev_token_with_a_configured_public_key(
     assert jwt.decode(token, other.public_pem, algorithms=["RS256"])["sub"] == USER
 
 
-def test_malformed_setting_exits_2_naming_it(
-    run: Invoke, monkeypatch: pytest.MonkeyPatch, uow: FakeUnitOfWork
-) -> None:
+def test_malformed_setting_exits_2_naming_it(run: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRN_RATE_LIMIT_PER_MINUTE", "lots")
-    set_container(make_container(None, uow=uow))
+    set_container(None)  # the command builds the process container from the environment
     result = run("status")
     assert result.exit_code == 2
     assert "TRN_RATE_LIMIT_PER_MINUTE" in result.stderr
@@ -122,18 +120,18 @@ def test_serve_sandbox_wires_the_simulator_and_dev_keys(
 ) -> None:
     seen: dict[str, Any] = {}
     background = _FakeBackground()
-    monkeypatch.setattr(cli_server, "migrate_database", lambda s: seen.setdefault("migrated", s))
-    monkeypatch.setattr(cli_server, "create_app", lambda c: "app")
-    monkeypatch.setattr(cli_server, "start_background", lambda c: background)
+    monkeypatch.setattr(runtime_serve, "migrate_database", lambda s: seen.setdefault("migrated", s))
+    monkeypatch.setattr(runtime_serve, "create_app", lambda c: "app")
+    monkeypatch.setattr(runtime_serve, "start_background", lambda c: background)
 
-    monkeypatch.setattr(cli_server, "bind_server", lambda app, host, port: (app, host, port))
+    monkeypatch.setattr(runtime_serve, "bind_server", lambda app, host, port: (app, host, port))
 
     def fake_serve(server: tuple[str, str, int]) -> None:
         settings: Settings = container.settings()
         seen.update(app=server[0], bind=server[1:], settings=settings)
         seen["sim"] = httpx.get(f"{settings.trn_api_base_url}/steam/alice").status_code
 
-    monkeypatch.setattr(cli_server, "serve_until_stopped", fake_serve)
+    monkeypatch.setattr(runtime_serve, "serve_until_stopped", fake_serve)
     with caplog.at_level(logging.INFO, logger="trackers.serve"):
         result = run("serve", "--sandbox", "--port", "9999")
     assert result.exit_code == 0, result.stderr
@@ -165,18 +163,18 @@ def test_serve_production_runs_gunicorn(
     monkeypatch.setenv(MULTIPROC_ENV, str(shared))
     monkeypatch.setattr(values, "ValueClass", values.ValueClass)
 
-    def fake_run(self: cli_server.GunicornServer) -> None:
+    def fake_run(self: runtime_serve.GunicornServer) -> None:
         seen.update(options=self.options, app=self.load())
 
-    monkeypatch.setattr(cli_server.GunicornServer, "run", fake_run)
-    monkeypatch.setattr(cli_server, "create_app", lambda c: ("app", c))
+    monkeypatch.setattr(runtime_serve.GunicornServer, "run", fake_run)
+    monkeypatch.setattr(runtime_serve, "create_app", lambda c: ("app", c))
     result = run("serve", "--workers", "3", "--host", "0.0.0.0", "--port", "8000")
     assert result.exit_code == 0, result.stderr
     assert seen["options"]["workers"] == 3
     assert seen["options"]["bind"] == "0.0.0.0:8000"
     assert seen["options"]["logger_class"] is RedactingGunicornLogger
     assert seen["app"][0] == "app"
-    assert seen["options"]["child_exit"] is cli_server._child_exit
+    assert seen["options"]["child_exit"] is runtime_serve._child_exit
     assert list(shared.iterdir()) == [], "the files of an earlier run are cleaned at start"
     assert values.ValueClass is not values.MutexValue
 
@@ -185,7 +183,7 @@ def test_serve_keeps_shared_metrics_under_the_data_dir_by_default(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(MULTIPROC_ENV, raising=False)
-    assert cli_server.metrics_dir(settings) == settings.data_dir / "prometheus"
+    assert runtime_serve.metrics_dir(settings) == settings.data_dir / "prometheus"
 
 
 def test_migrate_creates_the_sqlite_database(run: Invoke, settings: Settings) -> None:
@@ -196,11 +194,11 @@ def test_migrate_creates_the_sqlite_database(run: Invoke, settings: Settings) ->
     assert "is at revision" in run("migrate").stdout
 
 
-def test_worker_with_redis_down_fails_with_one_line(
+def test_worker_with_redis_down_and_exit_on_unavailable_fails_with_one_line(
     run: Invoke, settings: Settings, uow: FakeUnitOfWork
 ) -> None:
     set_container(make_container(attrs.evolve(settings, **PRODUCTION), uow=uow))
-    result = run("worker", "--burst")
+    result = run("worker", "--burst", "--exit-on-unavailable")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: Redis unavailable: ConnectionError")
     assert "Traceback" not in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from entrypoints import serializers as ser
-from entrypoints.cli_common import OPERATOR
+from entrypoints.cli.services import OPERATOR
 from tests.cli.conftest import (
     GUILD,
     OTHER_USER,

@@ -3,6 +3,8 @@ schedules, the notification outbox and player ratings (fake, SQLite, PostgreSQL)
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from tests.contract import aggregates as a
@@ -135,7 +137,7 @@ def test_schedule_round_trip_and_compare_and_set(uow: UnitOfWork) -> None:
         assert uow.schedules.get("csched1") == done
         claimer, stale = uow.schedules.get("csched2"), uow.schedules.get("csched2")
         assert claimer == pending and claimer is not None and stale is not None
-        claimer.claim(a.at(6))
+        claimer.claim(a.at(6), timedelta(minutes=10))
         uow.schedules.save(claimer)
         stale.cancel(a.at(6))
         with pytest.raises(Conflict):
@@ -145,6 +147,7 @@ def test_schedule_round_trip_and_compare_and_set(uow: UnitOfWork) -> None:
         loaded = uow.schedules.get("csched2")
         assert loaded == claimer and loaded is not None
         assert loaded.status == ScheduleStatus.RUNNING and loaded.version == 1
+        assert (loaded.attempts, loaded.lease_expires_at) == (1, a.at(16))
         assert uow.schedules.get("cmissing") is None
 
 
@@ -178,6 +181,29 @@ def test_schedules_for_guild_and_due(uow: UnitOfWork) -> None:
         assert ids(completed) == ["cs-done"]
         assert ids(uow.schedules.due(a.at(0))) == ["cs-other", "cs-early", "cs-tie"]
         assert ids(uow.schedules.due(a.at(30))) == ["cs-other", "cs-early", "cs-tie", "cs-late"]
+
+
+def test_abandoned_schedules_are_running_ones_past_their_lease(uow: UnitOfWork) -> None:
+    running = ScheduleStatus.RUNNING
+    with uow:
+        for item in (
+            a.schedule("ca-live", G1, -20, status=running, attempts=1, lease_expires_at=a.at(5)),
+            a.schedule("ca-dead", G1, -10, status=running, attempts=2, lease_expires_at=a.at(-1)),
+            a.schedule("ca-legacy", G2, -30, status=running, attempts=1),
+            a.schedule("ca-pending", G1, -40),
+            a.finished_schedule("ca-done", G1),
+        ):
+            uow.schedules.add(item)
+        uow.commit()
+    with uow:
+        assert [s.id for s in uow.schedules.abandoned(a.at(0))] == ["ca-legacy", "ca-dead"]
+        assert [s.id for s in uow.schedules.abandoned(a.at(5))] == [
+            "ca-legacy",
+            "ca-live",
+            "ca-dead",
+        ]
+        dead = uow.schedules.get("ca-dead")
+        assert dead is not None and (dead.attempts, dead.lease_expires_at) == (2, a.at(-1))
 
 
 # --- notifications and ratings ------------------------------------------------------------
@@ -227,3 +253,25 @@ def test_ratings_upsert_per_guild_and_user_sorted_by_mmr(uow: UnitOfWork) -> Non
         assert uow.ratings.for_guild(G1) == [improved, second, tie]
         assert uow.ratings.for_guild(G2) == [elsewhere]
         assert uow.ratings.for_guild("none") == []
+
+
+def test_notifications_of_a_tracker_newest_first_with_limit(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    other = _seed_other_tracker(uow)
+    old, new = a.notification("cn-old", tracker_id, 1), a.notification("cn-new", tracker_id, 5)
+    with uow:
+        for note in (old, new, a.notification("cn-other", other, 3)):
+            uow.notifications.add(note)
+        uow.commit()
+    with uow:
+        assert uow.notifications.for_tracker(tracker_id, 10) == [new, old]
+        assert uow.notifications.for_tracker(tracker_id, 1) == [new]
+        assert [n.id for n in uow.notifications.for_tracker(other, 10)] == ["cn-other"]
+
+
+def _seed_other_tracker(uow: UnitOfWork) -> str:
+    tracker_id = "ctracker000000000000000002"
+    with uow:
+        uow.trackers.add(a.tracker(tracker_id, U1, "other"))
+        uow.commit()
+    return tracker_id

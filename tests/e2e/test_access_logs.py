@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from entrypoints.cli_devkeys import ensure_dev_keys
+from entrypoints.devkeys import ensure_dev_keys
 from tests.e2e.support import (
     clean_env,
     dedicated_redis_db,

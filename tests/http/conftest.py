@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
 
 from entrypoints.config import load_settings
-from entrypoints.container import Container
+from entrypoints.container import Container, container_for
 from entrypoints.http.app import create_app
 from entrypoints.http.routing import openapi_path
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
@@ -230,15 +230,15 @@ def build_env(
         "system_admin_user_ids": frozenset({ADMIN}),
         **overrides,
     }
-    container = Container()
     uow, queue, clock = (
         FakeUnitOfWork(),
         FakeQueue(),
         FixedClock(datetime(2026, 1, 1, 12, tzinfo=UTC)),
     )
-    container.settings.override(providers.Object(load_settings({}, **values)))
+    container = container_for(load_settings({}, **values))
     container.uow.override(providers.Object(uow))
     container.queue.override(providers.Object(queue))
+    container.command_queue.override(providers.Object(queue))
     container.clock.override(providers.Object(clock))
     if configure is not None:
         configure(container)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 from collections.abc import Callable
 
+import pytest
+import redis
+from dependency_injector import providers
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from adapters.queue.rq_queue import RqJobQueue
 from tests.http.conftest import USER, ApiClient, Env
 
 
@@ -24,6 +33,38 @@ def test_health_says_sandbox_loudly(make_env: Callable[..., Env]) -> None:
     body = make_env(sandbox=True).client.get("/health").get_json()
     assert body["sandbox"] is True
     assert "SANDBOX" in body["warning"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_health_names_a_down_queue_without_its_address(
+    make_env: Callable[..., Env], caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _closed_port()
+    client = redis.Redis(
+        host="127.0.0.1", port=port, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+    )
+    env = make_env(throttle_limit=1000)
+    env.container.queue.override(providers.Object(RqJobQueue(client, queue_name="health-test")))
+    tracker_id = env.register(USER)[0]["id"]
+    with caplog.at_level(logging.WARNING, logger="trackers.http"):
+        health = env.client.get("/health")
+        refresh = env.client.post(f"/api/trackers/{tracker_id}/refresh", as_user=USER)
+    assert health.status_code == 503
+    assert health.get_json()["checks"]["queue"] == {
+        "status": "down",
+        "error": "Job queue unavailable",
+    }
+    assert refresh.status_code == 503
+    assert refresh.get_json()["message"] == "Job queue unavailable"
+    for answer in (health, refresh):
+        text = answer.get_data(as_text=True)
+        assert str(port) not in text and "127.0.0.1" not in text
+    assert str(port) in caplog.text  # the detail is in the log for the operator
 
 
 def test_metrics_count_requests_per_app(make_env: Callable[..., Env]) -> None:

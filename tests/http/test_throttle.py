@@ -9,8 +9,8 @@ import fakeredis
 import pytest
 from dependency_injector import providers
 
+from adapters.throttle import MemoryThrottle, RedisThrottle
 from entrypoints.container import Container
-from entrypoints.http.throttle import MemoryThrottle, RedisThrottle
 from tests.http.conftest import USER, Env
 
 

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from entrypoints.http.input_limits import HAS_NUL, HAS_SURROGATE, NOT_FINITE, TOO_DEEP, too_deep
+from entrypoints.http.validation import parse_json
 from tests.http.conftest import USER, ApiClient, Env, trn
+from tracker_core.errors import ValidationFailed
 
 TRACKER = "c" + "a" * 24
 
@@ -194,3 +197,45 @@ def test_wrong_method_is_405_with_allow(client: ApiClient) -> None:
     assert response.status_code == 405
     assert response.get_json()["code"] == "METHOD_NOT_ALLOWED"
     assert "POST" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "deep"),
+    [
+        (b"[" * 64 + b"]" * 64, False),
+        (b"[" * 65 + b"]" * 65, True),
+        (b'{"a": "' + b"[" * 100 + b'"}', False),  # brackets inside a string do not nest
+        (b'["\\"' + b"[" * 100 + b'"]', False),  # nor after an escaped quote
+        (b'["\\\\"' + b", [" * 70 + b"]" * 70 + b"]", True),  # an escaped backslash ends
+        (b'{"a":' * 64 + b"1" + b"}" * 64, False),
+        (b'{"a":' * 65 + b"1" + b"}" * 65, True),
+    ],
+)
+def test_nesting_is_measured_without_parsing(raw: bytes, deep: bool) -> None:
+    assert too_deep(raw) is deep
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "message"),
+    [
+        (b'{"urls": ["a", "b\\u0000"]}', "urls[1]", HAS_NUL),
+        (b'{"x": {"\\u0000": 1}}', "x.\ufffd", "name " + HAS_NUL),
+        (b'{"x": "\\ud83d"}', "x", HAS_SURROGATE),
+        (b'{"x": "\\ude00 lone low"}', "x", HAS_SURROGATE),
+        (b'{"x": 1e400}', "body", NOT_FINITE),
+        (b'{"x": -1e309}', "body", NOT_FINITE),
+        (b"[" * 1000, "body", TOO_DEEP),
+    ],
+)
+def test_input_limits_name_the_field(raw: bytes, field: str, message: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_json(raw)
+    assert [(e.field, e.message) for e in caught.value.errors] == [(field, message)]
+    assert caught.value.message == "Validation failed"
+
+
+def test_paired_surrogates_and_printable_unicode_pass() -> None:
+    assert parse_json(b'{"x": "\\ud83d\\ude00 Zo\\u00eb", "n": 1e308}') == {
+        "x": "😀 Zoë",
+        "n": 1e308,
+    }

@@ -1,5 +1,5 @@
 """Job functions the RQ integration tests enqueue by dotted path, as production does with
-``entrypoints.jobs.scrape_tracker``. Each records what it saw under ``<queue name>:ran``."""
+``entrypoints.runtime.jobs.scrape_tracker``. Each records what it saw under ``<queue name>:ran``."""
 
 from __future__ import annotations
 

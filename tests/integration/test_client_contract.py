@@ -17,7 +17,6 @@ from typing import Any
 
 import attrs
 import pytest
-from dependency_injector import providers
 from flask.testing import FlaskClient
 from tests import pg
 from tests.http.conftest import Keys, session_keys
@@ -26,9 +25,10 @@ from adapters.queue.inline_queue import InProcessJobQueue
 from adapters.sql import upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
 from entrypoints.config import load_settings
-from entrypoints.container import Container, set_container
+from entrypoints.container import Container, container_for, is_embedded, set_container
 from entrypoints.http.app import create_app
 
+DASHBOARD_ORIGIN = "https://dashboard.league.example"
 BOT_KEY = "bot-key-for-the-contract-tests"
 GUILD = "123456789012345678"
 OWNER = "987654321098765432"
@@ -56,10 +56,12 @@ class League:
         return self.client.open(path, method=method, json=body, headers=headers)
 
     def dashboard(self, method: str, path: str, user: str, body: Any = None) -> Any:
-        """A dashboard call: the ``auth_token`` cookie, JSON bodies."""
+        """A dashboard call from its own origin (a cross-origin fetch, so the browser sends
+        ``Origin``): the ``auth_token`` cookie, JSON bodies."""
         self.client.set_cookie("auth_token", self.keys.token(user, username=f"u{user[-3:]}"))
         try:
-            return self.client.open(path, method=method, json=body)
+            headers = {"Origin": DASHBOARD_ORIGIN}
+            return self.client.open(path, method=method, json=body, headers=headers)
         finally:
             self.client.delete_cookie("auth_token")
 
@@ -91,15 +93,15 @@ def league(database_url: str) -> Iterator[League]:
             database_url=database_url,
             jwt_public_key=keys.public_pem,
             bot_api_key=BOT_KEY,
+            frontend_url=DASHBOARD_ORIGIN,
             trn_api_base_url=simulator.base_url,
             trn_rate_limit_per_minute=100_000,
             tracker_initial_seasons=1,
         )
-        container = Container()
-        container.settings.override(providers.Object(settings))
+        container = container_for(settings)
+        assert is_embedded(container)
         set_container(container)
         queue = container.queue()
-        assert isinstance(queue, InProcessJobQueue)
         queue.start()
         try:
             yield League(create_app(container).test_client(), container, keys, simulator)

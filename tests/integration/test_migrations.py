@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, inspect
+from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
 from tests import pg
 
 from adapters.sql import (
@@ -22,8 +22,9 @@ from adapters.sql import (
 )
 from adapters.sql.tables import metadata
 from tracker_core.guilds import User
+from tracker_core.schedules import ScheduleStatus
 
-HEAD = "0003"
+HEAD = "0007"
 SECONDARY = {"ix_trackers_status", "ix_trackers_user_id_is_deleted", "ix_trackers_lease_expires_at"}
 
 
@@ -36,10 +37,10 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _tracker_indexes(url: str) -> set[str]:
+def _tracker_indexes(url: str, table: str = "trackers") -> set[str]:
     engine = create_engine_for(url)
     try:
-        return {ix["name"] for ix in inspect(engine).get_indexes("trackers") if ix["name"]}
+        return {ix["name"] for ix in inspect(engine).get_indexes(table) if ix["name"]}
     finally:
         engine.dispose()
 
@@ -75,11 +76,20 @@ def test_upgrade_downgrade_one_step_and_upgrade_again_keeps_data(empty_url: str)
         uow.commit()
     engine.dispose()
 
+    notification_index = "ix_notifications_tracker_id_created_at"
+    assert notification_index in _tracker_indexes(empty_url, "notifications")
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0004"
+    assert notification_index not in _tracker_indexes(empty_url, "notifications")
+    assert {"attempts", "lease_expires_at"} <= _columns(empty_url, "schedules")
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0003"
+    assert not {"attempts", "lease_expires_at"} & _columns(empty_url, "schedules")
     assert "member_count" in _columns(empty_url, "guilds")
     downgrade_database(empty_url, "-1")
     assert current_revision(empty_url) == "0002"
     assert "member_count" not in _columns(empty_url, "guilds")
-    downgrade_database(empty_url, "-1")
+    downgrade_database(empty_url, "0001")
     assert current_revision(empty_url) == "0001"
     assert _tracker_indexes(empty_url) == {"uq_trackers_identity_live"}
 
@@ -117,3 +127,34 @@ def test_downgrade_to_base_removes_everything(empty_url: str) -> None:
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     finally:
         engine.dispose()
+
+
+def test_schedules_running_at_the_upgrade_get_an_expired_lease(empty_url: str) -> None:
+    upgrade_database(empty_url, "0003")
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    stored = at if empty_url.startswith("postgresql") else at.replace(tzinfo=None)
+    engine = create_engine_for(empty_url)
+    with engine.begin() as conn:
+        for schedule_id, status in (("s-running", "RUNNING"), ("s-pending", "PENDING")):
+            conn.execute(
+                text(
+                    "INSERT INTO schedules (id, guild_id, scheduled_at, status, created_by, "
+                    "executed_at, metadata, created_at, updated_at, version) VALUES "
+                    "(:id, '1', :at, :status, '2', :at, '{}', :at, :at, 0)"
+                ),
+                {"id": schedule_id, "status": status, "at": stored},
+            )
+    upgrade_database(empty_url)
+    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+    with uow:
+        running, pending = uow.schedules.get("s-running"), uow.schedules.get("s-pending")
+        abandoned = [s.id for s in uow.schedules.abandoned(at)]
+    engine.dispose()
+    assert running is not None and pending is not None
+    assert (running.status, running.attempts, running.lease_expires_at) == (
+        ScheduleStatus.RUNNING,
+        1,
+        at,
+    )
+    assert (pending.attempts, pending.lease_expires_at) == (0, None)
+    assert abandoned == ["s-running"]

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
-from dependency_injector import providers
 from rq import SimpleWorker
 from rq.job import Job
 from tests.fakes import FixedClock
@@ -23,7 +22,12 @@ from adapters.sql.migrate import upgrade_database
 from adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.trackergg.simulator import Behaviour, TrnSimulator
 from entrypoints.config import load_settings
-from entrypoints.container import Container, set_container
+from entrypoints.container import (
+    ProductionContainer,
+    container_for,
+    require_production,
+    set_container,
+)
 from tracker_core.guilds import Guild
 from tracker_core.model import TrackerStatus
 from tracker_core.policy import Policy
@@ -63,7 +67,7 @@ def simulator() -> Iterator[TrnSimulator]:
 
 
 @pytest.fixture
-def container(simulator: TrnSimulator) -> Iterator[Container]:
+def container(simulator: TrnSimulator) -> Iterator[ProductionContainer]:
     client = _redis()
     name = f"test-pipeline-{uuid.uuid4().hex[:8]}"
     with fresh_database("tracker_pipeline") as url:
@@ -77,8 +81,7 @@ def container(simulator: TrnSimulator) -> Iterator[Container]:
             tracker_initial_seasons=0,
             queue_name=name,
         )
-        c = Container()
-        c.settings.override(providers.Object(settings))
+        c = require_production(container_for(settings), "the pipeline test")
         set_container(c)
         try:
             yield c
@@ -89,7 +92,7 @@ def container(simulator: TrnSimulator) -> Iterator[Container]:
                 client.delete(key)
 
 
-def _register(c: Container, count: int) -> list[str]:
+def _register(c: ProductionContainer, count: int) -> list[str]:
     ids = []
     for i in range(count):
         [t] = register_trackers(
@@ -103,7 +106,7 @@ def _register(c: Container, count: int) -> list[str]:
     return ids
 
 
-def _statuses(c: Container, ids: list[str]) -> dict[str, int]:
+def _statuses(c: ProductionContainer, ids: list[str]) -> dict[str, int]:
     uow = c.uow()
     with uow:
         found = uow.trackers.get_many(ids)
@@ -113,13 +116,13 @@ def _statuses(c: Container, ids: list[str]) -> dict[str, int]:
     return counts
 
 
-def _drain(c: Container) -> None:
+def _drain(c: ProductionContainer) -> None:
     queue = c.queue()
     assert isinstance(queue, RqJobQueue)
     SimpleWorker(queue.lanes, connection=c.redis()).work(burst=True)
 
 
-def test_redis_losing_every_queued_job_strands_nothing(container: Container) -> None:
+def test_redis_losing_every_queued_job_strands_nothing(container: ProductionContainer) -> None:
     ids = _register(container, 500)
     queue = container.queue()
     assert queue.depth() == 500
@@ -139,7 +142,7 @@ def test_redis_losing_every_queued_job_strands_nothing(container: Container) -> 
         assert all(len(uow.snapshots.for_tracker(i)) == 1 for i in ids[:20])
 
 
-def test_two_schedulers_run_each_due_schedule_exactly_once(container: Container) -> None:
+def test_two_schedulers_run_each_due_schedule_exactly_once(container: ProductionContainer) -> None:
     c = container
     clock = FixedClock(datetime.now(UTC))
     uow = c.uow()
@@ -185,7 +188,9 @@ def test_two_schedulers_run_each_due_schedule_exactly_once(container: Container)
     assert statuses[-1] == ScheduleStatus.CANCELLED
 
 
-def test_a_schedule_missed_beyond_the_grace_fails_and_within_runs(container: Container) -> None:
+def test_a_schedule_missed_beyond_the_grace_fails_and_within_runs(
+    container: ProductionContainer,
+) -> None:
     c = container
     clock = FixedClock(datetime.now(UTC))
     uow = c.uow()
@@ -222,7 +227,7 @@ def test_a_schedule_missed_beyond_the_grace_fails_and_within_runs(container: Con
     [("not_found", TrackerStatus.FAILED, 1, 1), ("server_error", TrackerStatus.FAILED, 3, 3)],
 )
 def test_retry_policy_per_category_against_the_simulator(
-    container: Container,
+    container: ProductionContainer,
     simulator: TrnSimulator,
     behaviour: Behaviour,
     expected: TrackerStatus,
@@ -254,7 +259,7 @@ def test_retry_policy_per_category_against_the_simulator(
 
 
 def test_rate_limited_scrape_waits_out_retry_after(
-    container: Container, simulator: TrnSimulator
+    container: ProductionContainer, simulator: TrnSimulator
 ) -> None:
     simulator.set_rule("player0", "rate_limited", retry_after=7)
     [tid] = _register(container, 1)

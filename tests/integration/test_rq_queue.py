@@ -13,9 +13,10 @@ import pytest
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.scheduler import RQScheduler
+from tests.fakes import FakeUnitOfWork, FixedClock
 from tests.integration.redis_support import (
     Names,
     closed_port,
@@ -28,8 +29,11 @@ from tests.integration.redis_support import (
 
 from adapters.queue.rq_queue import RqJobQueue, job_id_for
 from tracker_core.errors import QueueUnavailable
-from tracker_core.model import Priority
+from tracker_core.model import Priority, TrackerStatus
+from tracker_core.policy import Policy
 from tracker_core.ports import JobQueue
+from tracker_core.use_cases.processing import reconcile
+from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 
 __all__ = ["names", "real_redis", "rq_redis_url"]  # fixtures used by this module
 
@@ -62,9 +66,12 @@ def status(client: redis.Redis, names: Names, tracker_id: str) -> str | None:
 
 
 def work(client: redis.Redis, queue: RqJobQueue, names: Names) -> list[str]:
-    """Run a burst worker over the lanes; what the test jobs recorded."""
+    """Run a burst worker over the lanes (alive: it has a heartbeat, as ``trackers worker``
+    keeps); what the test jobs recorded."""
     worker = SimpleWorker(queue.lanes, connection=client, name=f"worker-{names.tag}")
+    queue.beat(worker.name)
     worker.work(burst=True)
+    queue.forget(worker.name)
     ran: list[bytes] = client.lrange(f"{names.queue_name}:ran", 0, -1)  # type: ignore[assignment]
     return [entry.decode() for entry in ran]
 
@@ -320,3 +327,131 @@ def test_an_unreachable_redis_is_queue_unavailable(names: Names) -> None:
             call()
         assert name
     assert time.monotonic() - started < 10
+
+
+# Jobs RQ calls live but that are dead: the reconciler must be able to queue their trackers.
+
+
+def _take_like_a_worker(client: redis.Redis, queue: RqJobQueue, name: str) -> Job:
+    """What an RQ worker does before running a job: pop it and mark it started (then it dies)."""
+    result = Queue.dequeue_any(queue.lanes, None, connection=client)
+    assert result is not None
+    job, _ = result
+    worker = SimpleWorker(queue.lanes, connection=client, name=name)
+    worker.prepare_execution(job)
+    worker.prepare_job_execution(job)
+    return job
+
+
+def test_a_started_job_whose_worker_died_is_dropped_and_queued_again(
+    client: redis.Redis, names: Names
+) -> None:
+    queue = make_queue(client, names)
+    alive, dead = names.tracker(1), names.tracker(2)
+    queue.enqueue([alive, dead], Priority.DEFAULT)
+    _take_like_a_worker(client, queue, f"alive-{names.tag}")
+    _take_like_a_worker(client, queue, f"dead-{names.tag}")
+    queue.beat(f"alive-{names.tag}")
+    started = queue.lanes[1].started_job_registry
+    assert len(started.get_job_ids(cleanup=False)) == 2
+
+    assert queue.enqueue([alive, dead], Priority.DEFAULT) == 1  # only the dead worker's tracker
+
+    assert (status(client, names, alive), status(client, names, dead)) == ("started", "queued")
+    assert started.get_job_ids(cleanup=False) == [job_id_for(names.queue_name, alive)]
+    assert client.keys(f"rq:execution:{job_id_for(names.queue_name, dead)}*") == []
+    assert client.lrange(lane_key(names, Priority.DEFAULT), 0, -1) == [
+        job_id_for(names.queue_name, dead).encode()
+    ]
+    assert queue.enqueue([dead], Priority.DEFAULT) == 0  # queued again: live
+
+
+def test_a_worker_that_stops_beating_counts_as_dead(client: redis.Redis, names: Names) -> None:
+    queue = make_queue(client, names)
+    tracker, worker = names.tracker(1), f"w-{names.tag}"
+    queue.enqueue([tracker], Priority.DEFAULT)
+    _take_like_a_worker(client, queue, worker)
+    queue.beat(worker)
+    assert queue.enqueue([tracker], Priority.DEFAULT) == 0
+    queue.forget(worker)  # what expiry of the heartbeat does
+    assert queue.enqueue([tracker], Priority.DEFAULT) == 1
+
+
+def test_a_queued_job_in_no_lane_is_queued_again_after_the_grace(
+    client: redis.Redis, names: Names
+) -> None:
+    patient = make_queue(client, names, lost_grace=3600)
+    queue = make_queue(client, names, lost_grace=0)
+    tracker, waiting = names.tracker(1), names.tracker(2)
+    queue.enqueue([tracker], Priority.DEFAULT, not_before=datetime.now(UTC) + timedelta(hours=1))
+    queue.enqueue([waiting], Priority.LOW)
+    client.delete(lane_key(names, Priority.LOW), queue.lanes[1].scheduled_job_registry.key)
+    client.rpush(lane_key(names, Priority.LOW), job_id_for(names.queue_name, waiting))
+
+    # first seen lost: not yet (a worker may have just popped it); the listed one is live
+    assert patient.enqueue([tracker, waiting], Priority.DEFAULT) == 0
+    assert patient.enqueue([tracker, waiting], Priority.DEFAULT) == 0  # within the grace
+    assert queue.enqueue([tracker, waiting], Priority.DEFAULT) == 1
+    assert (status(client, names, tracker), status(client, names, waiting)) == ("queued", "queued")
+    assert work(client, queue, names) == [tracker, waiting]  # default lane before low
+
+
+def test_discard_drops_dead_jobs_and_leaves_a_live_workers_job(
+    client: redis.Redis, names: Names
+) -> None:
+    queue = make_queue(client, names)
+    alive, dead = names.tracker(1), names.tracker(2)
+    queue.enqueue([alive, dead], Priority.DEFAULT)
+    _take_like_a_worker(client, queue, f"alive-{names.tag}")
+    _take_like_a_worker(client, queue, f"dead-{names.tag}")
+    queue.beat(f"alive-{names.tag}")
+
+    queue.discard([alive, dead])
+
+    assert (status(client, names, alive), status(client, names, dead)) == ("started", None)
+    assert queue.lanes[1].started_job_registry.get_job_ids(cleanup=False) == [
+        job_id_for(names.queue_name, alive)
+    ]
+    assert queue.enqueue([alive, dead], Priority.DEFAULT) == 1
+
+
+def test_the_reconciler_queues_again_a_tracker_whose_worker_died_before_claiming_it(
+    real_redis: redis.Redis, names: Names
+) -> None:
+    uow, clock = FakeUnitOfWork(), FixedClock(datetime(2026, 3, 1, tzinfo=UTC))
+    queue = make_queue(real_redis, names)
+    url = "https://rocketleague.tracker.network/rocket-league/profile/steam/{}/overview"
+    [tracker] = register_trackers(
+        RegisterTrackers(user_id="100000000000000001", urls=(url.format(names.tag),)),
+        uow=uow,
+        queue=queue,
+        clock=clock,
+        policy=Policy(),
+    )
+    _take_like_a_worker(real_redis, queue, f"killed-{names.tag}")  # killed before the claim
+    with uow:
+        stored = uow.trackers.get(tracker.id)
+    assert (
+        stored is not None
+        and stored.scraping_status == TrackerStatus.PENDING
+        and stored.version == 0
+    )
+
+    result = reconcile(uow=uow, queue=queue, clock=clock, policy=Policy())
+
+    assert result.requeued == 1
+    assert status(real_redis, names, tracker.id) == "queued"
+    assert reconcile(uow=uow, queue=queue, clock=clock, policy=Policy()).requeued == 0
+
+
+def test_a_big_batch_finds_the_one_job_missing_from_its_lane(
+    client: redis.Redis, names: Names
+) -> None:
+    queue = make_queue(client, names, lost_grace=0)
+    trackers = names.trackers(12)  # more than 8: the lane is read once, not searched per job
+    queue.enqueue(trackers, Priority.DEFAULT)
+    client.lrem(lane_key(names, Priority.DEFAULT), 0, job_id_for(names.queue_name, trackers[5]))
+
+    assert queue.enqueue(trackers, Priority.DEFAULT) == 0  # first seen missing
+    assert queue.enqueue(trackers, Priority.DEFAULT) == 1
+    assert client.llen(lane_key(names, Priority.DEFAULT)) == 12

@@ -5,9 +5,12 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from tests import pg
 
 from adapters.sql import (
@@ -16,7 +19,7 @@ from adapters.sql import (
     create_session_factory,
     upgrade_database,
 )
-from tracker_core.errors import StorageUnavailable
+from tracker_core.errors import NotFound, StorageUnavailable
 
 
 def _uow(url: str, connect_timeout: float = 5) -> SqlAlchemyUnitOfWork:
@@ -68,6 +71,7 @@ def test_connection_lost_mid_transaction_then_recovered() -> None:
         uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
         name = url.rpartition("/")[2]
         with pytest.raises(StorageUnavailable), uow:
+            uow.trackers.mark_pending(["t1"], datetime.now(UTC))  # opens the transaction
             with pg.admin() as admin:
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -75,6 +79,48 @@ def test_connection_lost_mid_transaction_then_recovered() -> None:
                     (name,),
                 )
             uow.trackers.pending_ids()
-        with uow:  # pre-ping replaced the dead connection
+        with uow:  # the first read finds its pooled connection dead and retries once
             assert uow.trackers.pending_ids() == []
         engine.dispose()
+
+
+class AdminShutdown(Exception):
+    """Stands for psycopg's AdminShutdown: the server terminated the connection."""
+
+    sqlstate = "57P01"
+
+
+def _closing_fails(tmp_path: Path) -> SqlAlchemyUnitOfWork:
+    """A SQLite unit of work whose connection fails to roll back and close, like PostgreSQL
+    restarting between a read and the end of its transaction."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    upgrade_database(url)
+    connect = create_session_factory(create_engine_for(url))
+
+    def connection() -> Connection:
+        made = connect()
+
+        def close() -> None:
+            Connection.close(made)
+            raise OperationalError("ROLLBACK", {}, AdminShutdown("terminating connection"))
+
+        made.close = close  # type: ignore[method-assign]
+        return made
+
+    return SqlAlchemyUnitOfWork(connection)
+
+
+def test_a_rollback_that_fails_at_the_end_of_a_read_is_storage_unavailable(
+    tmp_path: Path,
+) -> None:
+    uow = _closing_fails(tmp_path)
+    with pytest.raises(StorageUnavailable), uow:
+        assert uow.users.get("1") is None
+    with pytest.raises(StorageUnavailable), uow:  # the unit of work is usable again
+        uow.users.get("1")
+
+
+def test_a_failing_rollback_does_not_mask_the_error_of_the_block(tmp_path: Path) -> None:
+    uow = _closing_fails(tmp_path)
+    with pytest.raises(NotFound), uow:
+        raise NotFound("Tracker not found")

@@ -1,4 +1,5 @@
-"""Real worker processes: a SIGKILLed worker loses nothing; a league is processed end to end."""
+"""Real worker and scheduler processes: a SIGKILLed worker loses nothing; a schedule left
+RUNNING by a dead scheduler is taken back; a league is processed end to end."""
 
 from __future__ import annotations
 
@@ -10,20 +11,23 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
-from dependency_injector import providers
+from tests.fakes import FixedClock
 from tests.pg import fresh_database
 
 from adapters.sql.migrate import upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
 from entrypoints.config import Settings, load_settings
-from entrypoints.container import Container
+from entrypoints.container import container_for, require_production
 from tracker_core.guilds import Guild, GuildMember
 from tracker_core.model import TrackerStatus
+from tracker_core.schedules import ScheduleStatus
 from tracker_core.use_cases.processing import reconcile
+from tracker_core.use_cases.schedules import CreateSchedule, claim_schedule, create_schedule
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 
 pytestmark = [
@@ -54,14 +58,17 @@ class Deployment:
     def __init__(self, settings: Settings, env: dict[str, str]) -> None:
         self.settings = settings
         self.env = env
-        self.container = Container()
-        self.container.settings.override(providers.Object(settings))
+        self.container = require_production(container_for(settings), "the worker test")
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         """A worker in a process group of its own (RQ forks a scheduler process beside it)."""
+        return self.start("worker")
+
+    def start(self, command: str) -> subprocess.Popen[bytes]:
+        """``trackers <command>`` in a process group of its own."""
         proc = subprocess.Popen(
-            [TRACKERS, "worker"],
+            [TRACKERS, command],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -187,6 +194,44 @@ def test_a_worker_killed_mid_job_loses_nothing(deployment_factory) -> None:
             tracker = uow.trackers.get(tid)
         assert len(snapshots) == 1 and len({s.season_number for s in seasons}) == len(seasons)
         assert tracker is not None and tracker.scraping_attempts == 0
+
+
+def test_a_scheduler_takes_back_the_schedule_of_a_scheduler_that_died(deployment_factory) -> None:
+    with TrnSimulator() as simulator:
+        d = deployment_factory(simulator, TRACKER_RECONCILE_SECONDS="3600")
+        c = d.container
+        guild_id = str(10**17 + 777)
+        [tid] = d.register(["orphaned"])
+        dead = FixedClock(c.clock().now() - timedelta(minutes=30))  # it died 30 minutes ago
+        uow = c.uow()
+        with uow:
+            now = dead.now()
+            uow.guilds.add(Guild(id=guild_id, name="G", created_at=now, updated_at=now))
+            uow.guilds.replace_members(
+                guild_id, [GuildMember(guild_id=guild_id, user_id=str(10**17))]
+            )
+            uow.commit()
+        schedule = create_schedule(
+            CreateSchedule(
+                guild_id=guild_id, scheduled_at=now + timedelta(seconds=1), created_by="1"
+            ),
+            uow=c.uow(),
+            clock=dead,
+        )
+        dead.advance(seconds=2)
+        assert claim_schedule(schedule.id, uow=c.uow(), clock=dead, policy=c.policy()) is not None
+
+        def finished() -> bool:
+            with uow:
+                found = uow.schedules.get(schedule.id)
+            return found is not None and found.status == ScheduleStatus.COMPLETED
+
+        d.start("scheduler")
+        _wait(finished, 30, "the abandoned schedule to complete")
+        with uow:
+            done = uow.schedules.get(schedule.id)
+        assert done is not None and done.attempts == 2 and done.result == {"processed": 1}
+        assert c.queue().is_queued(tid)
 
 
 def test_a_league_is_processed_within_the_budget(deployment_factory) -> None:

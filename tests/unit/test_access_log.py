@@ -13,7 +13,7 @@ from gunicorn.config import Config
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from entrypoints.access_log import (
+from entrypoints.runtime.access_log import (
     CREDENTIAL_PARAMETERS,
     REDACTED,
     RedactingFilter,

@@ -17,6 +17,7 @@ def test_defaults_are_the_spec_s(tmp_path: Path) -> None:
     assert (settings.trn_rate_limit_per_minute, settings.trn_timeout_seconds) == (60, 30)
     assert settings.tracker_refresh_cron == "0 2 * * *"
     assert (settings.throttle_limit, settings.throttle_ttl_ms) == (100, 60000)
+    assert settings.trn_max_retry_after_seconds == 900
     policy = settings.policy()
     assert policy.max_trackers_per_user == 4 and policy.max_scraping_attempts == 3
     assert policy.refresh_cooldown == timedelta(seconds=300)
@@ -32,6 +33,7 @@ def test_values_are_parsed() -> None:
             "SYSTEM_ADMIN_USER_IDS": " 1, 2,,3 ",
             "TRN_API_BASE_URL": "http://127.0.0.1:9/api/",
             "TRACKER_MAX_PER_USER": "6",
+            "TRN_MAX_RETRY_AFTER_SECONDS": "120",
             "JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----",
         }
     )
@@ -39,6 +41,7 @@ def test_values_are_parsed() -> None:
     assert settings.system_admin_user_ids == frozenset({"1", "2", "3"})
     assert settings.trn_api_base_url == "http://127.0.0.1:9/api"
     assert settings.policy().max_trackers_per_user == 6
+    assert settings.trn_max_retry_after_seconds == 120
     assert settings.jwt_public_key is not None and "\nabc\n" in settings.jwt_public_key
 
 
@@ -52,6 +55,8 @@ def test_values_are_parsed() -> None:
         ("JWT_PUBLIC_KEY", "not a key"),
         ("TRN_TIMEOUT_SECONDS", "-1"),
         ("TRACKERS_SANDBOX", "maybe"),
+        ("TRN_MAX_RETRY_AFTER_SECONDS", "0"),
+        ("TRN_MAX_RETRY_AFTER_SECONDS", "a week"),
     ],
 )
 def test_a_malformed_setting_is_named(name: str, value: str) -> None:

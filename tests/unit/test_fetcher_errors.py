@@ -72,7 +72,11 @@ class Upstream:
 
 
 def make_fetcher(
-    handler: Handler, *, flaresolverr: bool = False, budget: RecordingBudget | None = None
+    handler: Handler,
+    *,
+    flaresolverr: bool = False,
+    budget: RecordingBudget | None = None,
+    max_retry_after: float = 900,
 ) -> tuple[TrackerGgFetcher, Upstream, RecordingBudget]:
     upstream = Upstream(handler)
     spent = budget or RecordingBudget()
@@ -82,6 +86,7 @@ def make_fetcher(
         timeout_seconds=30,
         budget=spent,
         client=httpx.Client(transport=httpx.MockTransport(upstream)),
+        max_retry_after_seconds=max_retry_after,
     )
     return fetcher, upstream, spent
 
@@ -328,6 +333,38 @@ def test_budget_unavailable_is_a_retryable_network_error_without_a_request() -> 
     with pytest.raises(FetchNetworkError):
         fetcher.fetch_page("psn/nssbali_", None)
     assert upstream.requests == []
+
+
+@pytest.mark.parametrize("transport", ["direct", "flaresolverr"])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("600", 600.0), ("900", 900.0), ("901", 900.0), ("99999999999", 900.0), ("1e308", 900.0)],
+)
+def test_an_absurd_retry_after_is_capped_and_logged(
+    transport: str, header: str, expected: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    via_flaresolverr = transport == "flaresolverr"
+    handler = (
+        respond(200, envelope_for(429, "", {"Retry-After": header}))
+        if via_flaresolverr
+        else respond(429, "", {"Retry-After": header})
+    )
+    fetcher, _, budget = make_fetcher(handler, flaresolverr=via_flaresolverr)
+    with (
+        caplog.at_level("WARNING", logger="adapters.trackergg.fetcher"),
+        pytest.raises(FetchRateLimited) as caught,
+    ):
+        fetcher.fetch_page("psn/nssbali_", None)
+    assert caught.value.retry_after == expected
+    assert budget.paused == [expected]
+    assert ("capped at 900 s" in caplog.text) is (float(header) > 900)
+
+
+def test_the_retry_after_cap_is_configurable() -> None:
+    fetcher, _, budget = make_fetcher(respond(429, "", {"Retry-After": "3600"}), max_retry_after=60)
+    with pytest.raises(FetchRateLimited) as caught:
+        fetcher.fetch_page("psn/nssbali_", None)
+    assert (caught.value.retry_after, budget.paused) == (60.0, [60.0])
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,14 @@ from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock, RecordingNotifier
 
 from adapters.locks import InProcessTickLock
 from entrypoints.config import load_settings
-from entrypoints.container import Container
-from entrypoints.scheduler import SchedulerLoop, latest_cron_instant
+from entrypoints.container import container_for
+from entrypoints.runtime.scheduler import SchedulerLoop, latest_cron_instant
 from tracker_core.guilds import Guild
 from tracker_core.model import Priority
 from tracker_core.notifications import DeliveryStatus, Notification
 from tracker_core.policy import Policy
 from tracker_core.schedules import ScheduleStatus
-from tracker_core.use_cases.schedules import CreateSchedule, create_schedule
+from tracker_core.use_cases.schedules import CreateSchedule, claim_schedule, create_schedule
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 
 URL = "https://rocketleague.tracker.network/rocket-league/profile/steam/{}/overview"
@@ -30,8 +30,7 @@ def make(
     lock: InProcessTickLock,
     notifier: RecordingNotifier,
 ) -> SchedulerLoop:
-    c = Container()
-    c.settings.override(providers.Object(load_settings({})))
+    c = container_for(load_settings({}))
     c.uow.override(providers.Object(uow))
     c.queue.override(providers.Object(queue))
     c.clock.override(providers.Object(clock))
@@ -115,3 +114,32 @@ def test_a_tick_runs_due_schedules_and_delivers_notifications() -> None:
     assert uow.committed.schedules[schedule.id].result == {"processed": 0}
     assert [n.message for n in notifier.sent] == ["2v2: 1450 → 1502 (+52)"]
     assert uow.committed.notifications["c" + "9" * 24].status == DeliveryStatus.SENT
+
+
+def test_a_tick_takes_back_a_schedule_whose_scheduler_died() -> None:
+    uow, queue, clock = FakeUnitOfWork(), FakeQueue(), FixedClock(T0)
+    with uow:
+        uow.guilds.add(Guild(id="100000000000000001", name="g", created_at=T0, updated_at=T0))
+        uow.commit()
+    schedule = create_schedule(
+        CreateSchedule(
+            guild_id="100000000000000001", scheduled_at=T0 + timedelta(seconds=1), created_by="1"
+        ),
+        uow=uow,
+        clock=clock,
+    )
+    clock.advance(seconds=2)
+    loop = make(uow, queue, clock, InProcessTickLock(), RecordingNotifier())
+    policy = loop.c.policy()
+    assert claim_schedule(schedule.id, uow=uow, clock=clock, policy=policy) is not None  # dies
+    loop.tick()
+    assert uow.committed.schedules[schedule.id].status == ScheduleStatus.RUNNING
+    clock.advance(seconds=policy.lease.total_seconds())
+    loop.tick()
+    loop.tick()
+    done = uow.committed.schedules[schedule.id]
+    assert (done.status, done.attempts, done.result) == (
+        ScheduleStatus.COMPLETED,
+        2,
+        {"processed": 0},
+    )

@@ -8,6 +8,9 @@ Layout in Redis (RQ's own keys, plus one of ours):
 - job id ``<queue_name>-<tracker_id>`` (characters RQ does not allow in ids become ``_``), so
   every key of a deployment, job hashes included, names its queue;
 - claim marker ``<queue_name>:queued:<tracker_id>`` (SET NX PX ``claim_ttl``).
+- worker heartbeat ``<queue_name>:worker:<worker name>`` (SET PX ``worker_ttl``, renewed by
+  ``trackers worker`` every third of it, even while a job runs);
+- lost-job mark ``<queue_name>:lost:<tracker_id>``: when the job was first seen in no lane.
 
 Whether a tracker has a live job is RQ's own job status (queued, scheduled, started, deferred):
 it holds for however long a job waits, and vanishes with everything else when Redis loses its
@@ -16,10 +19,16 @@ between claiming a tracker and the pipeline that writes its job landing: the cla
 script) checks the status and sets the marker atomically, so two enqueuers, in threads or
 processes, never both win. The job calls :meth:`RqJobQueue.release` at its end so the tracker
 can be queued again at once; a marker nobody releases expires after ``claim_ttl``.
+
+RQ's status is not trusted blindly: a "started" job whose worker's heartbeat is gone, and a
+"queued" or "scheduled" job found in no lane for ``lost_grace`` seconds, are dead (a worker was
+killed after taking the job, or Redis lost part of its data). The claim script deletes such a
+job and claims the tracker, so the reconciler queues it again whatever instant the worker died.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -37,8 +46,10 @@ from rq.results import Result
 from tracker_core.errors import QueueUnavailable
 from tracker_core.model import Priority
 
+log = logging.getLogger("adapters.queue")
+
 DEFAULT_QUEUE_NAME = "tracker-scraping-queue"
-DEFAULT_JOB_FUNC = "entrypoints.jobs.scrape_tracker"
+DEFAULT_JOB_FUNC = "entrypoints.runtime.jobs.scrape_tracker"
 LANE_ORDER = (Priority.HIGH, Priority.DEFAULT, Priority.LOW)
 
 _LIVE_STATUSES = frozenset({"queued", "scheduled", "started", "deferred"})
@@ -58,22 +69,119 @@ _ENDED_REGISTRIES = {
     "canceled": CanceledJobRegistry.key_template,
 }
 
-# KEYS: (job hash, claim marker) per tracker. ARGV[1]: marker TTL in ms.
-# Reply per tracker: 0 = a live job or a fresh claim exists (no-op); 1 = claimed, no job hash;
-# {status, origin} = claimed, and the ended job with that id must be removed first.
+# KEYS: (job hash, claim marker, lost-job mark) per tracker. ARGV: [1] marker TTL in ms, [2] the
+# prefix of worker heartbeat keys, [3] how long (ms) a job must be missing from its lane before
+# it counts as lost, [4] '1' to claim, '0' only to drop dead jobs.
+# Reply per tracker: {won 0/1, status of an ended job to remove first or '', its origin or '',
+# why a dead job was dropped or ''}.
+#
+# A job RQ calls live may be dead: 'started' by a worker whose heartbeat key is gone (the worker
+# was killed after taking the job), or 'queued'/'scheduled' but in no lane (a worker killed
+# between popping it and marking it started, or a partial loss of Redis data). Such a job is
+# deleted with RQ's bookkeeping of its executions, so the tracker can be queued again. A missing
+# job is only called lost once it has been seen missing for the grace time: a worker that has
+# just popped it takes a moment to mark it started.
 _CLAIM_LUA = """
-local reply = {}
-for i = 1, #KEYS, 2 do
-  local status = redis.call('HGET', KEYS[i], 'status')
-  if status == 'queued' or status == 'scheduled' or status == 'started'
-      or status == 'deferred' then
-    reply[#reply + 1] = 0
-  elseif not redis.call('SET', KEYS[i + 1], '1', 'NX', 'PX', ARGV[1]) then
-    reply[#reply + 1] = 0
-  elseif status then
-    reply[#reply + 1] = {status, redis.call('HGET', KEYS[i], 'origin') or ''}
+local marker_ttl, worker_prefix = ARGV[1], ARGV[2]
+local grace_ms, claim = tonumber(ARGV[3]), ARGV[4] == '1'
+
+-- Which job ids a lane holds: LPOS for a few look-ups, else the lane read once per call (a
+-- reconciliation re-checks thousands of queued trackers against a lane of thousands of jobs).
+local many = #KEYS > 24
+local lanes = {}
+local function in_lane(lane, job_id)
+  if not many then
+    return redis.call('LPOS', lane, job_id)
+  end
+  local ids = lanes[lane]
+  if not ids then
+    ids = {}
+    for _, id in ipairs(redis.call('LRANGE', lane, 0, -1)) do
+      ids[id] = true
+    end
+    lanes[lane] = ids
+  end
+  return ids[job_id]
+end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function lost(lost_key)
+  local seen = redis.call('GET', lost_key)
+  local now = now_ms()
+  if not seen then
+    redis.call('SET', lost_key, now, 'PX', grace_ms * 10 + 600000)
+    return false
+  end
+  return now - tonumber(seen) >= grace_ms
+end
+
+-- '' when the job is really live, else why it is dead
+local function dead_because(job_key, job_id, status, lost_key)
+  if status == 'started' then
+    local worker = redis.call('HGET', job_key, 'worker_name')
+    if worker and worker ~= '' and redis.call('EXISTS', worker_prefix .. worker) == 1 then
+      return ''
+    end
+    return 'worker gone'
+  end
+  if status == 'deferred' then
+    return ''
+  end
+  local origin = redis.call('HGET', job_key, 'origin') or ''
+  local listed
+  if status == 'queued' then
+    listed = in_lane('rq:queue:' .. origin, job_id)
   else
-    reply[#reply + 1] = 1
+    listed = redis.call('ZSCORE', 'rq:scheduled:' .. origin, job_id)
+  end
+  if listed then
+    redis.call('DEL', lost_key)
+    return ''
+  end
+  if lost(lost_key) then
+    return 'in no lane'
+  end
+  return ''
+end
+
+local function drop(job_key, job_id)
+  local origin = redis.call('HGET', job_key, 'origin') or ''
+  local executions = 'rq:executions:' .. job_id
+  for _, execution in ipairs(redis.call('ZRANGE', executions, 0, -1)) do
+    redis.call('ZREM', 'rq:wip:' .. origin, job_id .. ':' .. execution)
+    redis.call('DEL', 'rq:execution:' .. job_id .. ':' .. execution)
+  end
+  redis.call('ZREM', 'rq:scheduled:' .. origin, job_id)
+  redis.call('LREM', 'rq:queue:' .. origin, 0, job_id)
+  redis.call('DEL', job_key, executions, job_key .. ':dependents')
+end
+
+local reply = {}
+for i = 1, #KEYS, 3 do
+  local job_key, marker, lost_key = KEYS[i], KEYS[i + 1], KEYS[i + 2]
+  local job_id = string.sub(job_key, 8)
+  local status = redis.call('HGET', job_key, 'status')
+  local live = status == 'queued' or status == 'scheduled' or status == 'started'
+      or status == 'deferred'
+  local dropped = ''
+  if live then
+    dropped = dead_because(job_key, job_id, status, lost_key)
+    if dropped ~= '' then
+      drop(job_key, job_id)
+      redis.call('DEL', marker, lost_key)
+      status, live = false, false
+    end
+  end
+  if not claim or live or not redis.call('SET', marker, '1', 'NX', 'PX', marker_ttl) then
+    reply[#reply + 1] = {0, '', '', dropped}
+  elseif status then
+    reply[#reply + 1] = {1, status, redis.call('HGET', job_key, 'origin') or '', dropped}
+  else
+    reply[#reply + 1] = {1, '', '', dropped}
   end
 end
 return reply
@@ -119,6 +227,8 @@ class RqJobQueue:
         result_ttl: int = 0,
         failure_ttl: int = 7 * 24 * 3600,
         claim_ttl: float = 60.0,
+        worker_ttl: float = 30.0,
+        lost_grace: float = 5.0,
     ) -> None:
         self._redis = redis_client
         self._queue_name = queue_name
@@ -128,6 +238,8 @@ class RqJobQueue:
         self._result_ttl = result_ttl
         self._failure_ttl = failure_ttl
         self._claim_ttl_ms = max(1, int(claim_ttl * 1000))
+        self._worker_ttl_ms = max(1, int(worker_ttl * 1000))
+        self._lost_grace_ms = max(0, int(lost_grace * 1000))
         self._lanes = {
             priority: Queue(f"{queue_name}:{priority.value}", connection=redis_client)
             for priority in LANE_ORDER
@@ -151,6 +263,37 @@ class RqJobQueue:
     def marker_key(self, tracker_id: str) -> str:
         """The Redis key of the tracker's claim marker."""
         return f"{self._queue_name}:queued:{tracker_id}"
+
+    def lost_key(self, tracker_id: str) -> str:
+        """The Redis key noting when the tracker's job was first seen in no lane."""
+        return f"{self._queue_name}:lost:{tracker_id}"
+
+    @property
+    def worker_ttl(self) -> float:
+        """Seconds a worker's heartbeat lasts; a worker must beat more often than this."""
+        return self._worker_ttl_ms / 1000
+
+    def worker_key(self, worker_name: str) -> str:
+        """The Redis key that exists while the worker ``worker_name`` is alive."""
+        return f"{self._queue_name}:worker:{worker_name}"
+
+    def beat(self, worker_name: str) -> None:
+        """The worker is alive for another ``worker_ttl``: its started job is not dead.
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached.
+        """
+        with _unavailable_as_queue_error():
+            self._redis.set(self.worker_key(worker_name), "1", px=self._worker_ttl_ms)
+
+    def forget(self, worker_name: str) -> None:
+        """The worker stopped: drop its heartbeat at once.
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached (the heartbeat then expires by itself).
+        """
+        with _unavailable_as_queue_error():
+            self._redis.delete(self.worker_key(worker_name))
 
     def enqueue(
         self, tracker_ids: Sequence[str], priority: Priority, *, not_before: datetime | None = None
@@ -208,24 +351,21 @@ class RqJobQueue:
             return sum(int(n) for n in pipe.execute())
 
     def discard(self, tracker_ids: Sequence[str]) -> None:
-        """Delete the jobs of trackers whose lease expired, wherever RQ still lists them.
+        """Delete the dead jobs of trackers whose lease expired (their worker is gone, or the
+        job is in no lane), with RQ's record of their executions.
 
         A SIGKILLed worker leaves its job "started" until RQ's own cleanup, long after the
-        database lease ran out; without this the reconciler could not queue the tracker again.
-        A job that is in fact still running cannot store anything: its lease token is stale.
+        database lease ran out; without this the tracker could not be queued again. A job whose
+        worker is still alive is left to finish: it cannot store anything (its lease token is
+        stale), and deleting it under a live worker breaks RQ's own bookkeeping.
 
         Raises:
             QueueUnavailable: Redis cannot be reached.
         """
         if not tracker_ids:
             return
-        with _unavailable_as_queue_error(), self._redis.pipeline(transaction=True) as pipe:
-            for tracker_id in tracker_ids:
-                job_id = self.job_id(tracker_id)
-                pipe.delete(Job.key_for(job_id), self.marker_key(tracker_id))
-                for lane in self.lanes:
-                    pipe.zrem(lane.started_job_registry.key, job_id)
-            pipe.execute()
+        with _unavailable_as_queue_error():
+            self._run_claim(list(dict.fromkeys(tracker_ids)), claim=False)
 
     def release(self, tracker_id: str) -> None:
         """Drop the tracker's claim marker; the job calls this when it is done with the tracker.
@@ -238,19 +378,42 @@ class RqJobQueue:
 
     def _claim_ids(self, ids: list[str]) -> tuple[list[str], list[tuple[str, str, str]]]:
         """Claim atomically; the winners, and (job id, status, origin) of ended jobs to drop."""
-        keys: list[str] = []
-        for tracker_id in ids:
-            keys += (Job.key_for(self.job_id(tracker_id)), self.marker_key(tracker_id))
-        reply = self._claim(keys=keys, args=[self._claim_ttl_ms])
         won: list[str] = []
         ended: list[tuple[str, str, str]] = []
-        for tracker_id, answer in zip(ids, reply, strict=True):
-            if answer == 0:
+        for tracker_id, (claimed, status, origin) in zip(
+            ids, self._run_claim(ids, claim=True), strict=True
+        ):
+            if not claimed:
                 continue
             won.append(tracker_id)
-            if isinstance(answer, list):
-                ended.append((self.job_id(tracker_id), _text(answer[0]), _text(answer[1])))
+            if status:
+                ended.append((self.job_id(tracker_id), status, origin))
         return won, ended
+
+    def _run_claim(self, ids: list[str], *, claim: bool) -> list[tuple[bool, str, str]]:
+        """The claim script over ``ids`` (dropping dead jobs, claiming when ``claim``): per
+        tracker, whether it was claimed, and the status and origin of an ended job to remove."""
+        keys: list[str] = []
+        for tracker_id in ids:
+            job_key = Job.key_for(self.job_id(tracker_id))
+            keys += (job_key, self.marker_key(tracker_id), self.lost_key(tracker_id))
+        args: list[str | int] = [
+            self._claim_ttl_ms,
+            self.worker_key(""),
+            self._lost_grace_ms,
+            "1" if claim else "0",
+        ]
+        reply = self._claim(keys=keys, args=args)
+        answers: list[tuple[bool, str, str]] = []
+        for tracker_id, (claimed, status, origin, dropped) in zip(ids, reply, strict=True):
+            if dropped:
+                log.warning(
+                    "tracker %s: its RQ job was dead (%s) and is dropped",
+                    tracker_id,
+                    _text(dropped),
+                )
+            answers.append((bool(int(claimed)), _text(status), _text(origin)))
+        return answers
 
     def _write_jobs(
         self, lane: Queue, tracker_ids: list[str], at: datetime | None, pipe: redis.client.Pipeline

@@ -85,6 +85,8 @@ _SCHEDULE_FIELDS = (
     "executed_at",
     "error_message",
     "result",
+    "attempts",
+    "lease_expires_at",
 )
 _NOTIFICATION_FIELDS = (
     "id",

@@ -234,6 +234,8 @@ schedules = Table(
     Column("result", json_type()),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("lease_expires_at", UtcDateTime),
     _version(),
     Index("ix_schedules_status_scheduled_at", "status", "scheduled_at"),
     Index("ix_schedules_guild_id_scheduled_at", "guild_id", "scheduled_at"),
@@ -259,6 +261,7 @@ notifications = Table(
     Column("created_at", UtcDateTime, nullable=False),
     _version(),
     Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_notifications_tracker_id_created_at", "tracker_id", "created_at"),
 )
 
 player_ratings = Table(

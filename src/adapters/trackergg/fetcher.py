@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -33,6 +34,9 @@ from tracker_core.stats import ProfilePage
 
 DEFAULT_API_BASE_URL = "https://api.tracker.gg/api/v2/rocket-league/standard/profile"
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
+DEFAULT_MAX_RETRY_AFTER_SECONDS = 900.0
+
+log = logging.getLogger(__name__)
 
 CHALLENGE_MARKERS = (
     "just a moment",
@@ -59,11 +63,13 @@ class TrackerGgFetcher:
         budget: RateBudget,
         client: httpx.Client | None = None,
         budget_wait_seconds: float | None = None,
+        max_retry_after_seconds: float = DEFAULT_MAX_RETRY_AFTER_SECONDS,
     ) -> None:
         self.api_base_url = api_base_url.rstrip("/")
         self._base = httpx.URL(self.api_base_url + "/")
         self._budget = budget
         self._budget_wait = budget_wait_seconds
+        self._max_retry_after = max_retry_after_seconds
         self._owns_client = client is None
         self._client = client if client is not None else httpx.Client(follow_redirects=False)
         self._transport: Transport = (
@@ -84,11 +90,25 @@ class TrackerGgFetcher:
         try:
             classify(response, api_url=api_url)
         except FetchRateLimited as exc:
-            self._budget.pause(exc.retry_after or DEFAULT_RETRY_AFTER_SECONDS)
+            exc.retry_after = self._capped(exc.retry_after or DEFAULT_RETRY_AFTER_SECONDS, api_url)
+            self._budget.pause(exc.retry_after)
             raise
         return parse_profile(
             response.body, season=season, api_url=api_url, upstream_status=response.status
         )
+
+    def _capped(self, retry_after: float, api_url: str) -> float:
+        """An upstream ``Retry-After`` bounded by the cap: one absurd header must not stop
+        every worker for days."""
+        if retry_after <= self._max_retry_after:
+            return retry_after
+        log.warning(
+            "tracker.gg asked to wait %.0f s (%s); capped at %.0f s",
+            retry_after,
+            api_url,
+            self._max_retry_after,
+        )
+        return self._max_retry_after
 
     def api_url(self, api_path: str, season: int | None) -> str:
         """The URL for ``api_path`` under the configured base; refuses anything else."""

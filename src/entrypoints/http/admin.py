@@ -9,9 +9,7 @@ from entrypoints.http.routing import RouteTable
 from entrypoints.http.trackers import ENQUEUED
 from tracker_core.errors import Conflict, NotFound
 from tracker_core.model import Priority, TrackerQuery
-from tracker_core.use_cases import queries
-from tracker_core.use_cases.processing import refresh_stale
-from tracker_core.use_cases.trackers import RefreshTracker, refresh_tracker
+from tracker_core.use_cases.trackers import RefreshTracker
 
 ROUTES = RouteTable("admin", "/api/admin/trackers", "admin", "Admin")
 BATCH_STARTED = "Batch refresh enqueued"
@@ -32,7 +30,7 @@ def all_trackers(query: AdminTrackersQuery) -> ser.Json:
         page=query.page,
         limit=query.limit,
     )
-    trackers, total = queries.search_trackers(core, uow=deps.uow())
+    trackers, total = deps.use_cases().search_trackers(core)
     items = [ser.tracker(t) for t in trackers]
     return ser.page(items, total, query.page, query.limit, admin=True)
 
@@ -45,10 +43,8 @@ def all_trackers(query: AdminTrackersQuery) -> ser.Json:
 )
 def scraping_status() -> ser.Json:
     """How much work is waiting and how long it will take."""
-    overview = queries.scraping_overview(
-        uow=deps.uow(),
-        queue=deps.queue(),
-        requests_per_minute=deps.settings().trn_rate_limit_per_minute,
+    overview = deps.use_cases().scraping_overview(
+        requests_per_minute=deps.settings().trn_rate_limit_per_minute
     )
     return ser.overview(overview)
 
@@ -62,8 +58,8 @@ def scraping_status() -> ser.Json:
 )
 def scraping_logs(query: LogsQuery) -> ser.Json:
     """Scraping logs of one tracker or all, optionally of one status."""
-    logs, total = queries.search_scraping_logs(
-        query.tracker_id, query.status, query.page, query.limit, uow=deps.uow()
+    logs, total = deps.use_cases().search_scraping_logs(
+        query.tracker_id, query.status, query.page, query.limit
     )
     items = [ser.scraping_log(entry) for entry in logs]
     return ser.page(items, total, query.page, query.limit, admin=True)
@@ -79,13 +75,7 @@ def scraping_logs(query: LogsQuery) -> ser.Json:
 )
 def refresh(id: str, body: EmptyBody) -> ser.Json:
     """Queue the tracker at high priority unless a job already has it."""
-    outcome = refresh_tracker(
-        RefreshTracker(tracker_id=id),
-        uow=deps.uow(),
-        queue=deps.queue(),
-        clock=deps.clock(),
-        policy=deps.policy(),
-    )
+    outcome = deps.use_cases().refresh_tracker(RefreshTracker(tracker_id=id))
     return ser.message(ENQUEUED, trackerId=outcome.tracker_id, status=str(outcome.status))
 
 
@@ -98,12 +88,5 @@ def refresh(id: str, body: EmptyBody) -> ser.Json:
 )
 def batch_refresh(body: BatchRefreshBody) -> ser.Json:
     """Mark the trackers PENDING and queue them; the scraping runs as jobs."""
-    result = refresh_stale(
-        uow=deps.uow(),
-        queue=deps.queue(),
-        clock=deps.clock(),
-        policy=deps.policy(),
-        tracker_ids=body.tracker_ids,
-        priority=Priority.DEFAULT,
-    )
+    result = deps.use_cases().refresh_stale(tracker_ids=body.tracker_ids, priority=Priority.DEFAULT)
     return ser.message(BATCH_STARTED, **ser.processed(result))

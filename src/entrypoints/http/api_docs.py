@@ -21,10 +21,19 @@ fails when this file is out of date. Do not edit it by hand.
   `auth_token` cookie. Admin routes also need the user id in `SYSTEM_ADMIN_USER_IDS`. Bot routes
   (`/internal/*`) take `Authorization: Bearer <BOT_API_KEY>`. A JWT is never a bot key and the bot
   key never works on `/api/*`.
+- **CSRF.** A POST/PUT/PATCH/DELETE authenticated by the cookie alone must come from this site
+  or `FRONTEND_URL` by its `Origin` (or `Referer`); without either header it must be a JSON
+  request (or PUT/PATCH/DELETE); or it carries `X-CSRF-Token`. Otherwise it is 403
+  `CSRF check failed…` (see docs/dashboard.md). Bearer-token requests are unaffected.
 - **Errors** are `{statusCode, timestamp, path, method, message, code, errors?}`; request
   validation failures are 400 `Validation failed` with `errors: [{field, message}]`. Unknown body
   fields and unknown query parameters are rejected. A malformed tracker or schedule id in a path
   is 400 `Invalid CUID format: <value>`; guild and user ids must be Discord snowflakes.
+- **Input limits**, checked before anything else reads the request, in every mode: a NUL
+  character or a lone surrogate in any JSON key or string, in the path or in a query parameter;
+  `NaN`, `Infinity`, `-Infinity` or a number beyond ±1e308 (`1e400`); JSON nested more than 64
+  levels deep. Each is 400 `Validation failed` naming the field (`body` for the whole body), or
+  `Request body must be valid JSON` for the non-JSON constants. Never a 500.
 - **Statuses.** POST answers 201, GET/PUT/PATCH/DELETE 200, with two exceptions the bot
   relies on: a guild sync answers 200, and `POST /internal/guilds/upsert` answers 201 when it
   created the guild and 200 when it existed. User routes are throttled per client
@@ -55,17 +64,25 @@ fails when this file is out of date. Do not edit it by hand.
   `POST /internal/guilds` is 409 `Guild <id> already exists` when it exists (`/guilds/upsert`
   is not).
 - `GET /health` is 200 `{status: "ok"}` or 503 `{status: "error"}` when the database or the queue
-  check fails; it carries `mode`, `sandbox` and, in sandbox mode, a loud `warning`.
-- JWT: `sub` (a string of at most 64 characters) is required, `exp` is checked when present; the
-  `guilds` claim is not used (memberships come from the bot's sync). With no `JWT_PUBLIC_KEY`
-  every token is `Invalid token`; with no `BOT_API_KEY` every key is `Invalid API key`.
+  check fails; it carries `mode`, `sandbox` and, in sandbox mode, a loud `warning`. A failed
+  check says only `Database unavailable` or `Job queue unavailable` (like every 503 answer):
+  hosts, ports and driver errors are logged, never answered.
+- JWT: `sub` (a Discord snowflake, 17–20 digits) is required, `exp` is checked when present;
+  `username` and `globalName` (at most 100 characters), `avatar` (255) and `email` (254), when
+  strings, must be printable text (no NUL, control character or lone surrogate), else the token
+  is 401 `Invalid token`. The `guilds` claim is not used (memberships come from the bot's sync).
+  With no `JWT_PUBLIC_KEY` every token is `Invalid token`; with no `BOT_API_KEY` every key is
+  `Invalid API key`.
 - Throttling is a fixed window per user id (per address when unauthenticated, so failed logins
   are throttled too); bot routes are not throttled. If Redis is down the request is let through
   and a warning logged.
 - Every mutating call is audited, including rejected ones (401, 400, 413): actor (user id, `bot`
   or none), method, path, status and the body with every key matching
-  token/secret/password/key/authorization/cookie/webhook replaced by `[REDACTED]`. An audit write
-  that fails is logged and does not change the answer.
+  token/secret/password/key/authorization/cookie/webhook replaced by `[REDACTED]`. The stored
+  body is a bounded summary (strings cut at 500 characters, lists and objects at 50 items and 16
+  levels, NUL and lone surrogates replaced by U+FFFD); a body that is not acceptable JSON is
+  stored as `{"_unparsed": <reason>, "bytes": <size>}`. An audit write that fails is logged and
+  does not change the answer.
 - With `FRONTEND_URL` set, `/api/*` answers CORS headers (credentials allowed) to that origin.
 - A guild sync writes only the user fields it is given: the bot sends no `globalName` or
   `avatar`, so those stay as they were. Members absent from a sync leave (their rows are

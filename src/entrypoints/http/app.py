@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from flask import Flask, current_app, g, request
 
+from adapters.throttle import Throttle, check
 from entrypoints.config import Settings
 from entrypoints.http import (
     admin,
@@ -28,14 +29,15 @@ from entrypoints.http.auth import (
     require_system_admin,
 )
 from entrypoints.http.cors import install_cors
+from entrypoints.http.dashboard import install_dashboard
 from entrypoints.http.deps import CONTAINER_KEY
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.health import STARTED_KEY
+from entrypoints.http.input_limits import check_url
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.openapi import build_document
 from entrypoints.http.routing import Auth, ExceptConverter, Route
 from entrypoints.http.system import OPENAPI_KEY
-from entrypoints.http.throttle import MemoryThrottle, RedisThrottle, Throttle, check
 from tracker_core.errors import Unauthorized
 
 if TYPE_CHECKING:
@@ -87,6 +89,11 @@ def _user_hook() -> None:
     g.principal = principal
 
 
+def _url_hook() -> None:
+    """Refuse NUL and lone surrogates in the path or query before any other code runs."""
+    check_url(request.path, request.args.items(multi=True))
+
+
 def _admin_hook() -> None:
     if request.method == "OPTIONS":
         return
@@ -107,13 +114,6 @@ HOOKS: dict[Auth, Callable[[], None] | None] = {
 }
 
 
-def _throttle(container: Container, settings: Settings) -> Throttle:
-    if settings.embedded:
-        return MemoryThrottle(settings.throttle_limit, settings.throttle_ttl_ms)
-    redis: Any = container.redis()
-    return RedisThrottle(redis, settings.throttle_limit, settings.throttle_ttl_ms)
-
-
 def create_app(container: Container) -> Flask:
     """A Flask app serving the whole API with the container's dependencies.
 
@@ -132,16 +132,18 @@ def create_app(container: Container) -> Flask:
         public_key=load_public_key(settings.jwt_public_key),
         admins=settings.system_admin_user_ids,
         bot_key=settings.bot_api_key,
-        throttle=_throttle(container, settings),
+        throttle=container.throttle(),
     )
     install_error_handlers(app)
     install_metrics(app, settings.metrics_cache_seconds)
     install_cors(app, settings.frontend_url)
+    app.before_request(_url_hook)
     for table in TABLES:
         blueprint = table.blueprint()
         hook = HOOKS[table.auth]
         if hook is not None:
             blueprint.before_request(hook)
         app.register_blueprint(blueprint)
+    install_dashboard(app, settings.jwt_public_key)
     app.after_request(audit.record)
     return app

@@ -7,6 +7,7 @@ every other algorithm are rejected by PyJWT before the signature is even looked 
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Any
 
 import attrs
@@ -35,6 +36,9 @@ _PROFILE_CLAIMS = {
     "avatar": "avatar",
     "email": "email",
 }
+_CLAIM_LENGTHS = {"username": 100, "globalName": 100, "avatar": 255, "email": 254}
+"""Longest accepted value of each profile claim (they are stored on the user row)."""
+_SUB = re.compile(r"\d{17,20}")
 
 
 @attrs.frozen
@@ -99,10 +103,22 @@ def _claims(token: str, key: RSAPublicKey | None) -> dict[str, Any]:
         raise Unauthorized(TOKEN_EXPIRED) from None
     except jwt.InvalidTokenError:
         raise Unauthorized(INVALID_TOKEN) from None
-    sub = claims.get("sub")
-    if not isinstance(sub, str) or not 0 < len(sub) <= 64:
+    if not _acceptable(claims):
         raise Unauthorized(INVALID_TOKEN)
     return claims
+
+
+def _acceptable(claims: dict[str, Any]) -> bool:
+    """``sub`` is a Discord snowflake and each profile claim given as a string is printable
+    text (no NUL, control character or lone surrogate) of bounded length."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not _SUB.fullmatch(sub):
+        return False
+    for claim, longest in _CLAIM_LENGTHS.items():
+        value = claims.get(claim)
+        if isinstance(value, str) and not (len(value) <= longest and value.isprintable()):
+            return False
+    return True
 
 
 def authenticate_user(key: RSAPublicKey | None, admins: frozenset[str]) -> Principal:

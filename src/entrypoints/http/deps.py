@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from flask import current_app, g
 
 from entrypoints.config import Settings
-from tracker_core.policy import Policy
+from entrypoints.use_cases import UseCases
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
 
 if TYPE_CHECKING:
@@ -19,35 +19,36 @@ CONTAINER_KEY = "trackers.container"
 
 def container() -> Container:
     """The container the app was created with."""
-    return cast("Container", current_app.extensions[CONTAINER_KEY])
+    found: Container = current_app.extensions[CONTAINER_KEY]
+    return found
 
 
 def uow() -> UnitOfWork:
-    """A new unit of work."""
-    return cast(UnitOfWork, container().uow())
+    """A new unit of work (for the health check and the audit row; views use use_cases())."""
+    return container().uow()
 
 
 def queue() -> JobQueue:
     """The job queue."""
-    return cast(JobQueue, container().queue())
+    return container().queue()
 
 
 def clock() -> Clock:
     """The clock."""
-    return cast(Clock, container().clock())
+    return container().clock()
 
 
-def policy() -> Policy:
-    """The rules' numbers."""
-    return cast(Policy, container().policy())
+def use_cases() -> UseCases:
+    """The use cases, bound to this app's unit of work, queue, clock and policy."""
+    return container().use_cases()
 
 
 def settings() -> Settings:
     """The settings."""
-    settings: Settings = container().settings()
-    return settings
+    return container().settings()
 
 
 def principal() -> Principal:
     """The authenticated user of this request (set by the blueprint's auth hook)."""
-    return cast("Principal", g.principal)
+    found: Principal = g.principal
+    return found

@@ -25,7 +25,7 @@ USER = "/users/<except('register-by-staff'):userId>"
 @ROUTES.route("GET", "/users", summary="Users, paged", response="UserPage", query=PageQuery)
 def users(query: PageQuery) -> ser.Json:
     """Every user, oldest first."""
-    found, total = uc.list_users(query.page, query.limit, uow=deps.uow())
+    found, total = deps.use_cases().list_users(query.page, query.limit)
     return ser.page([ser.user(u) for u in found], total, query.page, query.limit)
 
 
@@ -42,13 +42,13 @@ def create_user(body: CreateUserBody) -> ser.Json:
     data = UserProfile(
         username=body.username, global_name=body.global_name, avatar=body.avatar, email=body.email
     )
-    return ser.user(uc.save_user(body.id, data, uow=deps.uow(), clock=deps.clock()))
+    return ser.user(deps.use_cases().save_user(body.id, data))
 
 
 @ROUTES.route("GET", USER, summary="One user", response="User", errors=(NotFound,))
 def user(userId: str) -> ser.Json:
     """The user."""
-    return ser.user(uc.get_user(userId, uow=deps.uow()))
+    return ser.user(deps.use_cases().get_user(userId))
 
 
 @ROUTES.route(
@@ -64,7 +64,7 @@ def update_user(userId: str, body: UserData) -> ser.Json:
     data = UserProfile(
         username=body.username, global_name=body.global_name, avatar=body.avatar, email=body.email
     )
-    return ser.user(uc.update_user(userId, data, uow=deps.uow(), clock=deps.clock()))
+    return ser.user(deps.use_cases().update_user(userId, data))
 
 
 @ROUTES.route(
@@ -76,7 +76,7 @@ def update_user(userId: str, body: UserData) -> ser.Json:
 )
 def delete_user(userId: str) -> ser.Json:
     """``{message, id}``."""
-    gone = uc.delete_user(userId, uow=deps.uow(), clock=deps.clock())
+    gone = deps.use_cases().delete_user(userId)
     return ser.message(USER_DELETED, id=gone.id)
 
 
@@ -101,7 +101,5 @@ def register_by_staff(body: StaffRegisterBody) -> ser.Json:
             interaction_token=body.interaction_token,
         ),
     )
-    found, trackers = uc.register_by_staff(
-        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
-    )
+    found, trackers = deps.use_cases().register_by_staff(cmd)
     return ser.staff_registration(found, trackers)

@@ -42,6 +42,12 @@ ERROR_STATUS: dict[type[TrackerError], int] = {
 }
 """Each base class of :mod:`tracker_core.errors` and its status; subclasses inherit it."""
 
+UNAVAILABLE_MESSAGES: dict[type[TrackerError], str] = {
+    StorageUnavailable: "Database unavailable",
+    QueueUnavailable: "Job queue unavailable",
+}
+"""What a client is told when a dependency is down: never a host, port or driver error."""
+
 INTERNAL_ERROR = "Internal server error"
 
 _HTTP_CODES = {
@@ -59,6 +65,21 @@ def status_for(error: type[TrackerError]) -> int:
         if cls in ERROR_STATUS:
             return ERROR_STATUS[cls]
     return 500
+
+
+def public_message(exc: TrackerError) -> str:
+    """The message a client may see: the dependency's name for 503s, else the error's own."""
+    for cls, message in UNAVAILABLE_MESSAGES.items():
+        if isinstance(exc, cls):
+            return message
+    return exc.message
+
+
+def log_unavailable(exc: TrackerError, where: str) -> None:
+    """Log what made a dependency unavailable (the driver's detail stays in the log)."""
+    cause = exc.__cause__ or exc.__context__
+    detail = str(exc) if cause is None else f"{exc} ({type(cause).__name__}: {cause})"
+    log.warning("%s: %s", where, detail)
 
 
 def error_body(status: int, message: str, code: str, errors: list[Any] | None = None) -> Response:
@@ -83,11 +104,11 @@ def _tracker_error(exc: TrackerError) -> Response:
     if status == 500:
         return _unexpected(exc)
     errors = [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationFailed) else None
-    response = error_body(status, exc.message, exc.code, errors)
+    response = error_body(status, public_message(exc), exc.code, errors)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
     if status == 503:
-        log.warning("%s %s: %s", request.method, request.path, exc)
+        log_unavailable(exc, f"{request.method} {request.path}")
     return response
 
 

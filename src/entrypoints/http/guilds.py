@@ -54,7 +54,7 @@ def guild_data(body: GuildBody | GuildPatchBody) -> uc.GuildData:
 )
 def create_guild(body: GuildBody) -> ser.Json:
     """The new guild; 409 if it exists."""
-    saved = uc.create_guild(body.id, guild_data(body), uow=deps.uow(), clock=deps.clock())
+    saved = deps.use_cases().create_guild(body.id, guild_data(body))
     return ser.guild(saved.guild)
 
 
@@ -69,16 +69,14 @@ def create_guild(body: GuildBody) -> ser.Json:
 )
 def upsert_guild(body: GuildBody) -> Response:
     """The saved guild."""
-    saved = uc.create_guild(
-        body.id, guild_data(body), uow=deps.uow(), clock=deps.clock(), upsert=True
-    )
+    saved = deps.use_cases().create_guild(body.id, guild_data(body), upsert=True)
     return answer(ser.guild(saved.guild), 201 if saved.created else 200)
 
 
 @ROUTES.route("GET", GUILD, summary="One guild", response="Guild", errors=(NotFound,))
 def guild(guildId: str) -> ser.Json:
     """The guild."""
-    return ser.guild(uc.get_guild(guildId, uow=deps.uow()))
+    return ser.guild(deps.use_cases().get_guild(guildId))
 
 
 @ROUTES.route(
@@ -91,7 +89,7 @@ def guild(guildId: str) -> ser.Json:
 )
 def update_guild(guildId: str, body: GuildPatchBody) -> ser.Json:
     """The updated guild."""
-    updated = uc.update_guild(guildId, guild_data(body), uow=deps.uow(), clock=deps.clock())
+    updated = deps.use_cases().update_guild(guildId, guild_data(body))
     return ser.guild(updated)
 
 
@@ -104,7 +102,7 @@ def update_guild(guildId: str, body: GuildPatchBody) -> ser.Json:
 )
 def delete_guild(guildId: str) -> ser.Json:
     """``{message, id}``."""
-    return ser.message(GUILD_DELETED, id=uc.delete_guild(guildId, uow=deps.uow()).id)
+    return ser.message(GUILD_DELETED, id=deps.use_cases().delete_guild(guildId).id)
 
 
 @ROUTES.route(
@@ -116,7 +114,7 @@ def delete_guild(guildId: str) -> ser.Json:
 )
 def settings(guildId: str) -> ser.Json:
     """The settings."""
-    return ser.settings(uc.get_settings(guildId, uow=deps.uow()))
+    return ser.settings(deps.use_cases().get_settings(guildId))
 
 
 def settings_patch(body: SettingsPatchBody) -> dict[str, Any]:
@@ -140,7 +138,7 @@ def settings_patch(body: SettingsPatchBody) -> dict[str, Any]:
 )
 def update_settings(guildId: str, body: SettingsPatchBody) -> ser.Json:
     """The merged, validated settings."""
-    return ser.settings(uc.update_settings(guildId, settings_patch(body), uow=deps.uow()))
+    return ser.settings(deps.use_cases().update_settings(guildId, settings_patch(body)))
 
 
 def member_data(m: SyncMember) -> mc.MemberData:
@@ -187,7 +185,7 @@ def sync(guildId: str, body: SyncBody) -> Response:
         guild=guild_info,
         admin_roles=None if admin is None else tuple(role.id for role in admin),
     )
-    return answer(sync_result(mc.sync_guild(cmd, uow=deps.uow(), clock=deps.clock())), 200)
+    return answer(sync_result(deps.use_cases().sync_guild(cmd)), 200)
 
 
 @ROUTES.route(
@@ -199,7 +197,7 @@ def sync(guildId: str, body: SyncBody) -> Response:
 )
 def mmr(guildId: str) -> list[ser.Json]:
     """Stored ratings of the guild's members."""
-    return [ser.rating(r) for r in uc.guild_mmr(guildId, uow=deps.uow())]
+    return [ser.rating(r) for r in deps.use_cases().guild_mmr(guildId)]
 
 
 @ROUTES.route(
@@ -220,7 +218,7 @@ def add_member(body: MemberBody) -> ser.Json:
             username=body.username, global_name=body.global_name, avatar=body.avatar
         ),
     )
-    return ser.member(mc.add_member(body.guild_id, data, uow=deps.uow(), clock=deps.clock()))
+    return ser.member(deps.use_cases().add_member(body.guild_id, data))
 
 
 @ROUTES.route(
@@ -235,7 +233,7 @@ def add_member(body: MemberBody) -> ser.Json:
 def sync_members(guildId: str, body: MembersSyncBody) -> Response:
     """``{guild, membersSynced}`` (200)."""
     members = [member_data(m) for m in body.members]
-    result = mc.sync_members(guildId, members, uow=deps.uow(), clock=deps.clock())
+    result = deps.use_cases().sync_members(guildId, members)
     return answer(sync_result(result), 200)
 
 
@@ -256,7 +254,7 @@ def update_member(guildId: str, userId: str, body: MemberPatchBody) -> ser.Json:
         nickname=body.nickname,
         roles=None if body.roles is None else tuple(body.roles),
     )
-    return ser.member(mc.update_member(cmd, uow=deps.uow(), clock=deps.clock()))
+    return ser.member(deps.use_cases().update_member(cmd))
 
 
 @ROUTES.route(
@@ -268,5 +266,5 @@ def update_member(guildId: str, userId: str, body: MemberPatchBody) -> ser.Json:
 )
 def remove_member(guildId: str, userId: str) -> ser.Json:
     """``{message}``."""
-    mc.remove_member(guildId, userId, uow=deps.uow())
+    deps.use_cases().remove_member(guildId, userId)
     return ser.message(MEMBER_REMOVED)

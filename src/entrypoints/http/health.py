@@ -1,4 +1,7 @@
-"""The health report: status, uptime, mode, database and queue checks."""
+"""The health report: status, uptime, mode, database and queue checks.
+
+A check that fails names the dependency only; hosts, ports and driver errors go to the log.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 from flask import Response, current_app, jsonify
 
 from entrypoints.http import deps
+from entrypoints.http.errors import log_unavailable, public_message
 from tracker_core.errors import QueueUnavailable, StorageUnavailable
 
 STARTED_KEY = "trackers.started"
@@ -16,10 +20,11 @@ SANDBOX_WARNING = "SANDBOX MODE: profiles come from the built-in TRN simulator, 
 
 def _database() -> dict[str, Any]:
     try:
-        with deps.uow():
-            pass
+        with deps.uow() as uow:
+            uow.ping()
     except StorageUnavailable as exc:
-        return {"status": "down", "error": str(exc)}
+        log_unavailable(exc, "health check: database down")
+        return {"status": "down", "error": public_message(exc)}
     return {"status": "up"}
 
 
@@ -27,7 +32,8 @@ def _queue() -> dict[str, Any]:
     try:
         depth = deps.queue().depth()
     except QueueUnavailable as exc:
-        return {"status": "down", "error": str(exc)}
+        log_unavailable(exc, "health check: queue down")
+        return {"status": "down", "error": public_message(exc)}
     return {"status": "up", "depth": depth}
 
 

@@ -19,18 +19,10 @@ from entrypoints.http.requests import (
 from entrypoints.http.routing import RouteTable
 from tracker_core.errors import Conflict, NotFound, RuleViolation
 from tracker_core.guilds import UserProfile
-from tracker_core.use_cases.processing import process_guild, process_pending
-from tracker_core.use_cases.schedules import (
-    CreateSchedule,
-    cancel_schedule,
-    create_schedule,
-    list_schedules,
-)
+from tracker_core.use_cases.schedules import CreateSchedule
 from tracker_core.use_cases.trackers import (
     AddTracker,
     RegisterTrackers,
-    add_tracker,
-    register_trackers,
 )
 
 ROUTES = RouteTable("internal", "/internal", "bot", "Bot")
@@ -71,9 +63,7 @@ def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
         channel_id=body.channel_id,
         interaction_token=body.interaction_token,
     )
-    trackers = register_trackers(
-        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
-    )
+    trackers = deps.use_cases().register_trackers(cmd)
     return [ser.tracker(t) for t in trackers]
 
 
@@ -94,9 +84,7 @@ def add(body: BotAddBody) -> ser.Json:
         channel_id=body.channel_id,
         interaction_token=body.interaction_token,
     )
-    tracker = add_tracker(
-        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
-    )
+    tracker = deps.use_cases().add_tracker(cmd)
     return ser.tracker(tracker)
 
 
@@ -109,7 +97,7 @@ def add(body: BotAddBody) -> ser.Json:
 )
 def pending(body: EmptyBody) -> ser.Json:
     """``{processed, trackers}``."""
-    return ser.processed(process_pending(uow=deps.uow(), queue=deps.queue(), clock=deps.clock()))
+    return ser.processed(deps.use_cases().process_pending())
 
 
 @ROUTES.route(
@@ -122,9 +110,7 @@ def pending(body: EmptyBody) -> ser.Json:
 )
 def process(body: ProcessGuildBody) -> ser.Json:
     """``{processed, trackers}`` (bypasses the processing guard)."""
-    result = process_guild(
-        body.guild_id, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
-    )
+    result = deps.use_cases().process_guild(body.guild_id)
     return ser.processed(result)
 
 
@@ -144,7 +130,7 @@ def schedule(body: ScheduleBody) -> ser.Json:
         created_by=body.created_by,
         metadata=body.metadata or {},
     )
-    return ser.schedule(create_schedule(cmd, uow=deps.uow(), clock=deps.clock()))
+    return ser.schedule(deps.use_cases().create_schedule(cmd))
 
 
 @ROUTES.route(
@@ -156,8 +142,8 @@ def schedule(body: ScheduleBody) -> ser.Json:
 )
 def schedules(guildId: str, query: ScheduleListQuery) -> list[ser.Json]:
     """``status`` wins; otherwise includeCompleted=false drops COMPLETED ones."""
-    found = list_schedules(
-        guildId, status=query.status, include_completed=query.include_completed, uow=deps.uow()
+    found = deps.use_cases().list_schedules(
+        guildId, status=query.status, include_completed=query.include_completed
     )
     return [ser.schedule(s) for s in found]
 
@@ -172,4 +158,4 @@ def schedules(guildId: str, query: ScheduleListQuery) -> list[ser.Json]:
 )
 def cancel(scheduleId: str, body: EmptyBody) -> ser.Json:
     """The cancelled schedule."""
-    return ser.schedule(cancel_schedule(scheduleId, uow=deps.uow(), clock=deps.clock()))
+    return ser.schedule(deps.use_cases().cancel_schedule(scheduleId))

@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 from entrypoints.http import deps
 from entrypoints.shared_metrics import exposition
 from tracker_core.errors import Unauthorized
-from tracker_core.use_cases.queries import ScrapingOverview, scraping_overview
+from tracker_core.use_cases.queries import ScrapingOverview
 
 METRICS_KEY = "trackers.metrics"
 
@@ -137,10 +137,8 @@ def metrics_response() -> Response:
     _check_token(settings.metrics_token)
     metrics: Metrics = current_app.extensions[METRICS_KEY]
     overview = metrics.overview.get(
-        lambda: scraping_overview(
-            uow=deps.uow(),
-            queue=deps.queue(),
-            requests_per_minute=settings.trn_rate_limit_per_minute,
+        lambda: deps.use_cases().scraping_overview(
+            requests_per_minute=settings.trn_rate_limit_per_minute
         )
     )
     counts = CollectorRegistry()

@@ -20,7 +20,6 @@ from entrypoints.http.routing import RouteTable
 from tracker_core.errors import Forbidden, NotFound, RuleViolation
 from tracker_core.mmr import MmrInputs
 from tracker_core.use_cases import calculator as calc
-from tracker_core.use_cases import guilds as uc
 
 ROUTES = RouteTable("staff", "/api", "user", "Staff")
 SETTINGS = "/guilds/<guildId>/settings"
@@ -46,7 +45,7 @@ def settings_paths(guild_id: str) -> tuple[str, ...]:
 def settings(guildId: str) -> ser.Json:
     """The settings, defaults applied, the webhook token hidden."""
     viewer = deps.principal().viewer
-    return ser.settings(uc.get_settings(guildId, uow=deps.uow(), viewer=viewer))
+    return ser.settings(deps.use_cases().get_settings(guildId, viewer=viewer))
 
 
 @ROUTES.route(
@@ -61,7 +60,7 @@ def update_settings(guildId: str, body: SettingsPatchBody) -> ser.Json:
     """The merged, validated settings."""
     viewer = deps.principal().viewer
     patch = settings_patch(body)
-    return ser.settings(uc.update_settings(guildId, patch, uow=deps.uow(), viewer=viewer))
+    return ser.settings(deps.use_cases().update_settings(guildId, patch, viewer=viewer))
 
 
 @ROUTES.route(
@@ -75,7 +74,7 @@ def update_settings(guildId: str, body: SettingsPatchBody) -> ser.Json:
 def reset_settings(guildId: str, body: EmptyBody) -> ser.Json:
     """The default settings with the guild's admin roles."""
     viewer = deps.principal().viewer
-    return ser.settings(uc.reset_settings(guildId, uow=deps.uow(), viewer=viewer))
+    return ser.settings(deps.use_cases().reset_settings(guildId, viewer=viewer))
 
 
 @ROUTES.route(
@@ -89,8 +88,8 @@ def reset_settings(guildId: str, body: EmptyBody) -> ser.Json:
 def settings_history(guildId: str, query: PageQuery) -> ser.Json:
     """Each successful change with its actor and its (redacted) body."""
     viewer = deps.principal().viewer
-    found, total = uc.settings_history(
-        guildId, settings_paths(guildId), query.page, query.limit, uow=deps.uow(), viewer=viewer
+    found, total = deps.use_cases().settings_history(
+        guildId, settings_paths(guildId), query.page, query.limit, viewer=viewer
     )
     items = [ser.settings_change(guildId, entry) for entry in found]
     return ser.page(items, total, query.page, query.limit)
@@ -136,7 +135,7 @@ def calculation(body: CalculateBody, *, staff_only: bool) -> ser.Json:
         ascendancy_data=None if body.ascendancy_data is None else ascendancy(body.ascendancy_data),
     )
     staff = deps.principal().viewer if staff_only else None
-    return ser.calculation(calc.calculate_guild_mmr(cmd, uow=deps.uow(), staff=staff))
+    return ser.calculation(deps.use_cases().calculate_guild_mmr(cmd, staff=staff))
 
 
 @ROUTES.route(

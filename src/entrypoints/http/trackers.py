@@ -19,19 +19,12 @@ from entrypoints.http.requests import (
 from entrypoints.http.routing import RouteTable
 from tracker_core.errors import Conflict, Forbidden, NotFound, RateLimited, RuleViolation
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
-from tracker_core.use_cases import queries
 from tracker_core.use_cases.trackers import (
     AddTracker,
     CreateManualSnapshot,
     RefreshTracker,
     RegisterTrackers,
     UpdateTracker,
-    add_tracker,
-    create_manual_snapshot,
-    delete_tracker,
-    refresh_tracker,
-    register_trackers,
-    update_tracker,
 )
 
 ROUTES = RouteTable("trackers", "/api/trackers", "user", "Trackers")
@@ -75,9 +68,7 @@ def register(body: RegisterBody) -> list[ser.Json]:
     """Register the caller's first trackers, all or nothing."""
     me = deps.principal()
     cmd = RegisterTrackers(user_id=me.user_id, urls=tuple(body.urls), profile=me.profile)
-    trackers = register_trackers(
-        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
-    )
+    trackers = deps.use_cases().register_trackers(cmd)
     return [ser.tracker(t) for t in trackers]
 
 
@@ -93,9 +84,7 @@ def add(body: AddBody) -> ser.Json:
     """Add one tracker within the per-user limit."""
     me = deps.principal()
     cmd = AddTracker(user_id=me.user_id, url=body.url, profile=me.profile)
-    tracker = add_tracker(
-        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
-    )
+    tracker = deps.use_cases().add_tracker(cmd)
     return ser.tracker(tracker)
 
 
@@ -105,7 +94,7 @@ def add(body: AddBody) -> ser.Json:
 def mine(query: OwnTrackersQuery) -> ser.Json:
     """The caller's trackers, filtered, sorted and paged."""
     me = deps.principal()
-    found = queries.list_user_trackers(me.viewer, me.user_id, tracker_query(query), uow=deps.uow())
+    found = deps.use_cases().list_user_trackers(me.viewer, me.user_id, tracker_query(query))
     return tracker_page(found, query)
 
 
@@ -122,9 +111,9 @@ def listing(query: TrackersQuery) -> ser.Json:
     me = deps.principal()
     core = tracker_query(query)
     if query.guild_id is None:
-        found = queries.list_user_trackers(me.viewer, me.user_id, core, uow=deps.uow())
+        found = deps.use_cases().list_user_trackers(me.viewer, me.user_id, core)
     else:
-        found = queries.list_guild_trackers(me.viewer, query.guild_id, core, uow=deps.uow())
+        found = deps.use_cases().list_guild_trackers(me.viewer, query.guild_id, core)
     return tracker_page(found, query)
 
 
@@ -139,7 +128,7 @@ def listing(query: TrackersQuery) -> ser.Json:
 def of_user(userId: str, query: OwnTrackersQuery) -> ser.Json:
     """A user's trackers, for the user, an admin of a shared guild, or a system admin."""
     me = deps.principal()
-    found = queries.list_user_trackers(me.viewer, userId, tracker_query(query), uow=deps.uow())
+    found = deps.use_cases().list_user_trackers(me.viewer, userId, tracker_query(query))
     return tracker_page(found, query)
 
 
@@ -152,7 +141,7 @@ def of_user(userId: str, query: OwnTrackersQuery) -> ser.Json:
 )
 def show(id: str) -> ser.Json:
     """One tracker in full."""
-    detail = queries.get_tracker_detail(deps.principal().viewer, id, uow=deps.uow())
+    detail = deps.use_cases().get_tracker_detail(deps.principal().viewer, id)
     return ser.tracker_with_details(detail)
 
 
@@ -161,7 +150,7 @@ def show(id: str) -> ser.Json:
 )
 def detail(id: str) -> ser.Json:
     """The tracker and its seasons."""
-    found = queries.get_tracker_detail(deps.principal().viewer, id, uow=deps.uow())
+    found = deps.use_cases().get_tracker_detail(deps.principal().viewer, id)
     return ser.tracker_detail(found)
 
 
@@ -170,7 +159,7 @@ def detail(id: str) -> ser.Json:
 )
 def scraping_status(id: str) -> ser.Json:
     """Where the tracker's scraping stands."""
-    return ser.status(queries.get_tracker_status(deps.principal().viewer, id, uow=deps.uow()))
+    return ser.status(deps.use_cases().get_tracker_status(deps.principal().viewer, id))
 
 
 @ROUTES.route(
@@ -178,7 +167,7 @@ def scraping_status(id: str) -> ser.Json:
 )
 def seasons(id: str) -> list[ser.Json]:
     """The tracker's seasons."""
-    found = queries.get_tracker_seasons(deps.principal().viewer, id, uow=deps.uow())
+    found = deps.use_cases().get_tracker_seasons(deps.principal().viewer, id)
     return [ser.season(s) for s in found]
 
 
@@ -193,7 +182,7 @@ def seasons(id: str) -> list[ser.Json]:
 def snapshots(id: str, query: SnapshotsQuery) -> list[ser.Json]:
     """The tracker's snapshots, optionally of one season."""
     viewer = deps.principal().viewer
-    found = queries.get_tracker_snapshots(viewer, id, query.season, uow=deps.uow())
+    found = deps.use_cases().get_tracker_snapshots(viewer, id, query.season)
     return [ser.snapshot(s) for s in found]
 
 
@@ -219,7 +208,7 @@ def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
             "4v4": body.fours_games_played,
         },
     )
-    return ser.snapshot(create_manual_snapshot(cmd, uow=deps.uow(), clock=deps.clock()))
+    return ser.snapshot(deps.use_cases().create_manual_snapshot(cmd))
 
 
 @ROUTES.route(
@@ -233,9 +222,7 @@ def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
 def refresh(id: str, body: EmptyBody) -> ser.Json:
     """Queue the tracker at high priority unless a job already has it."""
     cmd = RefreshTracker(tracker_id=id, actor_id=deps.principal().user_id)
-    outcome = refresh_tracker(
-        cmd, uow=deps.uow(), queue=deps.queue(), clock=deps.clock(), policy=deps.policy()
-    )
+    outcome = deps.use_cases().refresh_tracker(cmd)
     return refresh_answer(outcome.tracker_id, outcome.status, outcome.enqueued)
 
 
@@ -266,11 +253,11 @@ def update(id: str, body: UpdateTrackerBody) -> ser.Json:
         display_name=body.display_name,
         is_active=body.is_active,
     )
-    return ser.tracker(update_tracker(cmd, uow=deps.uow(), clock=deps.clock()))
+    return ser.tracker(deps.use_cases().update_tracker(cmd))
 
 
 @ROUTES.route("DELETE", SELF, summary="Soft delete (owner)", response="Deleted", errors=WRITE)
 def delete(id: str) -> Any:
     """Soft-delete one's own tracker."""
-    tracker = delete_tracker(deps.principal().user_id, id, uow=deps.uow(), clock=deps.clock())
+    tracker = deps.use_cases().delete_tracker(deps.principal().user_id, id)
     return ser.message(DELETED, id=tracker.id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import json
 import re
 import types
 import typing
@@ -40,10 +39,10 @@ from entrypoints.http.constraints import (
     failure,
     join,
 )
+from entrypoints.http.input_limits import check_text, decode_json
 from tracker_core.errors import FieldError, ValidationFailed
 
 T = TypeVar("T", bound=AttrsInstance)
-BODY_NOT_JSON = "Request body must be valid JSON"
 
 
 class _Mismatch(ValueError):
@@ -83,7 +82,10 @@ def _scalar(kind: type, label: str) -> Callable[[Any, Any], Any]:
 def _number(value: Any, _: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _Mismatch("must be a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise _Mismatch("must be a finite number") from None
 
 
 def parse_instant(value: str) -> datetime:
@@ -245,21 +247,15 @@ def structure(data: Any, cls: type[T]) -> T:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON (no NaN or Infinity); an empty body is ``{}``.
+    """Strict JSON (no NaN or Infinity, finite numbers, at most 64 levels deep, no NUL or
+    lone surrogate in any key or string); an empty body is ``{}``.
 
     Raises:
-        ValidationFailed: the body is not JSON.
+        ValidationFailed: the body is not JSON or breaks one of the input limits.
     """
-    if not raw.strip():
-        return {}
-    try:
-        return json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise ValidationFailed([FieldError("body", BODY_NOT_JSON)], message=BODY_NOT_JSON) from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+    data = decode_json(raw)
+    check_text(data)
+    return data
 
 
 def parse_query(args: Mapping[str, str], cls: type[T]) -> T:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from tracker_core.errors import Conflict, NotFound, RuleViolation, TrackerError
+from tracker_core.errors import Conflict, IllegalTransition, NotFound, RuleViolation, TrackerError
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
 from tracker_core.schedules import Schedule, ScheduleStatus
 from tracker_core.use_cases.processing import process_guild
+
+log = logging.getLogger("tracker_core.schedules")
 
 
 @attrs.frozen(kw_only=True)
@@ -92,42 +95,61 @@ def cancel_schedule(schedule_id: str, *, uow: UnitOfWork, clock: Clock) -> Sched
 def claim_schedule(
     schedule_id: str, *, uow: UnitOfWork, clock: Clock, policy: Policy
 ) -> Schedule | None:
-    """Claim one due schedule exactly once (compare-and-set); missed ones become FAILED.
+    """Claim one due schedule, or take back one whose scheduler died, exactly once
+    (compare-and-set). Missed ones, and abandoned ones out of attempts, become FAILED.
 
-    None when it is not due, already claimed or cancelled, or was missed.
+    None when there is nothing to run: not due, claimed by another scheduler (lease still
+    running), cancelled, finished, missed or out of attempts.
     """
     now = clock.now()
     with uow:
         schedule = uow.schedules.get(schedule_id)
-        if schedule is None or not schedule.is_due(now):
+        if schedule is None:
             return None
-        missed = schedule.is_missed(now, policy.misfire_grace)
-        if missed:
-            schedule.miss(now)
+        if schedule.is_due(now):
+            runnable = not schedule.is_missed(now, policy.misfire_grace)
+            if runnable:
+                schedule.claim(now, policy.lease)
+            else:
+                schedule.miss(now)
+        elif schedule.lease_expired(now):
+            runnable = schedule.take_back(now, policy.lease, policy.schedule_max_attempts)
+            log.warning(
+                "schedule %s: its scheduler did not finish within the lease; %s",
+                schedule_id,
+                f"running it again (attempt {schedule.attempts})" if runnable else "FAILED",
+            )
         else:
-            schedule.claim(now)
+            return None
         try:
             uow.schedules.save(schedule)
             uow.commit()
         except Conflict:
             return None
-    return None if missed else schedule
+    return schedule if runnable else None
 
 
 def finish_schedule(
     schedule_id: str,
     *,
+    attempt: int,
     result: dict[str, Any] | None,
     error: str | None,
     uow: UnitOfWork,
     clock: Clock,
 ) -> Schedule:
-    """Record how a RUNNING schedule ended: COMPLETED with its result or FAILED."""
+    """Record how attempt ``attempt`` of a RUNNING schedule ended: COMPLETED or FAILED.
+
+    Raises:
+        NotFound: no such schedule.
+        IllegalTransition: it is no longer RUNNING under this attempt (taken back).
+        Conflict: another scheduler changed it at the same moment.
+    """
     with uow:
         schedule = uow.schedules.get(schedule_id)
         if schedule is None:
             raise NotFound(f"Schedule {schedule_id} not found")
-        schedule.finish(clock.now(), result=result, error=error)
+        schedule.finish(clock.now(), attempt=attempt, result=result, error=error)
         uow.schedules.save(schedule)
         uow.commit()
     return schedule
@@ -136,23 +158,40 @@ def finish_schedule(
 def run_due_schedules(
     *, uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: Policy
 ) -> list[ScheduleRun]:
-    """Claim every due schedule this scheduler wins, process its guild, record the outcome."""
+    """Claim every due schedule this scheduler wins, and take back every RUNNING one whose
+    lease expired (its scheduler died); process each guild and record the outcome."""
     with uow:
-        due = [s.id for s in uow.schedules.due(clock.now())]
+        now = clock.now()
+        found = uow.schedules.due(now) + uow.schedules.abandoned(now)
     runs = []
-    for schedule_id in due:
+    for schedule_id in [s.id for s in found]:
         schedule = claim_schedule(schedule_id, uow=uow, clock=clock, policy=policy)
         if schedule is None:
             continue
-        result: dict[str, Any] | None = None
-        error: str | None = None
-        try:
-            outcome = process_guild(
-                schedule.guild_id, uow=uow, queue=queue, clock=clock, policy=policy
-            )
-            result = {"processed": outcome.processed}
-        except TrackerError as exc:
-            error = str(exc)
-        done = finish_schedule(schedule_id, result=result, error=error, uow=uow, clock=clock)
-        runs.append(ScheduleRun(done.id, done.status, done.result, done.error_message))
+        run = _run(schedule, uow=uow, queue=queue, clock=clock, policy=policy)
+        if run is not None:
+            runs.append(run)
     return runs
+
+
+def _run(
+    schedule: Schedule, *, uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: Policy
+) -> ScheduleRun | None:
+    """Process the claimed schedule's guild and finish it; None when it was taken over."""
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        outcome = process_guild(schedule.guild_id, uow=uow, queue=queue, clock=clock, policy=policy)
+        result = {"processed": outcome.processed}
+    except TrackerError as exc:
+        error = str(exc)
+    try:
+        done = finish_schedule(
+            schedule.id, attempt=schedule.attempts, result=result, error=error, uow=uow, clock=clock
+        )
+    except (IllegalTransition, Conflict) as exc:
+        log.warning(
+            "schedule %s: result of attempt %d dropped: %s", schedule.id, schedule.attempts, exc
+        )
+        return None
+    return ScheduleRun(done.id, done.status, done.result, done.error_message)

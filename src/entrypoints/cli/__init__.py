@@ -1,0 +1,1 @@
+"""The ``trackers`` command line: one module per command group (SPEC §8)."""

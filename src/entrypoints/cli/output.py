@@ -1,0 +1,58 @@
+"""How ``trackers`` commands print: ``--json`` output, rich tables and progress on a console."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+JSON_KEY = "trackers.json"
+PIPE_WIDTH = 200
+
+
+def json_mode() -> bool:
+    """Whether the running command was given ``--json``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(JSON_KEY))
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console on the current stdout (or stderr); made per call so tests capture it.
+
+    Piped output gets wide lines so that ids and URLs are never cut.
+    """
+    file = sys.stderr if stderr else sys.stdout
+    width = None if file.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
+    return Console(file=file, width=width, highlight=False, soft_wrap=True)
+
+
+def progress_bar(label: str) -> Progress:
+    """A progress bar on stderr (hidden with ``--json``) for long operations."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        disable=json_mode(),
+    )
+
+
+def emit(data: Any, human: Callable[[Console], None]) -> None:
+    """JSON of ``data`` with ``--json``, else the ``human`` rendering."""
+    if json_mode():
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        human(console())
+
+
+def note(message: str) -> None:
+    """A hint for humans on stderr (never in ``--json`` output)."""
+    if not json_mode():
+        console(stderr=True).print(message, style="dim")

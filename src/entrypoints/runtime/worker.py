@@ -1,0 +1,225 @@
+"""``trackers worker``: RQ workers on the scrape queue's lanes, highest priority first.
+
+The worker outlives Redis outages. Started while Redis is down, it waits for it (unless told to
+exit); when Redis goes away under a busy or idle worker, RQ's worker gives up, and this loop
+waits for Redis with a capped backoff and starts a fresh RQ worker (a new name, so a job the old
+one was running counts as dead and is queued again by the reconciler). Each change of state is
+logged once. Beside RQ's worker a thread renews the worker's heartbeat key
+(:meth:`RqJobQueue.beat`), also while a job runs; the reconciler calls a started job whose
+worker has no heartbeat dead.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+
+import redis
+from rq import SimpleWorker
+
+from adapters.queue.rq_queue import RqJobQueue
+from entrypoints.container import ProductionContainer
+from tracker_core.errors import QueueUnavailable
+
+log = logging.getLogger("trackers.worker")
+
+_REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+_CONNECTION_LOST = (redis.ConnectionError, redis.TimeoutError, ConnectionError, TimeoutError)
+BACKOFF_START = 0.5
+BACKOFF_CAP = 30.0
+
+
+class _QuietReconnects(logging.Filter):
+    """Keeps the first of RQ's "could not connect" lines of an outage and drops the repeats
+    (RQ logs one per retry); any other line ends the outage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_outage = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "could not connect to Redis" in str(record.msg):
+            first = not self.in_outage
+            self.in_outage = True
+            return first
+        if record.exc_info and isinstance(record.exc_info[1], _CONNECTION_LOST):
+            # RQ's "unhandled exception, quitting" when Redis went away mid-job: one line,
+            # without the driver's traceback (this loop then starts a fresh worker)
+            record.msg = (
+                f"{record.msg} (Redis connection lost: {type(record.exc_info[1]).__name__})"
+            )
+            record.exc_info = None
+            record.exc_text = None
+            self.in_outage = True
+            return True
+        self.in_outage = False
+        return True
+
+
+class Heartbeat:
+    """Renews a worker's heartbeat key every third of its TTL, in a thread of its own."""
+
+    def __init__(self, queue: RqJobQueue) -> None:
+        self.queue = queue
+        self.name = ""
+        self._stop = threading.Event()
+        self._failing = False
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def start(self, worker_name: str) -> None:
+        self.switch(worker_name)
+        self._thread.start()
+
+    def switch(self, worker_name: str) -> None:
+        """Beat for ``worker_name`` from now on (a fresh RQ worker after an outage)."""
+        old, self.name = self.name, worker_name
+        if old:
+            self._quietly(self.queue.forget, old)
+        self._quietly(self.queue.beat, worker_name)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        if self.name:
+            self._quietly(self.queue.forget, self.name)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.queue.worker_ttl / 3):
+            self._quietly(self.queue.beat, self.name)
+
+    def _quietly(self, call: Callable[[str], None], worker_name: str) -> None:
+        try:
+            call(worker_name)
+        except QueueUnavailable as exc:
+            if not self._failing:
+                log.warning(
+                    "worker heartbeat: Redis unavailable (%s)", type(exc.__cause__).__name__
+                )
+            self._failing = True
+            return
+        if self._failing:
+            log.info("worker heartbeat: Redis reachable again")
+        self._failing = False
+
+
+def wait_for_redis(
+    connection: redis.Redis,
+    stop: threading.Event,
+    *,
+    backoff_start: float = BACKOFF_START,
+    backoff_cap: float = BACKOFF_CAP,
+) -> bool:
+    """Ping Redis until it answers (True) or ``stop`` is set (False), waiting a doubling delay
+    capped at ``backoff_cap`` between tries; logs once when it starts waiting and once when
+    Redis is back."""
+    delay = backoff_start
+    waited = False
+    while not stop.is_set():
+        try:
+            connection.ping()
+        except _REDIS_DOWN as exc:
+            if not waited:
+                log.warning(
+                    "Redis unavailable (%s); waiting for it, retrying every %.1f s up to %.0f s",
+                    type(exc).__name__,
+                    delay,
+                    backoff_cap,
+                )
+                waited = True
+            stop.wait(delay)
+            delay = min(delay * 2, backoff_cap)
+            continue
+        if waited:
+            log.info("Redis reachable again; worker resuming")
+        return True
+    return False
+
+
+def run_worker(
+    container: ProductionContainer,
+    *,
+    burst: bool = False,
+    exit_on_unavailable: bool = False,
+    stop: threading.Event | None = None,
+    backoff_cap: float = BACKOFF_CAP,
+) -> int:
+    """Work the high, default and low lanes until stopped (or drained with ``burst``).
+
+    Jobs run in this process (no fork per job), so the database pool and the HTTP client are
+    reused; a job that kills the process leaves its tracker to the lease reaper and the
+    reconciler.
+
+    Raises:
+        QueueUnavailable: Redis cannot be reached at start and ``exit_on_unavailable``.
+    """
+    queue = container.queue()
+    return work_lanes(
+        queue,
+        container.redis(),
+        burst=burst,
+        exit_on_unavailable=exit_on_unavailable,
+        stop=stop,
+        backoff_cap=backoff_cap,
+    )
+
+
+def work_lanes(
+    queue: RqJobQueue,
+    connection: redis.Redis,
+    *,
+    burst: bool = False,
+    exit_on_unavailable: bool = False,
+    stop: threading.Event | None = None,
+    backoff_cap: float = BACKOFF_CAP,
+) -> int:
+    """:func:`run_worker` on a given queue and Redis connection."""
+    stop = stop or threading.Event()
+    if exit_on_unavailable:
+        try:
+            connection.ping()
+        except _REDIS_DOWN as exc:
+            raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from None
+    quiet = _QuietReconnects()
+    rq_log = logging.getLogger("rq.worker")
+    rq_log.addFilter(quiet)
+    heartbeat = Heartbeat(queue)
+    try:
+        while _stop_on_signals(stop) and wait_for_redis(connection, stop, backoff_cap=backoff_cap):
+            worker = SimpleWorker(queue.lanes, connection=connection)
+            worker.max_connection_wait_time = backoff_cap
+            if heartbeat.name:
+                heartbeat.switch(worker.name)
+            else:
+                heartbeat.start(worker.name)
+            log.info("worker %s listening on %s", worker.name, queue.lane_names)
+            try:
+                worked = worker.work(burst=burst, with_scheduler=True)
+            except _REDIS_DOWN as exc:
+                log.warning(
+                    "worker %s lost Redis (%s); a fresh worker starts once it is back",
+                    worker.name,
+                    type(exc).__name__,
+                )
+                continue
+            if burst:
+                return 0
+            if worker._stop_requested or stop.is_set():  # RQ has no public flag
+                return 0 if worked else 1
+            # RQ's worker quits on any error it does not handle (Redis lost mid-job, above all).
+            log.warning("worker %s quit unexpectedly; a fresh worker starts", worker.name)
+            stop.wait(BACKOFF_START)
+        return 0
+    finally:
+        heartbeat.stop()
+        rq_log.removeFilter(quiet)
+
+
+def _stop_on_signals(stop: threading.Event) -> bool:
+    """SIGTERM and SIGINT set ``stop`` while no RQ worker runs (RQ installs its own handlers
+    and leaves them behind); always True."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    return True
