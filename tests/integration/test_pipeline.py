@@ -122,6 +122,7 @@ def _drain(c: ProductionContainer) -> None:
     SimpleWorker(queue.lanes, connection=c.redis()).work(burst=True)
 
 
+@pytest.mark.slow
 def test_redis_losing_every_queued_job_strands_nothing(container: ProductionContainer) -> None:
     ids = _register(container, 500)
     queue = container.queue()
