@@ -30,6 +30,22 @@ from tracker_core.model import (
     TrackerStatus,
 )
 from tracker_core.notifications import DeliveryStatus, Notification
+from tracker_core.ports import (
+    ActivityLogRepository,
+    AuditLogRepository,
+    FlagRepository,
+    GuildRepository,
+    LeagueDataRepository,
+    NotificationRepository,
+    PlayerRatingRepository,
+    PullRepository,
+    ScheduleRepository,
+    ScrapingLogRepository,
+    SeasonRepository,
+    SnapshotRepository,
+    TrackerRepository,
+    UserRepository,
+)
 from tracker_core.pulls import Pull, PullOverride, PullRow, RowFilter, row_order
 from tracker_core.schedules import Schedule, ScheduleStatus
 from tracker_core.stats import ProfilePage
@@ -384,6 +400,11 @@ class FakeNotificationRepository(_Repo):
         ]
         return copy.deepcopy(sorted(found, key=lambda n: (n.created_at, n.id))[:limit])
 
+    def for_tracker(self, tracker_id: str, limit: int) -> list[Notification]:
+        found = [n for n in self.s.notifications.values() if n.tracker_id == tracker_id]
+        ordered = sorted(found, key=lambda n: (n.created_at, n.id), reverse=True)
+        return copy.deepcopy(ordered[:limit])
+
 
 class FakePlayerRatingRepository(_Repo):
     def upsert(self, rating: PlayerRating) -> None:
@@ -583,20 +604,20 @@ class FakeUnitOfWork:
         self._working: Store | None = None
         self._ids = itertools.count(1)
         self.commits = 0
-        self.users = FakeUserRepository(self)
-        self.guilds = FakeGuildRepository(self)
-        self.trackers = FakeTrackerRepository(self)
-        self.seasons = FakeSeasonRepository(self)
-        self.snapshots = FakeSnapshotRepository(self)
-        self.scraping_logs = FakeScrapingLogRepository(self)
-        self.activity = FakeActivityLogRepository(self)
-        self.schedules = FakeScheduleRepository(self)
-        self.notifications = FakeNotificationRepository(self)
-        self.ratings = FakePlayerRatingRepository(self)
-        self.audit = FakeAuditLog(self)
-        self.league = FakeLeagueData(self)
-        self.pulls = FakePullRepository(self)
-        self.flags = FakeFlagRepository(self)
+        self.users: UserRepository = FakeUserRepository(self)
+        self.guilds: GuildRepository = FakeGuildRepository(self)
+        self.trackers: TrackerRepository = FakeTrackerRepository(self)
+        self.seasons: SeasonRepository = FakeSeasonRepository(self)
+        self.snapshots: SnapshotRepository = FakeSnapshotRepository(self)
+        self.scraping_logs: ScrapingLogRepository = FakeScrapingLogRepository(self)
+        self.activity: ActivityLogRepository = FakeActivityLogRepository(self)
+        self.schedules: ScheduleRepository = FakeScheduleRepository(self)
+        self.notifications: NotificationRepository = FakeNotificationRepository(self)
+        self.ratings: PlayerRatingRepository = FakePlayerRatingRepository(self)
+        self.audit: AuditLogRepository = FakeAuditLog(self)
+        self.league: LeagueDataRepository = FakeLeagueData(self)
+        self.pulls: PullRepository = FakePullRepository(self)
+        self.flags: FlagRepository = FakeFlagRepository(self)
 
     def working(self) -> Store:
         if self._working is None:
@@ -623,6 +644,9 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         self._working = copy.deepcopy(self.committed)
+
+    def ping(self) -> None:
+        self.working()
 
     def next_id(self) -> str:
         return f"c{next(self._ids):024d}"

@@ -66,26 +66,40 @@ class RedisThrottle:
     """
 
     def __init__(self, redis: Any, limit: int, ttl_ms: int, prefix: str = "trackers:throttle:"):
-        self._redis = redis
         self._limit = limit
         self._ttl_ms = ttl_ms
         self._prefix = prefix
+        self._script = redis.register_script(_HIT)
 
     def hit(self, client: str) -> int | None:
-        """Count a request; None when allowed, else the seconds until the window ends."""
-        key = self._prefix + client
+        """Count a request; None when allowed, else the seconds until the window ends.
+
+        One round trip: a Lua script (``EVALSHA``) counts and reads the window's remaining time.
+        """
         try:
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.set(key, 0, px=self._ttl_ms, nx=True)
-            pipe.incr(key)
-            pipe.pttl(key)
-            _, count, ttl = pipe.execute()
+            count, ttl = self._script(keys=[self._prefix + client], args=[self._ttl_ms])
         except redis.RedisError as exc:
             log.warning("throttle disabled for this request, Redis unavailable: %s", exc)
             return None
         if int(count) <= self._limit:
             return None
         return max(1, math.ceil(max(int(ttl), 0) / 1000))
+
+
+# INCR, and start the window (PEXPIRE) on its first request; answers {count, ms left}.
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  return {count, tonumber(ARGV[1])}
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
 
 
 def check(throttle: Throttle, client: str) -> None:

@@ -35,11 +35,13 @@ from adapters.queue.inline_queue import InProcessJobQueue
 from adapters.queue.reconciler_queue import ReconcilerQueue
 from adapters.queue.rq_queue import RqJobQueue
 from adapters.sql.engine import create_engine_for, create_session_factory
+from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.throttle import MemoryThrottle, RedisThrottle
 from adapters.trackergg.budget import InProcessBudget, RateBudget, RedisBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from entrypoints.config import ConfigError, Settings, load_settings
+from entrypoints.shared_metrics import process_metrics
 from entrypoints.use_cases import UseCases
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, Notifier, ProfileFetcher, UnitOfWork
@@ -76,6 +78,7 @@ class Scraper:
             )
         finally:
             self.release(tracker_id)
+        process_metrics().scrapes.labels(outcome.result).inc()
         log.info("scrape %s: %s %s", tracker_id, outcome.result, outcome.error_category or "")
         return outcome.result
 
@@ -175,7 +178,10 @@ class BaseContainer(containers.DeclarativeContainer):
 
     engine = providers.Singleton(_engine, settings)
     session_factory = providers.Singleton(create_session_factory, engine)
-    uow: providers.Provider[UnitOfWork] = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    status_counts = providers.Singleton(StatusCountsCache)
+    uow: providers.Provider[UnitOfWork] = providers.Factory(
+        SqlAlchemyUnitOfWork, session_factory, status_counts
+    )
 
     notifier = providers.Singleton(_notifier, settings)
 

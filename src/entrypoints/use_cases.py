@@ -40,6 +40,7 @@ from tracker_core.use_cases import (
     notifications,
     processing,
     queries,
+    roster,
     schedules,
     trackers,
 )
@@ -63,10 +64,12 @@ from tracker_core.use_cases.notifications import CLAIM_LEASE, DispatchResult
 from tracker_core.use_cases.processing import ProcessResult, ReconcileResult
 from tracker_core.use_cases.queries import (
     ScrapingOverview,
+    TrackerChange,
     TrackerDetail,
     TrackerStatusView,
     Viewer,
 )
+from tracker_core.use_cases.roster import Roster
 from tracker_core.use_cases.schedules import CreateSchedule, ScheduleRun
 from tracker_core.use_cases.trackers import (
     AddTracker,
@@ -324,6 +327,12 @@ class UseCases:
         """See :func:`tracker_core.use_cases.queries.list_guild_trackers`."""
         return queries.list_guild_trackers(viewer, guild_id, query, uow=self.uow())
 
+    def list_tracker_changes(
+        self, viewer: Viewer, tracker_id: str, limit: int
+    ) -> list[TrackerChange]:
+        """See :func:`tracker_core.use_cases.queries.list_tracker_changes`."""
+        return queries.list_tracker_changes(viewer, tracker_id, limit, uow=self.uow())
+
     def list_user_trackers(
         self, viewer: Viewer, user_id: str, query: TrackerQuery
     ) -> tuple[list[Tracker], int]:
@@ -345,6 +354,14 @@ class UseCases:
     def search_trackers(self, query: TrackerQuery) -> tuple[list[Tracker], int]:
         """See :func:`tracker_core.use_cases.queries.search_trackers`."""
         return queries.search_trackers(query, uow=self.uow())
+
+    def guild_roster(self, viewer: Viewer, guild_id: str) -> Roster:
+        """See :func:`tracker_core.use_cases.roster.guild_roster`."""
+        return roster.guild_roster(viewer, guild_id, uow=self.uow())
+
+    def staff_guilds(self, viewer: Viewer) -> list[Guild]:
+        """See :func:`tracker_core.use_cases.roster.staff_guilds`."""
+        return roster.staff_guilds(viewer, uow=self.uow())
 
     def cancel_schedule(self, schedule_id: str) -> Schedule:
         """See :func:`tracker_core.use_cases.schedules.cancel_schedule`."""

@@ -14,7 +14,7 @@ from tracker_core.errors import Conflict
 from tracker_core.model import ActivityLog
 from tracker_core.notifications import DeliveryStatus
 from tracker_core.ports import UnitOfWork
-from tracker_core.schedules import ScheduleStatus
+from tracker_core.schedules import Schedule, ScheduleStatus
 
 
 def _seed_tracker(uow: UnitOfWork, tracker_id: str = "ctracker000000000000000001") -> str:
@@ -165,8 +165,8 @@ def test_schedules_for_guild_and_due(uow: UnitOfWork) -> None:
             uow.schedules.add(item)
         uow.commit()
 
-    def ids(found: list[object]) -> list[str]:
-        return [s.id for s in found]  # type: ignore[attr-defined]
+    def ids(found: list[Schedule]) -> list[str]:
+        return [s.id for s in found]
 
     with uow:
         listed = uow.schedules.for_guild(G1, None, True)
@@ -253,3 +253,25 @@ def test_ratings_upsert_per_guild_and_user_sorted_by_mmr(uow: UnitOfWork) -> Non
         assert uow.ratings.for_guild(G1) == [improved, second, tie]
         assert uow.ratings.for_guild(G2) == [elsewhere]
         assert uow.ratings.for_guild("none") == []
+
+
+def test_notifications_of_a_tracker_newest_first_with_limit(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    other = _seed_other_tracker(uow)
+    old, new = a.notification("cn-old", tracker_id, 1), a.notification("cn-new", tracker_id, 5)
+    with uow:
+        for note in (old, new, a.notification("cn-other", other, 3)):
+            uow.notifications.add(note)
+        uow.commit()
+    with uow:
+        assert uow.notifications.for_tracker(tracker_id, 10) == [new, old]
+        assert uow.notifications.for_tracker(tracker_id, 1) == [new]
+        assert [n.id for n in uow.notifications.for_tracker(other, 10)] == ["cn-other"]
+
+
+def _seed_other_tracker(uow: UnitOfWork) -> str:
+    tracker_id = "ctracker000000000000000002"
+    with uow:
+        uow.trackers.add(a.tracker(tracker_id, U1, "other"))
+        uow.commit()
+    return tracker_id

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from entrypoints.runtime.devkeys import ensure_dev_keys
+from entrypoints.devkeys import ensure_dev_keys
 from tests.e2e.support import (
     clean_env,
     dedicated_redis_db,
@@ -23,7 +23,7 @@ from tests.e2e.support import (
     wait_for_health,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.timeout(90), pytest.mark.xdist_group("timing")]
 
 
 def _send_credentials(base_url: str) -> tuple[list[str], list[str]]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 from werkzeug.test import TestResponse
 
@@ -184,7 +185,7 @@ def test_hostile_path_parameters_are_400_never_5xx(site: Site, route: Route) -> 
 
 def _query_names(route: Route) -> Iterator[str]:
     assert route.query is not None
-    for field in route.query.__attrs_attrs__:
+    for field in attrs.fields(route.query):
         head, *rest = field.name.split("_")
         yield head + "".join(part.title() for part in rest)
 

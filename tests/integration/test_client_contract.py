@@ -28,6 +28,7 @@ from entrypoints.config import load_settings
 from entrypoints.container import Container, container_for, is_embedded, set_container
 from entrypoints.http.app import create_app
 
+DASHBOARD_ORIGIN = "https://dashboard.league.example"
 BOT_KEY = "bot-key-for-the-contract-tests"
 GUILD = "123456789012345678"
 OWNER = "987654321098765432"
@@ -55,10 +56,12 @@ class League:
         return self.client.open(path, method=method, json=body, headers=headers)
 
     def dashboard(self, method: str, path: str, user: str, body: Any = None) -> Any:
-        """A dashboard call: the ``auth_token`` cookie, JSON bodies."""
+        """A dashboard call from its own origin (a cross-origin fetch, so the browser sends
+        ``Origin``): the ``auth_token`` cookie, JSON bodies."""
         self.client.set_cookie("auth_token", self.keys.token(user, username=f"u{user[-3:]}"))
         try:
-            return self.client.open(path, method=method, json=body)
+            headers = {"Origin": DASHBOARD_ORIGIN}
+            return self.client.open(path, method=method, json=body, headers=headers)
         finally:
             self.client.delete_cookie("auth_token")
 
@@ -90,6 +93,7 @@ def league(database_url: str) -> Iterator[League]:
             database_url=database_url,
             jwt_public_key=keys.public_pem,
             bot_api_key=BOT_KEY,
+            frontend_url=DASHBOARD_ORIGIN,
             trn_api_base_url=simulator.base_url,
             trn_rate_limit_per_minute=100_000,
             tracker_initial_seasons=1,

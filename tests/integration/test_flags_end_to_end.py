@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from conftest_trn import simulator
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
+from tests.integration.conftest_trn import simulator
 
 from adapters.trackergg.budget import InProcessBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher

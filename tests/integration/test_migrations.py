@@ -24,7 +24,7 @@ from adapters.sql.tables import metadata
 from tracker_core.guilds import User
 from tracker_core.schedules import ScheduleStatus
 
-HEAD = "0006"
+HEAD = "0008"
 BEFORE_LEASE = "0003"
 SECONDARY = {"ix_trackers_status", "ix_trackers_user_id_is_deleted", "ix_trackers_lease_expires_at"}
 
@@ -38,10 +38,10 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _tracker_indexes(url: str) -> set[str]:
+def _tracker_indexes(url: str, table: str = "trackers") -> set[str]:
     engine = create_engine_for(url)
     try:
-        return {ix["name"] for ix in inspect(engine).get_indexes("trackers") if ix["name"]}
+        return {ix["name"] for ix in inspect(engine).get_indexes(table) if ix["name"]}
     finally:
         engine.dispose()
 
@@ -79,9 +79,14 @@ def test_upgrade_downgrade_one_step_and_upgrade_again_keeps_data(empty_url: str)
 
     assert "stale" in _columns(empty_url, "league_pull_rows")
     downgrade_database(empty_url, "-1")
-    assert current_revision(empty_url) == "0004"
+    assert current_revision(empty_url) == "0007"
     with pytest.raises(Exception, match="league_pull_rows"):
         _columns(empty_url, "league_pull_rows")
+    notification_index = "ix_notifications_tracker_id_created_at"
+    assert notification_index in _tracker_indexes(empty_url, "notifications")
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0004"
+    assert notification_index not in _tracker_indexes(empty_url, "notifications")
     assert {"attempts", "lease_expires_at"} <= _columns(empty_url, "schedules")
     downgrade_database(empty_url, "-1")
     assert current_revision(empty_url) == BEFORE_LEASE

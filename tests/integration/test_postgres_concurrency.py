@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Connection
 from tests import pg
 from tests.fakes import FakeQueue, FixedClock
 
@@ -38,7 +38,7 @@ CLOCK = FixedClock()
 
 
 @pytest.fixture(scope="module")
-def pg_sessions() -> Iterator[sessionmaker[Session]]:
+def pg_sessions() -> Iterator[Callable[[], Connection]]:
     with pg.fresh_database("tracker_race") as url:
         upgrade_database(url)
         engine = create_engine_for(url)
@@ -47,7 +47,7 @@ def pg_sessions() -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+def sqlite_sessions(tmp_path: Path) -> Iterator[Callable[[], Connection]]:
     url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
     upgrade_database(url)
     engine = create_engine_for(url)
@@ -70,7 +70,7 @@ def _race(calls: list[Callable[[], T]]) -> list[T | Exception]:
         return list(pool.map(run, calls))
 
 
-def _create_user(sessions: sessionmaker[Session], user_id: str) -> None:
+def _create_user(sessions: Callable[[], Connection], user_id: str) -> None:
     uow = SqlAlchemyUnitOfWork(sessions)
     with uow:
         uow.users.add(
@@ -79,7 +79,7 @@ def _create_user(sessions: sessionmaker[Session], user_id: str) -> None:
         uow.commit()
 
 
-def _fifty_adds(sessions: sessionmaker[Session], user_id: str) -> None:
+def _fifty_adds(sessions: Callable[[], Connection], user_id: str) -> None:
     _create_user(sessions, user_id)
 
     def adder(i: int) -> Callable[[], Any]:
@@ -98,19 +98,21 @@ def _fifty_adds(sessions: sessionmaker[Session], user_id: str) -> None:
 
 @pytest.mark.postgres
 def test_fifty_simultaneous_adds_leave_four_trackers_on_postgres(
-    pg_sessions: sessionmaker[Session],
+    pg_sessions: Callable[[], Connection],
 ) -> None:
     _fifty_adds(pg_sessions, "700000000000000001")
 
 
 def test_fifty_simultaneous_adds_leave_four_trackers_on_sqlite(
-    sqlite_sessions: sessionmaker[Session],
+    sqlite_sessions: Callable[[], Connection],
 ) -> None:
     _fifty_adds(sqlite_sessions, "700000000000000002")
 
 
 @pytest.mark.postgres
-def test_two_users_racing_for_one_url_leave_one_owner(pg_sessions: sessionmaker[Session]) -> None:
+def test_two_users_racing_for_one_url_leave_one_owner(
+    pg_sessions: Callable[[], Connection],
+) -> None:
     for round_no in range(20):
         url = URL.format(f"contested-{round_no}")
         users = [f"71{round_no:03d}000000000001", f"71{round_no:03d}000000000002"]
@@ -134,7 +136,7 @@ def test_two_users_racing_for_one_url_leave_one_owner(pg_sessions: sessionmaker[
 
 @pytest.mark.postgres
 def test_two_claimers_claim_each_due_schedule_exactly_once(
-    pg_sessions: sessionmaker[Session],
+    pg_sessions: Callable[[], Connection],
 ) -> None:
     now = CLOCK.now()
     ids = [f"cschedrace{i:015d}" for i in range(100)]

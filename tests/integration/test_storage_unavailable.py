@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 from tests import pg
 
 from adapters.sql import (
@@ -70,6 +71,7 @@ def test_connection_lost_mid_transaction_then_recovered() -> None:
         uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
         name = url.rpartition("/")[2]
         with pytest.raises(StorageUnavailable), uow:
+            uow.trackers.mark_pending(["t1"], datetime.now(UTC))  # opens the transaction
             with pg.admin() as admin:
                 admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -77,7 +79,7 @@ def test_connection_lost_mid_transaction_then_recovered() -> None:
                     (name,),
                 )
             uow.trackers.pending_ids()
-        with uow:  # pre-ping replaced the dead connection
+        with uow:  # the first read finds its pooled connection dead and retries once
             assert uow.trackers.pending_ids() == []
         engine.dispose()
 
@@ -89,23 +91,23 @@ class AdminShutdown(Exception):
 
 
 def _closing_fails(tmp_path: Path) -> SqlAlchemyUnitOfWork:
-    """A SQLite unit of work whose session fails to roll back and close, like PostgreSQL
+    """A SQLite unit of work whose connection fails to roll back and close, like PostgreSQL
     restarting between a read and the end of its transaction."""
     url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
     upgrade_database(url)
-    sessions = create_session_factory(create_engine_for(url))
+    connect = create_session_factory(create_engine_for(url))
 
-    def session() -> Session:
-        made = sessions()
+    def connection() -> Connection:
+        made = connect()
 
         def close() -> None:
-            Session.close(made)
+            Connection.close(made)
             raise OperationalError("ROLLBACK", {}, AdminShutdown("terminating connection"))
 
         made.close = close  # type: ignore[method-assign]
         return made
 
-    return SqlAlchemyUnitOfWork(session)
+    return SqlAlchemyUnitOfWork(connection)
 
 
 def test_a_rollback_that_fails_at_the_end_of_a_read_is_storage_unavailable(

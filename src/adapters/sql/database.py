@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, update
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
 
 from tracker_core.errors import Conflict, StorageUnavailable
 
@@ -40,76 +40,175 @@ def _sqlstate(exc: DBAPIError) -> str:
 
 
 class Database:
-    """The open session of one unit of work; every statement of its repositories runs here."""
+    """The connection of one unit of work; every statement of its repositories runs here.
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        self._factory = session_factory
-        self._session: Session | None = None
+    PostgreSQL: the connection runs in autocommit until the first statement that is not a plain
+    ``SELECT`` (or a savepoint) needs a transaction; only then is ``BEGIN`` sent. A unit of work
+    that only reads costs one round trip per statement and no ``BEGIN``/``ROLLBACK``. Reads in
+    autocommit see what a ``READ COMMITTED`` transaction would (a snapshot per statement). While
+    no transaction is open, a statement that fails because the pooled connection was dropped is
+    retried once on a new connection (nothing can be lost: nothing is uncommitted).
+
+    SQLite: every unit of work opens its transaction (``BEGIN IMMEDIATE``) at once, so writers
+    serialize; there are no round trips to save.
+    """
+
+    def __init__(self, connect: Callable[[], Connection]) -> None:
+        self._connect = connect
+        self._connection: Connection | None = None
+        self._lazy = False
+        self._in_transaction = False
+        self._memo: dict[Hashable, tuple[frozenset[str], Any]] = {}
         self.live_trackers: set[str] = set()
-        """Ids of trackers read as non-deleted in this transaction (see tracker ``save``)."""
+        """Ids of trackers read as non-deleted in this unit of work (see tracker ``save``)."""
 
     @property
-    def session(self) -> Session:
-        if self._session is None:
+    def connection(self) -> Connection:
+        if self._connection is None:
             raise RuntimeError("repository used outside 'with uow:'")
-        return self._session
+        return self._connection
 
     @property
     def dialect(self) -> str:
-        return self.session.get_bind().dialect.name
+        return self.connection.dialect.name
 
     def begin(self) -> None:
-        """Open a session and its transaction (SQLite: take the write lock now)."""
-        if self._session is not None:
+        """Take a connection (PostgreSQL: in autocommit; SQLite: take the write lock now)."""
+        if self._connection is not None:
             raise RuntimeError("unit of work is already open")
-        session = self._factory()
-        try:
-            with storage_errors():
-                session.connection()
-        except BaseException:
-            session.close()
-            raise
-        self._session = session
+        self._connection = self._open()
+        self._in_transaction = not self._lazy
         self.live_trackers = set()
+        self._memo.clear()
+
+    def _open(self) -> Connection:
+        with storage_errors():
+            connection = self._connect()
+            try:
+                self._lazy = connection.dialect.name == "postgresql"
+                if self._lazy:
+                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                else:
+                    connection.begin()
+            except BaseException:
+                connection.close()
+                raise
+        return connection
 
     def end(self) -> None:
-        """Close the session; an uncommitted transaction is rolled back.
+        """Give the connection back; an uncommitted transaction is rolled back.
 
         Raises:
             StorageUnavailable: the ROLLBACK or the connection's return failed (e.g. the
-                server is restarting); the session is forgotten either way.
+                server is restarting); the connection is forgotten either way.
         """
-        session, self._session = self._session, None
+        connection, self._connection = self._connection, None
         self.live_trackers = set()
-        if session is not None:
+        self._memo.clear()
+        self._in_transaction = False
+        if connection is not None:
             with storage_errors():
-                session.close()
+                connection.close()
 
     def commit(self) -> None:
         with storage_errors():
-            self.session.commit()
+            self.connection.commit()
+        self._in_transaction = not self._lazy
 
     def rollback(self) -> None:
         with storage_errors():
-            self.session.rollback()
+            self.connection.rollback()
+        self._in_transaction = not self._lazy
         self.live_trackers = set()
+        self._memo.clear()
+
+    def remember(self, key: Hashable, tables: frozenset[str], read: Callable[[], Any]) -> Any:
+        """``read()``, once per unit of work until a statement writes to one of ``tables``.
+
+        For small reads that a use case repeats (a user's memberships, a guild's settings);
+        the value must be immutable.
+        """
+        found = self._memo.get(key)
+        if found is not None:
+            return found[1]
+        value = read()
+        self._memo[key] = (tables, value)
+        return value
+
+    def _forget(self, statement: Any) -> None:
+        """Drop what ``remember`` holds from the table a writing statement changes."""
+        if not self._memo:
+            return
+        name = getattr(getattr(statement, "table", None), "name", None)
+        if name is None:
+            self._memo.clear()
+            return
+        for key in [k for k, (tables, _) in self._memo.items() if name in tables]:
+            del self._memo[key]
+
+    def ping(self) -> None:
+        """One round trip to the database (``SELECT 1``)."""
+        self.execute(_PING)
 
     def execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
-        """Run one statement in the transaction."""
-        with storage_errors():
-            return self.session.connection().execute(statement, params)
+        """Run one statement; in the transaction, which it opens unless it only reads."""
+        if not _reads_only(statement):
+            self._forget(statement)
+            if not self._in_transaction:
+                self._begin_transaction()
+                return self._run(statement, params)
+        try:
+            return self._run(statement, params, retry=not self._in_transaction)
+        except _Reconnected:
+            return self._run(statement, params)
+
+    def _run(self, statement: Any, params: Any, *, retry: bool = False) -> CursorResult[Any]:
+        try:
+            with storage_errors():
+                return self.connection.execute(statement, params)
+        except StorageUnavailable as exc:
+            if retry and _dropped(exc):
+                self._reconnect()
+                raise _Reconnected from exc
+            raise
+
+    def _begin_transaction(self) -> None:
+        try:
+            self._run(_BEGIN, None, retry=True)
+        except _Reconnected:
+            self._run(_BEGIN, None)
+        self._in_transaction = True
+
+    def _reconnect(self) -> None:
+        """Replace a connection that the server dropped."""
+        self.connection.close()
+        self._connection = None
+        self._connection = self._open()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """A nested transaction: a failing statement inside it leaves the outer one usable."""
-        with storage_errors(), self.session.begin_nested():
-            yield
+        if not self._in_transaction:
+            self._begin_transaction()
+        try:
+            with storage_errors(), self.connection.begin_nested():
+                yield
+        except BaseException:
+            self._memo.clear()  # what was read inside may have been rolled back
+            raise
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """An INSERT of this dialect (with ``on_conflict_*``)."""
         if self.dialect == "postgresql":
             return postgresql.insert(table)
         return sqlite.insert(table)
+
+    def upsert(self, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+        """INSERT ... ON CONFLICT (keys) DO UPDATE of the other columns; values as parameters.
+
+        Built once per table, dialect and column set: execute it with a dict of the values.
+        """
+        return _upsert(self.dialect, table, keys, columns)
 
     def insert_new(self, table: Table, values: dict[str, Any], keys: Sequence[str]) -> bool:
         """Insert unless a row with the same ``keys`` exists; False when it did."""
@@ -129,12 +228,8 @@ class Database:
         Raises:
             Conflict: the row changed (or vanished) since it was read.
         """
-        statement = (
-            update(table)
-            .where(table.c.id == row_id, table.c.version == version)
-            .values({**values, "version": version + 1})
-        )
-        if self.execute(statement).rowcount != 1:
+        params = {**values, "version": version + 1, "cas_id": row_id, "cas_version": version}
+        if self.execute(_compare_and_set(table), params).rowcount != 1:
             raise Conflict(f"{table.name} {row_id} was changed concurrently")
 
     def one_of(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
@@ -153,3 +248,36 @@ class Database:
         if self.dialect == "postgresql":
             return [self.one_of(column, items)]
         return [column.in_(items[i : i + SQLITE_BATCH]) for i in range(0, len(items), SQLITE_BATCH)]
+
+
+@functools.cache
+def _compare_and_set(table: Table) -> Any:
+    """UPDATE of the columns given as parameters where id and version still match."""
+    return update(table).where(
+        table.c.id == bindparam("cas_id"), table.c.version == bindparam("cas_version")
+    )
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    statement = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    changed = {c: statement.excluded[c] for c in columns if c not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changed)
+
+
+_BEGIN = text("BEGIN")
+_PING = select(literal(1))
+
+
+class _Reconnected(Exception):
+    """The statement failed on a dropped connection and may run again on the new one."""
+
+
+def _reads_only(statement: Any) -> bool:
+    """A plain SELECT (no ``FOR UPDATE``) that may run outside a transaction."""
+    return isinstance(statement, Select) and statement._for_update_arg is None
+
+
+def _dropped(exc: StorageUnavailable) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, DBAPIError) and cause.connection_invalidated

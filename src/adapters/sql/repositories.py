@@ -49,13 +49,8 @@ class SqlAlchemySeasonRepository:
 
     def upsert(self, season: TrackerSeason) -> None:
         values = mapping.season_to_row(season)
-        changed = {k: v for k, v in values.items() if k not in ("tracker_id", "season_number")}
-        statement = (
-            self._db.insert(tracker_seasons)
-            .values(values)
-            .on_conflict_do_update(index_elements=["tracker_id", "season_number"], set_=changed)
-        )
-        self._db.execute(statement)
+        keys = ("tracker_id", "season_number")
+        self._db.execute(self._db.upsert(tracker_seasons, keys, tuple(values)), values)
 
 
 class SqlAlchemySnapshotRepository:
@@ -65,7 +60,7 @@ class SqlAlchemySnapshotRepository:
         self._db = db
 
     def add(self, snapshot: TrackerSnapshot) -> None:
-        self._db.execute(insert(tracker_snapshots).values(mapping.snapshot_to_row(snapshot)))
+        self._db.execute(insert(tracker_snapshots), mapping.snapshot_to_row(snapshot))
 
     def for_tracker(
         self, tracker_id: str, *, season: int | None = None, limit: int | None = None
@@ -86,7 +81,7 @@ class SqlAlchemyScrapingLogRepository:
         self._db = db
 
     def add(self, log: ScrapingLog) -> None:
-        self._db.execute(insert(scraping_logs).values(mapping.scraping_log_to_row(log)))
+        self._db.execute(insert(scraping_logs), mapping.scraping_log_to_row(log))
 
     def search(
         self, tracker_id: str | None, status: str | None, page: int, limit: int
@@ -117,7 +112,7 @@ class SqlAlchemyActivityLogRepository:
         self._db = db
 
     def add(self, entry: ActivityLog) -> None:
-        self._db.execute(insert(activity_logs).values(mapping.activity_to_row(entry)))
+        self._db.execute(insert(activity_logs), mapping.activity_to_row(entry))
 
 
 class SqlAlchemyScheduleRepository:
@@ -132,7 +127,7 @@ class SqlAlchemyScheduleRepository:
         return None if row is None else mapping.schedule_from_row(row)
 
     def add(self, schedule: Schedule) -> None:
-        self._db.execute(insert(schedules).values(mapping.schedule_to_row(schedule)))
+        self._db.execute(insert(schedules), mapping.schedule_to_row(schedule))
 
     def save(self, schedule: Schedule) -> None:
         values = mapping.schedule_to_row(schedule)
@@ -181,7 +176,7 @@ class SqlAlchemyNotificationRepository:
         self._db = db
 
     def add(self, notification: Notification) -> None:
-        self._db.execute(insert(notifications).values(mapping.notification_to_row(notification)))
+        self._db.execute(insert(notifications), mapping.notification_to_row(notification))
 
     def save(self, notification: Notification) -> None:
         values = mapping.notification_to_row(notification)
@@ -205,6 +200,16 @@ class SqlAlchemyNotificationRepository:
         rows = self._db.execute(statement).mappings()
         return [mapping.notification_from_row(row) for row in rows]
 
+    def for_tracker(self, tracker_id: str, limit: int) -> list[Notification]:
+        statement = (
+            select(notifications)
+            .where(notifications.c.tracker_id == tracker_id)
+            .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+            .limit(limit)
+        )
+        rows = self._db.execute(statement).mappings()
+        return [mapping.notification_from_row(row) for row in rows]
+
 
 class SqlAlchemyPlayerRatingRepository:
     """League MMR per (guild, user)."""
@@ -214,13 +219,8 @@ class SqlAlchemyPlayerRatingRepository:
 
     def upsert(self, rating: PlayerRating) -> None:
         values = mapping.rating_to_row(rating)
-        changed = {k: v for k, v in values.items() if k not in ("guild_id", "user_id")}
-        statement = (
-            self._db.insert(player_ratings)
-            .values(values)
-            .on_conflict_do_update(index_elements=["guild_id", "user_id"], set_=changed)
-        )
-        self._db.execute(statement)
+        statement = self._db.upsert(player_ratings, ("guild_id", "user_id"), tuple(values))
+        self._db.execute(statement, values)
 
     def for_guild(self, guild_id: str) -> list[PlayerRating]:
         statement = (
@@ -250,7 +250,7 @@ class SqlAlchemyAuditLog:
             "body": body,
             "created_at": at,
         }
-        self._db.execute(insert(audit_logs).values(row))
+        self._db.execute(insert(audit_logs), row)
 
     def successes(
         self, paths: Sequence[str], page: int, limit: int

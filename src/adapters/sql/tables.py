@@ -262,6 +262,7 @@ notifications = Table(
     Column("created_at", UtcDateTime, nullable=False),
     _version(),
     Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_notifications_tracker_id_created_at", "tracker_id", "created_at"),
 )
 
 player_ratings = Table(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, select, true, update
+import attrs
+from sqlalchemy import Select, any_, bindparam, false, func, select, true, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import mapping
-from adapters.sql.database import Database
+from adapters.sql.database import SHORT_LIST, Database
+from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tables import LIVE, guild_members, trackers
 from tracker_core.errors import AlreadyRegistered
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
@@ -22,6 +26,57 @@ _SORT_COLUMNS = {
 }
 _IN_PROGRESS = TrackerStatus.IN_PROGRESS.value
 _PENDING = TrackerStatus.PENDING.value
+_USER_IDS = postgresql.ARRAY(trackers.c.user_id.type)
+_TOTAL = "total_matching"  # the window count of search, not a column of trackers
+
+
+@attrs.frozen
+class _Shape:
+    """What the statements of a search depend on, apart from the values."""
+
+    sort_by: str
+    sort_order: str
+    users: str | None  # None, "in" (a list of parameters) or "any" (one array parameter)
+    platforms: bool
+    statuses: bool
+    active: bool
+
+
+def _users_kind(user_ids: Sequence[str] | None, dialect: str) -> str | None:
+    if user_ids is None:
+        return None
+    return "any" if dialect == "postgresql" and len(user_ids) > SHORT_LIST else "in"
+
+
+@functools.cache
+def _search_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
+    """The page (with the total) and the count of a search of this shape."""
+    conditions: list[Any] = [LIVE]
+    if shape.users == "any":
+        array = postgresql.ARRAY(trackers.c.user_id.type)
+        conditions.append(trackers.c.user_id == any_(bindparam("users", type_=array)))
+    elif shape.users == "in":
+        conditions.append(trackers.c.user_id.in_(bindparam("users", expanding=True)))
+    if shape.platforms:
+        conditions.append(trackers.c.platform.in_(bindparam("platforms", expanding=True)))
+    if shape.statuses:
+        conditions.append(trackers.c.scraping_status.in_(bindparam("statuses", expanding=True)))
+    if shape.active:
+        conditions.append(trackers.c.is_active == bindparam("active"))
+    column = _SORT_COLUMNS[shape.sort_by]
+    if shape.sort_order == "desc":
+        order = [column.desc().nulls_last(), trackers.c.id.desc()]
+    else:
+        order = [column.asc().nulls_first(), trackers.c.id.asc()]
+    count = select(func.count()).select_from(trackers).where(*conditions)
+    page = (
+        select(trackers, count.scalar_subquery().label(_TOTAL))
+        .where(*conditions)
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return page, count
 
 
 def _taken(tracker: Tracker) -> AlreadyRegistered:
@@ -31,8 +86,9 @@ def _taken(tracker: Tracker) -> AlreadyRegistered:
 class SqlAlchemyTrackerRepository:
     """Trackers in the ``trackers`` table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, status_counts: StatusCountsCache | None = None) -> None:
         self._db = db
+        self._status_counts = status_counts
 
     def _load(self, statement: Select[Any]) -> list[Tracker]:
         found = [mapping.tracker_from_row(row) for row in self._db.execute(statement).mappings()]
@@ -91,35 +147,44 @@ class SqlAlchemyTrackerRepository:
         return found[0] if found else None
 
     def search(self, query: TrackerQuery) -> tuple[list[Tracker], int]:
+        """One statement: the page, each row carrying the total as an uncorrelated subquery.
+
+        PostgreSQL runs the count once (an InitPlan, index-only where it can) and still picks
+        the rows by a top-N sort; ``count(*) OVER ()`` would instead fetch and sort every
+        matching row. Only a page past the end (no row to carry the total) costs a second,
+        counting statement. The statements are built once per query shape and take their
+        values as parameters.
+        """
         if query.user_ids is not None and not query.user_ids:
             return [], 0
-        conditions = [LIVE, *self._filters(query)]
-        total = self._db.execute(
-            select(func.count()).select_from(trackers).where(*conditions)
-        ).scalar_one()
-        column = _SORT_COLUMNS[query.sort_by]
-        if query.sort_order == "desc":
-            order = [column.desc().nulls_last(), trackers.c.id.desc()]
-        else:
-            order = [column.asc().nulls_first(), trackers.c.id.asc()]
-        page = (
-            select(trackers)
-            .where(*conditions)
-            .order_by(*order)
-            .limit(query.limit)
-            .offset((query.page - 1) * query.limit)
+        users = _users_kind(query.user_ids, self._db.dialect)
+        shape = _Shape(
+            query.sort_by,
+            query.sort_order,
+            users,
+            bool(query.platforms),
+            bool(query.statuses),
+            query.is_active is not None,
         )
-        return self._load(page), total
-
-    def _filters(self, query: TrackerQuery) -> Iterable[Any]:
-        if query.user_ids is not None:
-            yield self._db.one_of(trackers.c.user_id, query.user_ids)
+        offset = (query.page - 1) * query.limit
+        params: dict[str, Any] = {"limit": query.limit, "offset": offset}
+        if users is not None:
+            params["users"] = list(query.user_ids or ())
         if query.platforms:
-            yield trackers.c.platform.in_(query.platforms)
+            params["platforms"] = list(query.platforms)
         if query.statuses:
-            yield trackers.c.scraping_status.in_([s.value for s in query.statuses])
+            params["statuses"] = [s.value for s in query.statuses]
         if query.is_active is not None:
-            yield trackers.c.is_active == query.is_active
+            params["active"] = query.is_active
+        page, count = _search_statements(shape)
+        rows = list(self._db.execute(page, params).mappings())
+        found = [mapping.tracker_from_row(row) for row in rows]
+        self._db.live_trackers.update(t.id for t in found)
+        if rows:
+            return found, int(rows[0][_TOTAL])
+        if offset == 0:
+            return [], 0
+        return [], int(self._db.execute(count, params).scalar_one())
 
     def pending_ids(self) -> list[str]:
         statement = (
@@ -130,6 +195,14 @@ class SqlAlchemyTrackerRepository:
         return list(self._db.execute(statement).scalars())
 
     def pending_or_stale_ids(self, stale_before: datetime, guild_id: str | None) -> list[str]:
+        """Ids to refresh; for a guild, driven by its members' rows whatever the table's size.
+
+        The guild's members are read first, as one array (PostgreSQL: ``= ANY(ARRAY(SELECT
+        ...))``, an InitPlan), so that the trackers are found through
+        ``ix_trackers_user_id_is_deleted`` at the default planner settings. A join lets the
+        planner pick a sequential scan of every tracker once a guild holds a few percent of
+        them (at the default ``random_page_cost``).
+        """
         statement = select(trackers.c.id).where(
             LIVE,
             trackers.c.is_active == true(),
@@ -139,13 +212,17 @@ class SqlAlchemyTrackerRepository:
             | (trackers.c.last_scraped_at < stale_before),
         )
         if guild_id is not None:
-            statement = statement.join(
-                guild_members,
-                (guild_members.c.user_id == trackers.c.user_id)
-                & (guild_members.c.guild_id == guild_id)
-                & (guild_members.c.is_banned == false())
-                & (guild_members.c.is_deleted == false()),
+            members = select(guild_members.c.user_id).where(
+                guild_members.c.guild_id == guild_id,
+                guild_members.c.is_banned == false(),
+                guild_members.c.is_deleted == false(),
             )
+            if self._db.dialect == "postgresql":
+                ids = func.array(members.scalar_subquery(), type_=_USER_IDS)
+                condition = trackers.c.user_id == any_(ids)
+            else:
+                condition = trackers.c.user_id.in_(members)
+            statement = statement.where(condition)
         return list(self._db.execute(statement.order_by(trackers.c.id)).scalars())
 
     def mark_pending(self, tracker_ids: Sequence[str], now: datetime) -> list[str]:
@@ -179,6 +256,11 @@ class SqlAlchemyTrackerRepository:
         return self._load(statement)
 
     def status_counts(self) -> dict[TrackerStatus, int]:
+        if self._status_counts is None:
+            return self._count_statuses()
+        return self._status_counts.get(self._count_statuses)
+
+    def _count_statuses(self) -> dict[TrackerStatus, int]:
         statement = (
             select(trackers.c.scraping_status, func.count().label("n"))
             .where(LIVE)

@@ -1,4 +1,4 @@
-"""The SQLAlchemy unit of work: one session (transaction) per ``with uow:`` block."""
+"""The SQLAlchemy unit of work: one connection (and transaction) per ``with uow:`` block."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from adapters.sql.database import Database
 from adapters.sql.ids import new_cuid
@@ -25,6 +25,7 @@ from adapters.sql.repositories import (
     SqlAlchemySeasonRepository,
     SqlAlchemySnapshotRepository,
 )
+from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tracker_repository import SqlAlchemyTrackerRepository
 from adapters.sql.user_repositories import SqlAlchemyGuildRepository, SqlAlchemyUserRepository
 from tracker_core.errors import StorageUnavailable
@@ -50,15 +51,21 @@ from tracker_core.ports import (
 class SqlAlchemyUnitOfWork:
     """Implements the core's UnitOfWork; reusable, one transaction per ``with`` block.
 
-    Not thread-safe: give each thread its own instance (they may share the session factory).
-    Database outages surface as :class:`tracker_core.errors.StorageUnavailable`.
+    Not thread-safe: give each thread its own instance (they may share the connection factory,
+    ``create_session_factory(engine)``).
+    Database outages surface as :class:`tracker_core.errors.StorageUnavailable`. With a
+    ``status_counts`` cache, ``trackers.status_counts()`` may answer counts up to its max age old.
     """
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(
+        self,
+        session_factory: Callable[[], Connection],
+        status_counts: StatusCountsCache | None = None,
+    ) -> None:
         self._db = Database(session_factory)
         self.users: UserRepository = SqlAlchemyUserRepository(self._db)
         self.guilds: GuildRepository = SqlAlchemyGuildRepository(self._db)
-        self.trackers: TrackerRepository = SqlAlchemyTrackerRepository(self._db)
+        self.trackers: TrackerRepository = SqlAlchemyTrackerRepository(self._db, status_counts)
         self.seasons: SeasonRepository = SqlAlchemySeasonRepository(self._db)
         self.snapshots: SnapshotRepository = SqlAlchemySnapshotRepository(self._db)
         self.scraping_logs: ScrapingLogRepository = SqlAlchemyScrapingLogRepository(self._db)
@@ -105,6 +112,14 @@ class SqlAlchemyUnitOfWork:
     def rollback(self) -> None:
         """Discard the transaction's changes; the block may go on in a new one."""
         self._db.rollback()
+
+    def ping(self) -> None:
+        """One round trip to the database (opening the unit of work may have needed none).
+
+        Raises:
+            StorageUnavailable: the database cannot be reached.
+        """
+        self._db.ping()
 
     def next_id(self) -> str:
         """A new CUID-format id."""

@@ -14,6 +14,9 @@ from adapters.sql.tables import guild_members, guild_settings, guilds, users
 from tracker_core.errors import Conflict
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
 
+# What may change a remembered read, foreign-key cascades included.
+_MEMBERS = frozenset({guild_members.name, guilds.name, users.name})
+_SETTINGS = frozenset({guild_settings.name, guilds.name})
 _CURRENT_MEMBER = (guild_members.c.is_banned == false()) & (guild_members.c.is_deleted == false())
 
 
@@ -138,9 +141,15 @@ class SqlAlchemyGuildRepository:
         self._db.execute(delete(guilds).where(guilds.c.id == guild_id))
 
     def settings(self, guild_id: str) -> GuildSettings:
-        statement = select(guild_settings.c.settings).where(guild_settings.c.guild_id == guild_id)
-        data = self._db.execute(statement).scalar_one_or_none()
-        return GuildSettings() if data is None else GuildSettings.from_dict(data)
+        def read() -> GuildSettings:
+            statement = select(guild_settings.c.settings).where(
+                guild_settings.c.guild_id == guild_id
+            )
+            data = self._db.execute(statement).scalar_one_or_none()
+            return GuildSettings() if data is None else GuildSettings.from_dict(data)
+
+        found: GuildSettings = self._db.remember(("settings", guild_id), _SETTINGS, read)
+        return found
 
     def save_settings(self, guild_id: str, settings: GuildSettings) -> None:
         data = settings.to_dict()
@@ -191,12 +200,16 @@ class SqlAlchemyGuildRepository:
         return bool(self._db.execute(statement).rowcount)
 
     def memberships(self, user_id: str) -> list[GuildMember]:
-        statement = (
-            select(guild_members)
-            .where(guild_members.c.user_id == user_id, _CURRENT_MEMBER)
-            .order_by(guild_members.c.guild_id)
-        )
-        return [mapping.member_from_row(row) for row in self._db.execute(statement).mappings()]
+        def read() -> tuple[GuildMember, ...]:
+            statement = (
+                select(guild_members)
+                .where(guild_members.c.user_id == user_id, _CURRENT_MEMBER)
+                .order_by(guild_members.c.guild_id)
+            )
+            rows = self._db.execute(statement).mappings()
+            return tuple(mapping.member_from_row(row) for row in rows)
+
+        return list(self._db.remember(("memberships", user_id), _MEMBERS, read))
 
     def settings_by_user(self, user_ids: Sequence[str]) -> dict[str, list[GuildSettings]]:
         found: dict[str, list[GuildSettings]] = defaultdict(list)

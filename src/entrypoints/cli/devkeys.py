@@ -10,7 +10,7 @@ from entrypoints.cli.output import emit, note
 from entrypoints.cli.services import load_settings_of
 from entrypoints.config import Settings
 from entrypoints.container import get_container
-from entrypoints.runtime.devkeys import ensure_dev_keys, mint_token
+from entrypoints.devkeys import ensure_dev_keys, mint_token
 from entrypoints.serializers import instant
 
 

@@ -21,6 +21,10 @@ fails when this file is out of date. Do not edit it by hand.
   `auth_token` cookie. Admin routes also need the user id in `SYSTEM_ADMIN_USER_IDS`. Bot routes
   (`/internal/*`) take `Authorization: Bearer <BOT_API_KEY>`. A JWT is never a bot key and the bot
   key never works on `/api/*`.
+- **CSRF.** A POST/PUT/PATCH/DELETE authenticated by the cookie alone must come from this site
+  or `FRONTEND_URL` by its `Origin` (or `Referer`); without either header it must be a JSON
+  request (or PUT/PATCH/DELETE); or it carries `X-CSRF-Token`. Otherwise it is 403
+  `CSRF check failed…` (see docs/dashboard.md). Bearer-token requests are unaffected.
 - **Errors** are `{statusCode, timestamp, path, method, message, code, errors?}`; request
   validation failures are 400 `Validation failed` with `errors: [{field, message}]`. Unknown body
   fields and unknown query parameters are rejected. A malformed tracker or schedule id in a path

@@ -32,6 +32,7 @@ from entrypoints.http.auth import (
     require_system_admin,
 )
 from entrypoints.http.cors import install_cors
+from entrypoints.http.dashboard import install_dashboard
 from entrypoints.http.deps import CONTAINER_KEY
 from entrypoints.http.errors import install_error_handlers
 from entrypoints.http.health import STARTED_KEY
@@ -140,7 +141,7 @@ def create_app(container: Container) -> Flask:
         throttle=container.throttle(),
     )
     install_error_handlers(app)
-    install_metrics(app)
+    install_metrics(app, settings.metrics_cache_seconds)
     install_cors(app, settings.frontend_url)
     app.before_request(_url_hook)
     for table in TABLES:
@@ -149,5 +150,6 @@ def create_app(container: Container) -> Flask:
         if hook is not None:
             blueprint.before_request(hook)
         app.register_blueprint(blueprint)
+    install_dashboard(app, settings.jwt_public_key)
     app.after_request(audit.record)
     return app

@@ -20,8 +20,8 @@ SANDBOX_WARNING = "SANDBOX MODE: profiles come from the built-in TRN simulator, 
 
 def _database() -> dict[str, Any]:
     try:
-        with deps.uow():
-            pass
+        with deps.uow() as uow:
+            uow.ping()
     except StorageUnavailable as exc:
         log_unavailable(exc, "health check: database down")
         return {"status": "down", "error": public_message(exc)}

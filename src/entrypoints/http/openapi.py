@@ -58,8 +58,8 @@ def route_statuses(route: Route) -> dict[int, str]:
     found.update({status: route.response for status in route.also})
     if route.auth != "public":
         found[401] = "Error"
-    if route.auth == "admin":
-        found[403] = "Error"
+    if route.auth == "admin" or (route.auth == "user" and route.method != "GET"):
+        found[403] = "Error"  # user writes: also the CSRF refusal of cookie-only requests
     for error in route.errors:
         found[status_for(error)] = "Error"
     if route.body:

@@ -171,3 +171,33 @@ def scraping_overview(
         queue_depth=depth,
         eta_minutes=round(depth / max(1, requests_per_minute), 1),
     )
+
+
+@attrs.frozen
+class TrackerChange:
+    """One notification text of a tracker (what changed, or why it failed)."""
+
+    at: datetime
+    kind: str
+    message: str
+
+
+def list_tracker_changes(
+    viewer: Viewer, tracker_id: str, limit: int, *, uow: UnitOfWork
+) -> list[TrackerChange]:
+    """The tracker's notification texts, newest first, each once whatever its channels.
+
+    Raises:
+        NotFound, Forbidden.
+    """
+    with uow:
+        tracker = _viewable(uow, viewer, tracker_id)
+        found = uow.notifications.for_tracker(tracker.id, limit * 4)
+    seen: set[tuple[datetime, str]] = set()
+    changes: list[TrackerChange] = []
+    for n in found:
+        if (n.created_at, n.message) in seen:
+            continue
+        seen.add((n.created_at, n.message))
+        changes.append(TrackerChange(n.created_at, str(n.kind), n.message))
+    return changes[:limit]

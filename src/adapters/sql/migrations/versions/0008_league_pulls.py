@@ -1,8 +1,8 @@
 """League integrity: numbers pulls (frozen standings, their rows, the staff overrides beside
 them), review flags, and the index that finds trackers holding the same platform account.
 
-Revision ID: 0006
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0006"
-down_revision = "0004"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

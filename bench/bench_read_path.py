@@ -1,0 +1,269 @@
+"""The API's read path under load, as a ratio to bare Flask views doing the same work.
+
+Usage: ``.venv/bin/python bench/bench_read_path.py [--rounds 5] [--seconds 5]`` (needs ``wrk``
+on PATH; env ``BENCH_POSTGRES_URL``: the maintenance database, default
+``postgresql://postgres@127.0.0.1:5432/postgres``; ``BENCH_REDIS_URL``, default
+``redis://127.0.0.1:6379/0``).
+
+It creates its own database, migrates it, seeds 100,000 trackers of 25,000 users (as
+bench_queries.py), then starts two servers with the same gunicorn settings as
+``trackers serve --workers 2`` (2 processes × 4 threads, ``gthread``, access log through the
+project's redacting logger, to /dev/null):
+
+- the API: ``trackers serve --workers 2`` in production mode (PostgreSQL + Redis, throttle on,
+  its limit raised so that no request is refused);
+- the floor: ``bench/bare_app.py``, bare Flask views (JWT check + the same indexed SELECT with
+  psycopg; ``SELECT 1`` + the queue-depth pipeline for health).
+
+The load generator is wrk (C, epoll; one thread, 50 keep-alive connections; a Lua script
+spreads the requests over 200 users with valid RS256 tokens). Each round runs, back to back,
+API ``/api/trackers/me``, bare ``/me``, API ``/health``, bare ``/health`` for ``--seconds``
+each. Reported: requests/s, p99 latency, server CPU per request (utime+stime of the gunicorn
+processes, from /proc), medians and ranges over the rounds, and the ratio API / floor of the
+requests/s (per round, then the median). Exits 1 when a goal is missed (``/me`` ≥ 0.7×,
+``/health`` ≥ 0.8×). Results: docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from adapters.sql import upgrade_database
+from bench_queries import USERS, bench_database, seed, user_id
+
+HERE = Path(__file__).resolve().parent
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+TOKENS = 200
+GOALS = {"me": 0.7, "health": 0.8}
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(port: int, path: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                sock.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+                if b" 200 " in sock.recv(64).split(b"\r\n")[0]:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} not ready")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[int]:
+    """Start a gunicorn server in its own process group; yields the master's pid."""
+    proc = subprocess.Popen(
+        command,
+        env=env,
+        cwd=HERE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_ready(port, ready)
+        yield proc.pid
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def cpu_seconds(master: int) -> float:
+    """utime+stime of the master and its worker processes."""
+    pids = [master]
+    children = Path(f"/proc/{master}/task/{master}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
+def wrk_script(tokens: list[str], directory: Path) -> Path:
+    path = directory / "tokens.lua"
+    quoted = ",\n".join(f'  "Bearer {t}"' for t in tokens)
+    path.write_text(
+        f"local tokens = {{\n{quoted}\n}}\n"
+        "local i = 0\n"
+        "request = function()\n"
+        "  i = i % #tokens + 1\n"
+        '  return wrk.format("GET", nil, {["Authorization"] = tokens[i]})\n'
+        "end\n"
+    )
+    return path
+
+
+def run_wrk(url: str, script: Path, seconds: int) -> tuple[float, float, int]:
+    """(requests/s, p99 ms, non-2xx responses)."""
+    out = subprocess.run(
+        ["wrk", "-t1", "-c50", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99_value, p99_unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    p99 = float(p99_value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99_unit]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rps, p99, int(bad.group(1)) if bad else 0
+
+
+def keys() -> tuple[rsa.RSAPrivateKey, str]:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, pem.decode()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk not found on PATH (Debian/Ubuntu: apt-get install wrk)")
+        return 2
+    private, pem = keys()
+    step = USERS // TOKENS
+    tokens = [
+        jwt.encode({"sub": user_id(n * step), "exp": int(time.time()) + 86400}, private, "RS256")
+        for n in range(TOKENS)
+    ]
+    gunicorn_options = [
+        "--workers=2",
+        "--worker-class=gthread",
+        "--threads=4",
+        "--timeout=60",
+        "--access-logfile=-",
+        "--error-logfile=-",
+        "--logger-class=entrypoints.access_log.RedactingGunicornLogger",
+    ]
+    bin_dir = Path(sys.executable).parent
+    with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
+        url = stack.enter_context(bench_database())
+        upgrade_database(url)
+        seed(url)
+        script = wrk_script(tokens, Path(tmp))
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "BARE_DATABASE_URL": url,
+            "REDIS_URL": REDIS_URL,
+            "JWT_PUBLIC_KEY": pem,
+            "BOT_API_KEY": "bench-bot-key-0123456789",
+            "THROTTLE_LIMIT": "1000000000",
+        }
+        api_port, bare_port = free_port(), free_port()
+        api = stack.enter_context(
+            server(
+                [str(bin_dir / "trackers"), "serve", "--workers", "2", "--port", str(api_port)],
+                env,
+                api_port,
+                "/health",
+            )
+        )
+        bare = stack.enter_context(
+            server(
+                [
+                    str(bin_dir / "gunicorn"),
+                    *gunicorn_options,
+                    f"--bind=127.0.0.1:{bare_port}",
+                    "bare_app:create_bare_app()",
+                ],
+                env,
+                bare_port,
+                "/health",
+            )
+        )
+        cases = {
+            "me": (f"http://127.0.0.1:{api_port}/api/trackers/me", f"http://127.0.0.1:{bare_port}/me"),
+            "health": (f"http://127.0.0.1:{api_port}/health", f"http://127.0.0.1:{bare_port}/health"),
+        }  # fmt: skip
+        for case in cases.values():  # warm-up: connections, caches, the throttle's script
+            for target in case:
+                run_wrk(target, script, 1)
+        results: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+        for _ in range(args.rounds):
+            for name, (api_url, bare_url) in cases.items():
+                for side, target, master in (("api", api_url, api), ("bare", bare_url, bare)):
+                    before = cpu_seconds(master)
+                    rps, p99, bad = run_wrk(target, script, args.seconds)
+                    cpu = cpu_seconds(master) - before
+                    if bad:
+                        raise RuntimeError(f"{bad} non-2xx answers from {target}")
+                    per_request_ms = cpu / (rps * args.seconds) * 1000
+                    results.setdefault((name, side), []).append((rps, p99, per_request_ms))
+    return report(results, args.rounds, args.seconds)
+
+
+def spread(values: list[float], digits: int = 1) -> str:
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f}-{max(values):.{digits}f})"
+    )
+
+
+def report(results: dict[tuple[str, str], list[tuple[float, float, float]]], rounds: int,
+           seconds: int) -> int:  # fmt: skip
+    print(f"{rounds} rounds of {seconds} s per case; wrk -t1 -c50; median (min-max)")
+    print(f"{'case':<22} {'requests/s':>22} {'p99 ms':>20} {'server CPU ms/req':>20}")
+    failed = False
+    for name in ("me", "health"):
+        for side in ("api", "bare"):
+            runs = results[(name, side)]
+            print(
+                f"{name + ' ' + side:<22} {spread([r[0] for r in runs]):>22} "
+                f"{spread([r[1] for r in runs], 2):>20} {spread([r[2] for r in runs], 2):>20}"
+            )
+        ratios = [
+            a[0] / b[0]
+            for a, b in zip(results[(name, "api")], results[(name, "bare")], strict=True)
+        ]
+        median = statistics.median(ratios)
+        ok = median >= GOALS[name]
+        failed |= not ok
+        print(
+            f"ratio {name} api/bare requests/s: {spread(ratios, 2)} "
+            f"(goal >= {GOALS[name]}) {'ok' if ok else 'MISSED'}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
