@@ -15,7 +15,7 @@ import pytest
 from entrypoints.sandbox import DEMO_ADMIN, MEMBERS
 from tests.e2e.support import clean_env, free_port, processes, wait_for_health
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180), pytest.mark.xdist_group("timing")]
 
 
 @contextmanager
