@@ -223,6 +223,7 @@ def test_postgresql_restarted_under_load_answers_503_and_loses_no_acknowledged_w
         server.restart()  # -m fast: every session is ended, the server is back at once
         back.append(time.monotonic())
         _wait(lambda: load.acknowledged_since(back[-1]) >= 20, 30, "writes after the restart")
+        down = time.monotonic()
         server.stop()
         time.sleep(2)  # the outage: the API must answer 503 meanwhile
         server.start()
@@ -248,6 +249,14 @@ def test_postgresql_restarted_under_load_answers_503_and_loses_no_acknowledged_w
     for instant in back:
         first = min(a.ended for a in answers if a.started >= instant and 200 <= a.status < 300)
         recoveries.append(first - instant)
+    phases = {
+        "before": (0.0, back[0]),
+        "after restart -m fast": (back[0], down),
+        "stopped 2 s and after": (down, float("inf")),
+    }
+    for name, (start, end) in phases.items():
+        seen = [a.status for a in answers if start <= a.started < end]
+        print(f"{name}: {len(seen)} requests, {seen.count(503)} answered 503")
     print("first 2xx after the server was back: " + ", ".join(f"{r:.2f} s" for r in recoveries))
 
     added = {a.target: a.body["id"] for a in answers if a.kind == "add" and a.status == 201}
