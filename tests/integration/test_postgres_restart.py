@@ -216,10 +216,12 @@ def test_postgresql_restarted_under_load_answers_503_and_loses_no_acknowledged_w
         )
         assert created.status_code == 201, created.text
     load = Load(base_url, guilds)
+    started = time.monotonic()
     load.start()
     back: list[float] = []  # when the server was accepting connections again, per fault
     try:
         _wait(lambda: load.acknowledged_since(0) >= 20, 30, "writes before the faults")
+        restarting = time.monotonic()
         server.restart()  # -m fast: every session is ended, the server is back at once
         back.append(time.monotonic())
         _wait(lambda: load.acknowledged_since(back[-1]) >= 20, 30, "writes after the restart")
@@ -231,6 +233,7 @@ def test_postgresql_restarted_under_load_answers_503_and_loses_no_acknowledged_w
         _wait(lambda: load.acknowledged_since(back[-1]) >= 20, 30, "writes after the outage")
     finally:
         load.join()
+    load_end = time.monotonic()
     group.check_alive()  # the worker, scheduler and gunicorn outlived both restarts
 
     answers = load.answers
@@ -250,13 +253,16 @@ def test_postgresql_restarted_under_load_answers_503_and_loses_no_acknowledged_w
         first = min(a.ended for a in answers if a.started >= instant and 200 <= a.status < 300)
         recoveries.append(first - instant)
     phases = {
-        "before": (0.0, back[0]),
-        "after restart -m fast": (back[0], down),
-        "stopped 2 s and after": (down, float("inf")),
+        "before the faults": (started, restarting),
+        "during pg_ctl restart -m fast": (restarting, back[0]),
+        "after it": (back[0], down),
+        "during the 2 s stop": (down, back[1]),
+        "after the start": (back[1], float("inf")),
     }
     for name, (start, end) in phases.items():
         seen = [a.status for a in answers if start <= a.started < end]
-        print(f"{name}: {len(seen)} requests, {seen.count(503)} answered 503")
+        print(f"{name} ({min(end, load_end) - start:.1f} s): {len(seen)} requests, "
+              f"{seen.count(503)} answered 503")  # fmt: skip
     print("first 2xx after the server was back: " + ", ".join(f"{r:.2f} s" for r in recoveries))
 
     added = {a.target: a.body["id"] for a in answers if a.kind == "add" and a.status == 201}
