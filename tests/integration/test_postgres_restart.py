@@ -278,10 +278,10 @@ def test_postgresql_restarted_under_load_answers_503_and_loses_no_acknowledged_w
         acknowledged = [a.value for a in sent if a.status == 200]
         response = httpx.get(f"{base_url}/internal/guilds/{guild}/settings", headers=headers)
         assert response.status_code == 200, response.text
-        stored = response.json()["notifications"]["minRatingChange"]
+        value = response.json()["notifications"]["minRatingChange"]
         # the last acknowledged value, or a later one whose answer was lost in the outage
         assert acknowledged, f"no settings write of guild {guild} was acknowledged"
-        assert stored in [a.value for a in sent if a.value >= acknowledged[-1]], (guild, stored)
+        assert value in [a.value for a in sent if a.value >= acknowledged[-1]], (guild, value)
 
     tail = _wait(
         lambda: set(_statuses(container)) == {"COMPLETED"},
