@@ -29,7 +29,7 @@ from tests.browser.support import (
 )
 from tests.e2e.support import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("browser")]
 SERIOUS = ("serious", "critical")
 
 

@@ -14,7 +14,7 @@ from tracker_core.errors import Conflict
 from tracker_core.model import ActivityLog
 from tracker_core.notifications import DeliveryStatus
 from tracker_core.ports import UnitOfWork
-from tracker_core.schedules import ScheduleStatus
+from tracker_core.schedules import Schedule, ScheduleStatus
 
 
 def _seed_tracker(uow: UnitOfWork, tracker_id: str = "ctracker000000000000000001") -> str:
@@ -165,8 +165,8 @@ def test_schedules_for_guild_and_due(uow: UnitOfWork) -> None:
             uow.schedules.add(item)
         uow.commit()
 
-    def ids(found: list[object]) -> list[str]:
-        return [s.id for s in found]  # type: ignore[attr-defined]
+    def ids(found: list[Schedule]) -> list[str]:
+        return [s.id for s in found]
 
     with uow:
         listed = uow.schedules.for_guild(G1, None, True)

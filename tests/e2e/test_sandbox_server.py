@@ -17,7 +17,7 @@ from tests.e2e.support import (
     wait_for_health,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.timeout(90), pytest.mark.xdist_group("timing")]
 
 
 def test_sandbox_server_scrapes_a_registered_tracker(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 __all__ = ["names", "real_redis", "rq_redis_url"]  # fixtures used by this module
 
 JOBS = "tests.integration.rq_test_jobs"
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.xdist_group("timing")]
 
 
 @pytest.fixture(params=["redis", "fakeredis"])
@@ -62,7 +62,7 @@ def lane_key(names: Names, priority: Priority) -> str:
 
 def status(client: redis.Redis, names: Names, tracker_id: str) -> str | None:
     raw = client.hget(Job.key_for(job_id_for(names.queue_name, tracker_id)), "status")
-    return raw.decode() if raw is not None else None
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def work(client: redis.Redis, queue: RqJobQueue, names: Names) -> list[str]:
@@ -72,7 +72,8 @@ def work(client: redis.Redis, queue: RqJobQueue, names: Names) -> list[str]:
     queue.beat(worker.name)
     worker.work(burst=True)
     queue.forget(worker.name)
-    return [entry.decode() for entry in client.lrange(f"{names.queue_name}:ran", 0, -1)]
+    ran: list[bytes] = client.lrange(f"{names.queue_name}:ran", 0, -1)  # type: ignore[assignment]
+    return [entry.decode() for entry in ran]
 
 
 # The contract, on real Redis and on fakeredis.

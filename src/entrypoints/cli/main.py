@@ -10,6 +10,7 @@ import click
 from entrypoints.cli.devkeys import dev_token
 from entrypoints.cli.errors import translate_errors
 from entrypoints.cli.export import export
+from entrypoints.cli.league import league
 from entrypoints.cli.ops import (
     batch_refresh,
     logs,
@@ -77,6 +78,7 @@ for command in (
     status,
     logs,
     export,
+    league,
     dev_token,
 ):
     cli.add_command(command)

@@ -181,6 +181,8 @@ class SettingsPatchBody:
     roles: dict[str, Any] | None = None
     mmr_calculation: dict[str, Any] | None = None
     notifications: dict[str, Any] | None = None
+    eligibility: dict[str, Any] | None = None
+    flags: dict[str, Any] | None = None
 
 
 ROLE_IDS = rules(maxItems=250, items={"pattern": SNOWFLAKE_PATTERN})

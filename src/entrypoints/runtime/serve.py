@@ -28,6 +28,7 @@ from entrypoints.container import Container, EmbeddedContainer, ProductionContai
 from entrypoints.devkeys import ensure_dev_keys, key_dir
 from entrypoints.runtime.access_log import RedactingGunicornLogger, RedactingRequestHandler
 from entrypoints.runtime.background import start_background
+from entrypoints.shared_metrics import multiprocess_dir, prepare_multiprocess_dir, process_exited
 
 log = logging.getLogger("trackers.serve")
 BANNER = "!" * 78
@@ -156,6 +157,15 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.container)
 
 
+def metrics_dir(settings: Settings) -> Path:
+    """``PROMETHEUS_MULTIPROC_DIR``, else ``<TRACKERS_DATA_DIR>/prometheus``."""
+    return multiprocess_dir() or settings.data_dir / "prometheus"
+
+
+def _child_exit(_server: object, worker: Any) -> None:
+    process_exited(worker.pid)
+
+
 def default_workers() -> int:
     """gunicorn processes when ``--workers`` is not given: one per CPU, at least two."""
     return max(2, os.cpu_count() or 1)
@@ -171,9 +181,12 @@ def serve_production(
     ):
         if not value:
             raise ConfigError(f"Missing setting {name}: required in production mode")
+    shared = prepare_multiprocess_dir(metrics_dir(settings))
+    log.info("metrics of every process are kept in %s", shared)
     options = {
         "bind": bind,
         "workers": workers,
+        "child_exit": _child_exit,
         "worker_class": "gthread",
         "threads": 4,
         "timeout": 60,
