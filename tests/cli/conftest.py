@@ -101,8 +101,12 @@ def container(
 
 @pytest.fixture
 def run(container: Container) -> Invoke:
-    """Invoke ``trackers <args>``; unexpected exceptions propagate to the test."""
-    runner = CliRunner()
+    """Invoke ``trackers <args>``; unexpected exceptions propagate to the test.
+
+    The output does not depend on the terminal running the tests: ``COLUMNS`` and ``LINES`` are
+    removed, so tables are printed at the piped width.
+    """
+    runner = CliRunner(env={"COLUMNS": None, "LINES": None})
 
     def invoke(*args: str) -> Result:
         return runner.invoke(cli, list(args), catch_exceptions=False)

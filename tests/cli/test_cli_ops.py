@@ -10,9 +10,11 @@ from pathlib import Path
 
 import attrs
 import pytest
+from click.testing import CliRunner
 
 import entrypoints.cli.wait as cli_wait
 from entrypoints import serializers as ser
+from entrypoints.cli.main import cli
 from entrypoints.config import Settings
 from tests.cli.conftest import (
     GUILD,
@@ -178,6 +180,17 @@ def test_logs(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
     assert "upstream" in run("logs").stdout
     malformed = run("logs", "--tracker", "x")
     assert malformed.exit_code == 2 and "Invalid CUID format: x" in malformed.stderr
+
+
+def test_tables_honour_a_set_terminal_width(
+    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock
+) -> None:
+    tracker_id = register_one(run)
+    add_log(uow, clock, tracker_id, "FAILED")
+    narrow = CliRunner(env={"COLUMNS": "60"}).invoke(cli, ["logs"], catch_exceptions=False)
+    assert narrow.exit_code == 0
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 60
+    assert max(len(line) for line in run("logs").stdout.splitlines()) > 60
 
 
 def test_export_csv_to_stdout_and_file(

@@ -245,3 +245,17 @@ def test_mark_pending_in_bulk(uow: UnitOfWork) -> None:
         assert untouched.version == 0
         with pytest.raises(Conflict):
             uow.trackers.save(stale)
+
+
+def test_pending_first_scrapes_count_live_never_scraped_pending_trackers(uow: UnitOfWork) -> None:
+    _add(uow, *_fleet())
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 2  # ctrk01 and ctrk06
+    _add(
+        uow,
+        a.tracker("ctrk10", U1, "p10", scraping_status=P, last_scraped_at=a.at(1)),
+        a.tracker("ctrk11", U2, "p11", scraping_status=P, is_deleted=True),
+        a.tracker("ctrk12", U3, "p12", scraping_status=P),
+    )
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 3

@@ -136,7 +136,11 @@ def _rows(svc: Services, query: TrackerQuery, guild_id: str | None) -> Iterator[
     owners = _Owners(svc)
     mmr: dict[str, int] = {}
     if guild_id:
-        mmr = {r.tracker_id: r.mmr for r in svc.use_cases.guild_mmr(guild_id)}
+        mmr = {
+            s.best.tracker_id: s.best.mmr
+            for s in svc.use_cases.guild_standings(guild_id)
+            if s.best is not None
+        }
     with progress_bar("Exporting") as progress:
         task = progress.add_task("export", total=None)
         for trackers, total in _pages(svc, query, guild_id):

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import click
 
+from entrypoints import league_serializers as league_ser
 from entrypoints import serializers as ser
 from entrypoints.cli.options import guild_id_argument, json_option, snowflake_option
 from entrypoints.cli.output import emit, note
@@ -258,13 +259,18 @@ def _names(svc: Any, user_ids: Sequence[str]) -> dict[str, str]:
 def mmr(guild_id: str) -> None:
     """Show a guild's MMR leaderboard with its inputs.
 
-    The members' stored league MMR, highest first, with the algorithm and what it read:
-    each ranked playlist's rating and games of the rated tracker's latest season.
+    The members' league MMR under the guild's algorithm, highest first, each from the
+    member's strongest tracker (as `league standings` and the MMR routes), with what it read:
+    each ranked playlist's rating and games of that tracker's latest season.
     """
     svc = services()
-    ratings = svc.use_cases.guild_mmr(guild_id)
-    names = _names(svc, [r.user_id for r in ratings])
-    data = [ser.rating(r) | {"username": names.get(r.user_id)} for r in ratings]
-    emit(data, lambda out: out.print(mmr_table(ratings, names, guild_id)))
-    if not ratings:
+    now = svc.use_cases.clock.now()
+    rows = sorted(
+        (s for s in svc.use_cases.guild_standings(guild_id) if s.best is not None),
+        key=lambda s: -(s.mmr or 0),
+    )
+    names = _names(svc, [s.user_id for s in rows])
+    data = [league_ser.standing(guild_id, s, now) | {"username": names.get(s.user_id)} for s in rows]
+    emit(data, lambda out: out.print(mmr_table(rows, names, guild_id)))
+    if not rows:
         note("Ratings appear once members' trackers are scraped (trackers process --guild).")

@@ -72,6 +72,9 @@ COMMANDS: dict[str, _Entry] = {
     "status": _Entry(_CLI + "ops", "status", "Show counts by status, queue depth and ETA."),
     "logs": _Entry(_CLI + "ops", "logs", "Show scraping logs, newest first."),
     "export": _Entry(_CLI + "export", "export", "Export trackers with current ratings as CSV."),
+    "league": _Entry(
+        _CLI + "league", "league", "League staff tools: eligibility, standings, pulls, flags."
+    ),
     "dev-token": _Entry(
         _CLI + "devkeys", "dev_token", "Print a JWT for a local user (embedded mode only)."
     ),

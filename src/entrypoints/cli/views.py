@@ -14,7 +14,7 @@ from rich.text import Text
 from entrypoints import serializers as ser
 from entrypoints.serializers import instant
 from tracker_core.guilds import Guild, GuildSettings, User
-from tracker_core.mmr import PlayerRating
+from tracker_core.league import Standing
 from tracker_core.model import ScrapingLog, Tracker, TrackerSeason, TrackerSnapshot
 from tracker_core.schedules import Schedule
 from tracker_core.stats import RANKED_PLAYLISTS, PlaylistStats
@@ -288,27 +288,29 @@ def _input_cell(rating: object, games: object) -> str:
 
 
 def mmr_table(
-    ratings: Sequence[PlayerRating], names: Mapping[str, str], guild_id: str
+    standings: Sequence[Standing], names: Mapping[str, str], guild_id: str
 ) -> RenderableType:
     """The leaderboard: rank, player, MMR, then each playlist's rating (games) it read."""
-    if not ratings:
+    rated = [s for s in standings if s.best is not None]
+    if not rated:
         return nothing_found(f"ratings in guild {guild_id}")
-    algorithms = sorted({str(r.algorithm) for r in ratings})
+    algorithms = sorted({str(s.algorithm) for s in rated})
     table = Table(title=f"League MMR of guild {guild_id} ({', '.join(algorithms)})")
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Player", overflow="fold")
     table.add_column("MMR", justify="right", no_wrap=True)
     for playlist in RANKED_PLAYLISTS:
         table.add_column(f"{playlist} (games)", justify="right")
-    for place, r in enumerate(ratings, start=1):
-        i = r.inputs
+    for place, s in enumerate(rated, start=1):
+        assert s.best is not None
+        i = s.best.inputs
         cells = [
             _input_cell(i.ones, i.ones_games),
             _input_cell(i.twos, i.twos_games),
             _input_cell(i.threes, i.threes_games),
             _input_cell(i.fours, i.fours_games),
         ]
-        table.add_row(str(place), names.get(r.user_id, r.user_id), str(r.mmr), *cells)
+        table.add_row(str(place), names.get(s.user_id, s.user_id), str(s.best.mmr), *cells)
     return table
 
 

@@ -30,6 +30,8 @@ from entrypoints.devkeys import ensure_dev_keys, key_dir
 from entrypoints.runtime.access_log import RedactingGunicornLogger, RedactingRequestHandler
 from entrypoints.runtime.background import start_background
 from entrypoints.runtime.wakeup import hold_server_lock, on_wake_signal
+from entrypoints.sandbox import configure_simulator, demo_admin_settings, seed_on_first_start
+from entrypoints.shared_metrics import multiprocess_dir, prepare_multiprocess_dir, process_exited
 
 log = logging.getLogger("trackers.serve")
 BANNER = "!" * 78
@@ -131,6 +133,7 @@ def _embedded_settings(settings: Settings, simulator: TrnSimulator | None) -> Se
     changes: dict[str, Any] = {}
     if simulator is not None:
         changes.update(trn_api_base_url=simulator.base_url, sandbox=True, flaresolverr_url=None)
+        settings = demo_admin_settings(attrs.evolve(settings, sandbox=True))
     if settings.jwt_public_key is None:
         folder = key_dir(settings.data_dir)
         log.info("JWT_PUBLIC_KEY not set: accepting tokens of `trackers dev-token` (%s)", folder)
@@ -152,10 +155,13 @@ def serve_embedded(container: EmbeddedContainer, settings: Settings, host: str, 
     try:
         if simulator is not None:
             _sandbox_banner(simulator)
+            configure_simulator(simulator)
         settings = _embedded_settings(settings, simulator)
         container.settings.override(providers.Object(settings))
         revision = migrate_database(settings)
         log.info("embedded mode: %s at %s", safe_url(settings.database_url), revision)
+        if simulator is not None:
+            seed_on_first_start(settings, container.use_cases(), simulator.profiles)
         server = bind_server(create_app(container), host, port)
         lock = hold_server_lock(settings.data_dir)
         background = start_background(container)
@@ -189,6 +195,15 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.container)
 
 
+def metrics_dir(settings: Settings) -> Path:
+    """``PROMETHEUS_MULTIPROC_DIR``, else ``<TRACKERS_DATA_DIR>/prometheus``."""
+    return multiprocess_dir() or settings.data_dir / "prometheus"
+
+
+def _child_exit(_server: object, worker: Any) -> None:
+    process_exited(worker.pid)
+
+
 def default_workers() -> int:
     """gunicorn processes when ``--workers`` is not given: one per CPU, at least two."""
     return max(2, os.cpu_count() or 1)
@@ -204,9 +219,12 @@ def serve_production(
     ):
         if not value:
             raise ConfigError(f"Missing setting {name}: required in production mode")
+    shared = prepare_multiprocess_dir(metrics_dir(settings))
+    log.info("metrics of every process are kept in %s", shared)
     options = {
         "bind": bind,
         "workers": workers,
+        "child_exit": _child_exit,
         "worker_class": "gthread",
         "threads": 4,
         "timeout": 60,
