@@ -308,11 +308,8 @@ class FakeTrackerRepository(_Repo):
         return counts
 
     def pending_first_scrapes(self) -> int:
-        return sum(
-            1
-            for t in self._live()
-            if t.scraping_status == TrackerStatus.PENDING and t.last_scraped_at is None
-        )
+        scraped = {tracker_id for tracker_id, _ in self.s.seasons}
+        return sum(1 for tracker_id in self.pending_ids() if tracker_id not in scraped)
 
 
 class FakeSeasonRepository(_Repo):

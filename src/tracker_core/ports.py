@@ -179,7 +179,8 @@ class TrackerRepository(Protocol):
     def expired_leases(self, now: datetime) -> list[Tracker]: ...
     def status_counts(self) -> dict[TrackerStatus, int]: ...
     def pending_first_scrapes(self) -> int:
-        """Live PENDING trackers never scraped yet (their scrape fetches earlier seasons too)."""
+        """How many active, non-deleted PENDING trackers have no season stored yet (their
+        scrape is a first one, fetching earlier seasons too: the claim's own rule)."""
         ...
 
 

@@ -104,11 +104,13 @@ def run(container: Container) -> Invoke:
     """Invoke ``trackers <args>``; unexpected exceptions propagate to the test.
 
     The output does not depend on the terminal running the tests: ``COLUMNS`` and ``LINES`` are
-    removed, so tables are printed at the piped width.
+    removed, so tables are printed at the piped width, unless a test asks for a width with
+    ``columns=``.
     """
-    runner = CliRunner(env={"COLUMNS": None, "LINES": None})
 
-    def invoke(*args: str) -> Result:
+    def invoke(*args: str, columns: int | None = None) -> Result:
+        width = None if columns is None else str(columns)
+        runner = CliRunner(env={"COLUMNS": width, "LINES": None})
         return runner.invoke(cli, list(args), catch_exceptions=False)
 
     return invoke

@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,8 +21,8 @@ from tests.cli.conftest import (
     register_one,
     steam_url,
 )
+from tests.contract import aggregates as a
 from tests.fakes import FakeUnitOfWork, FixedClock
-from tracker_core.mmr import MmrInputs, PlayerRating
 from tracker_core.model import TrackerSnapshot
 
 SECOND_GUILD = "887654321098765432"
@@ -159,37 +158,27 @@ def test_settings_set_refuses_bad_values_and_shapes(
     assert GUILD not in uow.committed.settings  # all or nothing
 
 
-def _rating(user_id: str, tracker_id: str, mmr: int, clock: FixedClock) -> PlayerRating:
-    return PlayerRating(
-        guild_id=GUILD,
-        user_id=user_id,
-        tracker_id=tracker_id,
-        mmr=mmr,
-        algorithm="WEIGHTED_AVERAGE",
-        inputs=MmrInputs(ones=1100, ones_games=60, twos=1500, twos_games=120, threes=1400),
-        calculated_at=clock.now(),
-    )
-
-
 def test_mmr_shows_the_leaderboard_with_its_inputs(
-    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock
 ) -> None:
     alice = register_one(run, "alice", USER)
     bob = register_one(run, "bob", OTHER_USER)
     add_guild(uow, clock, USER, OTHER_USER)
     uow.committed.users[USER].username = "alice"
-    uow.committed.ratings[(GUILD, USER)] = _rating(USER, alice, 1200, clock)
-    uow.committed.ratings[(GUILD, OTHER_USER)] = _rating(OTHER_USER, bob, 1450, clock)
+    with uow:  # bob's latest season is the stronger one
+        uow.seasons.upsert(a.season("cseasonalice", alice, 34, rating=1200))
+        uow.seasons.upsert(a.season("cseasonbob", bob, 34, rating=1500))
+        uow.commit()
     data = out_json(run("mmr", "--guild", GUILD, "--json"))
-    assert [(r["userId"], r["mmr"]) for r in data] == [(OTHER_USER, 1450), (USER, 1200)]
-    assert data[1]["username"] == "alice"
+    assert [r["userId"] for r in data] == [OTHER_USER, USER]
+    assert data[0]["mmr"] > data[1]["mmr"] > 0
+    assert data[1]["username"] == "alice" and data[0]["trackerId"] == bob
     assert data[0]["inputs"]["twos"] == 1500 and data[0]["inputs"]["twosGames"] == 120
     human = run("mmr", "--guild", GUILD)
     assert human.exit_code == 0, human.stderr
-    assert "WEIGHTED_AVERAGE" in human.stdout and "1500 (120)" in human.stdout
-    assert human.stdout.index("1450") < human.stdout.index("1200")
-    monkeypatch.setenv("COLUMNS", "80")
-    narrow = run("mmr", "--guild", GUILD).stdout
+    assert data[0]["algorithm"] in human.stdout and "1500 (120)" in human.stdout
+    assert human.stdout.index(str(data[0]["mmr"])) < human.stdout.index(str(data[1]["mmr"]))
+    narrow = run("mmr", "--guild", GUILD, columns=80).stdout
     assert all(len(line) <= 80 for line in narrow.splitlines()), narrow
     assert "…" not in narrow and "alice" in narrow
 

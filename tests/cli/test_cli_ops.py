@@ -10,11 +10,9 @@ from pathlib import Path
 
 import attrs
 import pytest
-from click.testing import CliRunner
 
 import entrypoints.cli.wait as cli_wait
 from entrypoints import serializers as ser
-from entrypoints.cli.main import cli
 from entrypoints.config import Settings
 from tests.cli.conftest import (
     GUILD,
@@ -29,8 +27,8 @@ from tests.cli.conftest import (
     register_one,
 )
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
-from tracker_core.mmr import MmrInputs, PlayerRating
 from tracker_core.model import TrackerStatus
+from tracker_core.use_cases.league import guild_standings
 
 
 def test_process_pending(run: Invoke, queue: FakeQueue) -> None:
@@ -187,10 +185,10 @@ def test_tables_honour_a_set_terminal_width(
 ) -> None:
     tracker_id = register_one(run)
     add_log(uow, clock, tracker_id, "FAILED")
-    narrow = CliRunner(env={"COLUMNS": "60"}).invoke(cli, ["logs"], catch_exceptions=False)
+    narrow = run("logs", columns=80)
     assert narrow.exit_code == 0
-    assert max(len(line) for line in narrow.stdout.splitlines()) <= 60
-    assert max(len(line) for line in run("logs").stdout.splitlines()) > 60
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80, narrow.stdout
+    assert max(len(line) for line in run("logs").stdout.splitlines()) > 80
 
 
 def test_export_csv_to_stdout_and_file(
@@ -222,26 +220,20 @@ def test_export_keeps_ids_as_text_and_adds_owner_and_mmr(
     uow.committed.users[USER].username = "alice_discord"
     uow.committed.users[OTHER_USER].username = "=HYPERLINK(1)"
     add_guild(uow, clock, USER)
-    uow.committed.ratings[(GUILD, USER)] = PlayerRating(
-        guild_id=GUILD,
-        user_id=USER,
-        tracker_id=alice,
-        mmr=1234,
-        algorithm="ASCENDANCY",
-        inputs=MmrInputs(twos=1500),
-        calculated_at=clock.now(),
-    )
+    [standing] = [s for s in guild_standings(GUILD, uow=uow, clock=clock) if s.best is not None]
+    assert standing.best is not None and standing.best.tracker_id == alice
+    expected = standing.best.mmr  # the league standings' MMR: the strongest tracker's
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(run("export").stdout))}
     assert rows[alice]["userId"] == f'="{USER}"'  # a spreadsheet keeps all 18 digits
     assert rows[alice]["ownerUsername"] == "alice_discord"
     assert rows[bob]["ownerUsername"] == "'=HYPERLINK(1)"  # never run as a formula
     assert rows[alice]["mmr"] == ""  # MMR is per guild: --guild
     in_guild = list(csv.DictReader(io.StringIO(run("export", "--guild", GUILD).stdout)))
-    assert [(r["id"], r["mmr"]) for r in in_guild] == [(alice, "1234")]
+    assert [(r["id"], r["mmr"]) for r in in_guild] == [(alice, str(expected))]
     plain = {r["id"]: r for r in csv.DictReader(io.StringIO(run("export", "--plain").stdout))}
     assert plain[alice]["userId"] == USER and plain[bob]["ownerUsername"] == "=HYPERLINK(1)"
     data = out_json(run("export", "--guild", GUILD, "--json"))
-    assert data[0]["userId"] == USER and data[0]["mmr"] == 1234
+    assert data[0]["userId"] == USER and data[0]["mmr"] == expected
 
 
 def test_export_json(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:

@@ -49,20 +49,18 @@ def test_tables_fit_80_columns_and_never_cut_the_status(
     add_guild(uow, clock)
     at = (clock.now() + timedelta(days=1)).isoformat()
     run("schedule", "add", "--guild", GUILD, "--at", at, "--created-by", "a-long-creator-name")
-    monkeypatch.setenv("COLUMNS", "80")
-    listing = run("list")
+    listing = run("list", columns=80)
     assert listing.exit_code == 0, listing.stderr
     _fits(listing.stdout, 80)
     assert "IN_PROGRESS" in listing.stdout and "FAILED" in listing.stdout
     assert all(tracker_id in listing.stdout for tracker_id in ids)
-    logs = run("logs")
+    logs = run("logs", columns=80)
     _fits(logs.stdout, 80)
     assert "FAILED" in logs.stdout and "SUCCESS" in logs.stdout
-    schedules = run("schedule", "list", "--guild", GUILD)
+    schedules = run("schedule", "list", "--guild", GUILD, columns=80)
     _fits(schedules.stdout, 80)
     assert "PENDING" in schedules.stdout
-    monkeypatch.setenv("COLUMNS", "200")  # wide: every column, the error in full
-    wide = run("list").stdout
+    wide = run("list", columns=200).stdout  # wide: every column, the error in full
     assert USER in wide and "Service Unavailable" in wide
 
 

@@ -257,5 +257,8 @@ def test_pending_first_scrapes_count_live_never_scraped_pending_trackers(uow: Un
         a.tracker("ctrk11", U2, "p11", scraping_status=P, is_deleted=True),
         a.tracker("ctrk12", U3, "p12", scraping_status=P),
     )
+    with uow:  # ctrk10 was scraped before: a season is stored, so its next scrape is not a first
+        uow.seasons.upsert(a.season("cseason10", "ctrk10", 34))
+        uow.commit()
     with uow:
         assert uow.trackers.pending_first_scrapes() == 3

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.contract import aggregates as a
 from tests.fakes import FakeQueue, FakeUnitOfWork
 
 from tracker_core.model import Priority, Tracker, TrackerStatus
@@ -42,6 +43,8 @@ def test_eta_is_the_pending_trackers_requests_over_the_budget(
     with uow:
         for n, (status, scraped) in enumerate(trackers):
             uow.trackers.add(_tracker(n, status, scraped))
+            if scraped:  # a scraped tracker has its season stored: its next scrape is no first
+                uow.seasons.upsert(a.season(f"s{n:024d}", f"c{n:024d}", 34))
         uow.commit()
     queue.enqueue([f"c{n:024d}" for n in range(len(trackers))], Priority.DEFAULT)
     overview = scraping_overview(

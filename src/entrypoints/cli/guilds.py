@@ -270,7 +270,9 @@ def mmr(guild_id: str) -> None:
         key=lambda s: -(s.mmr or 0),
     )
     names = _names(svc, [s.user_id for s in rows])
-    data = [league_ser.standing(guild_id, s, now) | {"username": names.get(s.user_id)} for s in rows]
+    data = [
+        league_ser.standing(guild_id, s, now) | {"username": names.get(s.user_id)} for s in rows
+    ]
     emit(data, lambda out: out.print(mmr_table(rows, names, guild_id)))
     if not rows:
         note("Ratings appear once members' trackers are scraped (trackers process --guild).")

@@ -73,7 +73,9 @@ COMMANDS: dict[str, _Entry] = {
     "logs": _Entry(_CLI + "ops", "logs", "Show scraping logs, newest first."),
     "export": _Entry(_CLI + "export", "export", "Export trackers with current ratings as CSV."),
     "league": _Entry(
-        _CLI + "league", "league", "League staff tools: eligibility, standings, pulls, flags."
+        _CLI + "league",
+        "league",
+        "Eligibility, numbers pulls, overrides, diffs, review flags, manual entry.",
     ),
     "dev-token": _Entry(
         _CLI + "devkeys", "dev_token", "Print a JWT for a local user (embedded mode only)."
