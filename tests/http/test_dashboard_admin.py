@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.contract import aggregates as a
 from tests.http.conftest import ADMIN, OTHER, USER, Env, Keys, body_of, build_env
 from tests.http.test_dashboard_pages import html, sign_in
 from tracker_core.model import LogStatus, Priority, ScrapingLog, TrackerStatus
@@ -67,6 +68,9 @@ def test_eta_counts_the_requests_of_first_scrapes(admin_env: Env) -> None:
     (again,) = admin_env.register(USER, "alice")
     tracker = admin_env.uow.committed.trackers[again["id"]]
     tracker.last_scraped_at = admin_env.clock.now() - timedelta(days=1)
+    with admin_env.uow:  # scraped before: its season is stored, so its next scrape is no first
+        admin_env.uow.seasons.upsert(a.season("cseasonalice", again["id"], 34))
+        admin_env.uow.commit()
     assert tracker.scraping_status == TrackerStatus.PENDING and len(first) == 2
     # two first scrapes of 1 + 3 initial seasons, one refresh of 1: 9 requests at 3/min
     page = _text(html(admin_env.client.flask.get("/admin")))
