@@ -4,34 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tracker_core.mmr import MmrConfig, MmrInputs, PlayerRating, calculate_mmr
+from tracker_core.league import TrackerData, choose_best
+from tracker_core.mmr import MmrConfig, PlayerRating
 from tracker_core.ports import UnitOfWork
 
 
 def best_rating(
     uow: UnitOfWork, guild_id: str, user_id: str, config: MmrConfig, now: datetime
 ) -> PlayerRating | None:
-    """The user's highest MMR over their active, non-deleted trackers' latest seasons."""
-    best: PlayerRating | None = None
-    for tracker in uow.trackers.for_user(user_id):
-        if not tracker.is_active:
-            continue
-        seasons = uow.seasons.for_tracker(tracker.id)
-        if not seasons:
-            continue
-        inputs = MmrInputs.from_season(seasons[0].stats)
-        mmr = calculate_mmr(inputs, config)
-        if best is None or mmr > best.mmr:
-            best = PlayerRating(
-                guild_id=guild_id,
-                user_id=user_id,
-                tracker_id=tracker.id,
-                mmr=mmr,
-                algorithm=config.algorithm,
-                inputs=inputs,
-                calculated_at=now,
-            )
-    return best
+    """The user's highest MMR over their active, non-deleted trackers' latest seasons (the same
+    choice, ties included, as the league standings: :func:`tracker_core.league.choose_best`)."""
+    candidates = [
+        TrackerData(t.id, t.last_scraped_at, tuple(s.stats for s in uow.seasons.for_tracker(t.id)))
+        for t in uow.trackers.for_user(user_id)
+        if t.is_active
+    ]
+    best = choose_best(candidates, config)
+    if best is None:
+        return None
+    return PlayerRating(
+        guild_id=guild_id,
+        user_id=user_id,
+        tracker_id=best.tracker_id,
+        mmr=best.mmr,
+        algorithm=config.algorithm,
+        inputs=best.inputs,
+        calculated_at=now,
+    )
 
 
 def update_player_ratings(uow: UnitOfWork, user_id: str, now: datetime) -> list[PlayerRating]:

@@ -214,6 +214,17 @@ def test_pending_ids_status_counts_and_expired_leases(uow: UnitOfWork) -> None:
         assert _ids(uow.trackers.expired_leases(a.at(5))) == ["8"]
 
 
+def test_pending_first_scrapes_counts_pending_trackers_without_a_season(uow: UnitOfWork) -> None:
+    _add(uow, *_fleet())
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 2  # ctrk01 and ctrk06
+        uow.seasons.upsert(a.season("cseason1", "ctrk06", 34))
+        uow.seasons.upsert(a.season("cseason2", "ctrk02", 34))  # not PENDING: no change
+        uow.commit()
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 1
+
+
 def test_mark_pending_in_bulk(uow: UnitOfWork) -> None:
     _add(uow, *_fleet())
     now: datetime = a.at(50)
@@ -234,3 +245,20 @@ def test_mark_pending_in_bulk(uow: UnitOfWork) -> None:
         assert untouched.version == 0
         with pytest.raises(Conflict):
             uow.trackers.save(stale)
+
+
+def test_pending_first_scrapes_count_live_never_scraped_pending_trackers(uow: UnitOfWork) -> None:
+    _add(uow, *_fleet())
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 2  # ctrk01 and ctrk06
+    _add(
+        uow,
+        a.tracker("ctrk10", U1, "p10", scraping_status=P, last_scraped_at=a.at(1)),
+        a.tracker("ctrk11", U2, "p11", scraping_status=P, is_deleted=True),
+        a.tracker("ctrk12", U3, "p12", scraping_status=P),
+    )
+    with uow:  # ctrk10 was scraped before: a season is stored, so its next scrape is not a first
+        uow.seasons.upsert(a.season("cseason10", "ctrk10", 34))
+        uow.commit()
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 3

@@ -65,7 +65,7 @@ def test_token_signed_by_another_key_is_invalid(client: ApiClient, keys: Keys) -
 
 
 def test_alg_none_is_rejected(client: ApiClient) -> None:
-    token = jwt.encode({"sub": USER}, key=None, algorithm="none")
+    token = jwt.encode({"sub": USER}, key="", algorithm="none")
     assert message(client, USER_ROUTE, bearer(token)) == (401, "Invalid token")
 
 
@@ -185,7 +185,7 @@ def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     decoded: list[str] = []
     real = jwt.decode
 
-    def decode(token: str, *args: object, **kwargs: Any) -> Any:
+    def decode(token: str, *args: Any, **kwargs: Any) -> Any:
         decoded.append(token)
         return real(token, *args, **kwargs)
 

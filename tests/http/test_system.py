@@ -118,3 +118,25 @@ def test_health_reuses_passing_checks_for_a_second_and_never_failing_ones(env: E
     assert down.get_json()["checks"]["database"]["status"] == "down"
     env.container.uow.override(providers.Object(working))
     assert env.client.get("/health").status_code == 200  # same instant: failures are not kept
+
+
+def test_metrics_token_guards_the_endpoint(make_env: Callable[..., Env]) -> None:
+    env = make_env(metrics_token="scrape-secret")
+    assert env.client.get("/metrics").status_code == 401
+    wrong = env.client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    right = env.client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert right.status_code == 200
+    assert "http_requests_total" in right.get_data(as_text=True)
+
+
+def test_metrics_counts_are_cached_not_counted_per_scrape(make_env: Callable[..., Env]) -> None:
+    env = make_env(metrics_cache_seconds=3600)
+    empty = 'trackers{status="PENDING"} 0.0'
+    assert empty in env.client.get("/metrics").get_data(as_text=True)
+    env.register(USER)
+    text = env.client.get("/metrics").get_data(as_text=True)
+    assert empty in text and "tracker_queue_depth 0.0" in text, "read again within the TTL"
+    fresh = make_env(metrics_cache_seconds=0.001)
+    fresh.register(USER)
+    assert 'trackers{status="PENDING"} 1.0' in fresh.client.get("/metrics").get_data(as_text=True)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.sql import mapping
 from adapters.sql.database import SHORT_LIST, Database
 from adapters.sql.status_counts import StatusCountsCache
-from adapters.sql.tables import LIVE, guild_members, trackers
+from adapters.sql.tables import LIVE, guild_members, tracker_seasons, trackers
 from tracker_core.errors import AlreadyRegistered
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 
@@ -259,6 +259,24 @@ class SqlAlchemyTrackerRepository:
         if self._status_counts is None:
             return self._count_statuses()
         return self._status_counts.get(self._count_statuses)
+
+    def pending_first_scrapes(self) -> int:
+        has_season = (
+            select(tracker_seasons.c.tracker_id)
+            .where(tracker_seasons.c.tracker_id == trackers.c.id)
+            .exists()
+        )
+        statement = (
+            select(func.count())
+            .select_from(trackers)
+            .where(
+                trackers.c.scraping_status == _PENDING,
+                LIVE,
+                trackers.c.is_active == true(),
+                ~has_season,
+            )
+        )
+        return int(self._db.execute(statement).scalar_one())
 
     def _count_statuses(self) -> dict[TrackerStatus, int]:
         statement = (

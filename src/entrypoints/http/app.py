@@ -16,6 +16,9 @@ from entrypoints.http import (
     directory,
     guilds,
     internal,
+    league,
+    league_flags,
+    league_manual,
     staff,
     system,
     trackers,
@@ -49,6 +52,9 @@ TABLES = (
     directory.ROUTES,
     guilds.ROUTES,
     staff.ROUTES,
+    *league.TABLES,
+    *league_flags.TABLES,
+    *league_manual.TABLES,
 )
 GUARD_KEY = "trackers.guard"
 
@@ -157,7 +163,7 @@ def create_app(container: Container) -> Flask:
         throttle=container.throttle(),
     )
     install_error_handlers(app)
-    install_metrics(app)
+    install_metrics(app, settings.metrics_cache_seconds)
     install_cors(app, settings.frontend_url)
     app.before_request(_url_hook)
     for table in TABLES:

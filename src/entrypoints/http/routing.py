@@ -57,6 +57,9 @@ PATH_PARAMS = {
         PathParam("scheduleId", CUID_PATTERN, "Invalid CUID format: {value}", "Schedule id (CUID)"),
         PathParam("guildId", SNOWFLAKE_PATTERN, GUILD_ID_MESSAGE, "Discord guild id"),
         PathParam("userId", SNOWFLAKE_PATTERN, USER_ID_MESSAGE, "Discord user id"),
+        PathParam("pullId", CUID_PATTERN, "Invalid CUID format: {value}", "Pull id (CUID)"),
+        PathParam("otherPullId", CUID_PATTERN, "Invalid CUID format: {value}", "Pull id (CUID)"),
+        PathParam("flagId", CUID_PATTERN, "Invalid CUID format: {value}", "Flag id (CUID)"),
     )
 }
 

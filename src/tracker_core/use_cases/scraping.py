@@ -11,6 +11,7 @@ import attrs
 from tracker_core.changes import ChangeSet, describe_update, diff_stats, update_is_notable
 from tracker_core.errors import FetchError, LeaseLost
 from tracker_core.fetching import fetch_profile
+from tracker_core.flagging import flag_after_failure, flag_after_scrape
 from tracker_core.guilds import GuildSettings
 from tracker_core.model import (
     ActivityKind,
@@ -141,6 +142,7 @@ def apply_scrape_result(
         if tracker is None or not tracker.holds_lease(claimed.lease_token):
             return False
         was_scraped = tracker.last_scraped_at is not None
+        previous_platform_user_id = tracker.platform_user_id
         previous = _store_seasons(uow, tracker, profile, now)
         current = profile.current() or SeasonStats(
             profile.current_season, f"Season {profile.current_season}"
@@ -164,6 +166,7 @@ def apply_scrape_result(
         _activity(uow, tracker, now, "SCRAPE_SUCCEEDED", "Scrape succeeded")
         _notify_update(uow, tracker, changes, current, now)
         update_player_ratings(uow, tracker.user_id, now)
+        flag_after_scrape(uow, tracker, previous_platform_user_id, now)
         uow.commit()
     return True
 
@@ -186,6 +189,7 @@ def apply_scrape_failure(
         tracker = uow.trackers.get(claimed.tracker_id)
         if tracker is None or not tracker.holds_lease(claimed.lease_token):
             return None
+        had_data = tracker.last_scraped_at is not None
         delay = retry_delay(claimed.attempt, error.retry_after, policy, rng)
         outcome = tracker.fail_attempt(
             now,
@@ -209,6 +213,7 @@ def apply_scrape_failure(
         if outcome.became_failed:
             _activity(uow, tracker, now, "SCRAPE_FAILED", f"Scrape failed: {error.message}")
             _notify_failure(uow, tracker, error, now)
+        flag_after_failure(uow, tracker, error.category, had_data, now)
         uow.commit()
     return outcome
 
