@@ -172,7 +172,7 @@ def main() -> int:
         "--timeout=60",
         "--access-logfile=-",
         "--error-logfile=-",
-        "--logger-class=entrypoints.access_log.RedactingGunicornLogger",
+        "--logger-class=entrypoints.runtime.access_log.RedactingGunicornLogger",
     ]
     bin_dir = Path(sys.executable).parent
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:

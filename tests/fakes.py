@@ -14,7 +14,9 @@ from typing import Any, Self
 import attrs
 
 from tracker_core.errors import AlreadyRegistered, Conflict, FetchError
+from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
+from tracker_core.league import MemberData, TrackerData, league_view
 from tracker_core.mmr import PlayerRating
 from tracker_core.model import (
     ActivityLog,
@@ -28,6 +30,23 @@ from tracker_core.model import (
     TrackerStatus,
 )
 from tracker_core.notifications import DeliveryStatus, Notification
+from tracker_core.ports import (
+    ActivityLogRepository,
+    AuditLogRepository,
+    FlagRepository,
+    GuildRepository,
+    LeagueDataRepository,
+    NotificationRepository,
+    PlayerRatingRepository,
+    PullRepository,
+    ScheduleRepository,
+    ScrapingLogRepository,
+    SeasonRepository,
+    SnapshotRepository,
+    TrackerRepository,
+    UserRepository,
+)
+from tracker_core.pulls import Pull, PullOverride, PullRow, RowFilter, row_order
 from tracker_core.schedules import Schedule, ScheduleStatus
 from tracker_core.stats import ProfilePage
 
@@ -62,6 +81,10 @@ class Store:
     notifications: dict[str, Notification] = attrs.field(factory=dict)
     ratings: dict[tuple[str, str], PlayerRating] = attrs.field(factory=dict)
     audit: list[dict[str, Any]] = attrs.field(factory=list)
+    pulls: dict[str, Pull] = attrs.field(factory=dict)
+    pull_rows: dict[str, list[PullRow]] = attrs.field(factory=dict)
+    pull_overrides: list[PullOverride] = attrs.field(factory=list)
+    flags: dict[str, ReviewFlag] = attrs.field(factory=dict)
 
 
 SCRAPE_FIELDS = (
@@ -137,6 +160,10 @@ class FakeUserRepository(_Repo):
 class FakeGuildRepository(_Repo):
     def get(self, guild_id: str) -> Guild | None:
         return copy.deepcopy(self.s.guilds.get(guild_id))
+
+    def list_all(self) -> list[Guild]:
+        found = sorted(self.s.guilds.values(), key=lambda g: (g.name.lower(), g.id))
+        return copy.deepcopy(found)
 
     def add(self, guild: Guild) -> None:
         if guild.id in self.s.guilds:
@@ -320,6 +347,10 @@ class FakeTrackerRepository(_Repo):
             counts[t.scraping_status] += 1
         return counts
 
+    def pending_first_scrapes(self) -> int:
+        scraped = {tracker_id for tracker_id, _ in self.s.seasons}
+        return sum(1 for tracker_id in self.pending_ids() if tracker_id not in scraped)
+
 
 class FakeSeasonRepository(_Repo):
     def for_tracker(self, tracker_id: str) -> list[TrackerSeason]:
@@ -359,15 +390,35 @@ class FakeScrapingLogRepository(_Repo):
         self.s.scraping_logs.append(log)
 
     def search(
-        self, tracker_id: str | None, status: str | None, page: int, limit: int
+        self,
+        tracker_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+        category: str | None = None,
     ) -> tuple[list[ScrapingLog], int]:
         found = [
             entry
             for entry in reversed(self.s.scraping_logs)
             if (tracker_id is None or entry.tracker_id == tracker_id)
             and (status is None or entry.status == status)
+            and (category is None or entry.error_category == category)
         ]
         return found[(page - 1) * limit : page * limit], len(found)
+
+    def failure_categories(self) -> dict[str | None, int]:
+        counts: dict[str | None, int] = {}
+        for entry in self.s.scraping_logs:
+            if entry.status == "FAILED":
+                counts[entry.error_category] = counts.get(entry.error_category, 0) + 1
+        return counts
+
+    def requests_since(self, since: datetime) -> int:
+        return sum(
+            e.seasons_scraped + e.seasons_failed
+            for e in self.s.scraping_logs
+            if e.started_at >= since
+        )
 
 
 class FakeActivityLogRepository(_Repo):
@@ -493,6 +544,134 @@ class FakeAuditLog(_Repo):
         return found[(page - 1) * limit : page * limit], len(found)
 
 
+class FakeLeagueData(_Repo):
+    def member_data(self, guild_id: str, user_ids: Sequence[str] | None = None) -> list[MemberData]:
+        found = []
+        for (g, user_id), member in sorted(self.s.members.items()):
+            if g != guild_id or not member.is_current:
+                continue
+            if user_ids is not None and user_id not in user_ids:
+                continue
+            trackers = sorted(
+                (
+                    t
+                    for t in self.s.trackers.values()
+                    if t.user_id == user_id and t.is_live and t.is_active
+                ),
+                key=lambda t: t.id,
+            )
+            data = []
+            for tracker in trackers:
+                seasons = sorted(
+                    (x for (t, _), x in self.s.seasons.items() if t == tracker.id),
+                    key=lambda x: -x.season_number,
+                )[:2]
+                stats = tuple(league_view(x.stats) for x in seasons)
+                data.append(TrackerData(tracker.id, tracker.last_scraped_at, stats))
+            found.append(MemberData(user_id, tuple(data)))
+        return found
+
+
+class FakePullRepository(_Repo):
+    def next_number(self, guild_id: str) -> int:
+        numbers = [p.number for p in self.s.pulls.values() if p.guild_id == guild_id]
+        return max(numbers, default=0) + 1
+
+    def add(self, pull: Pull, rows: Sequence[PullRow]) -> None:
+        for other in self.s.pulls.values():
+            if (other.guild_id, other.number) == (pull.guild_id, pull.number):
+                raise Conflict(f"Pull number {pull.number} is taken")
+        self.s.pulls[pull.id] = pull
+        self.s.pull_rows[pull.id] = sorted(rows, key=row_order)
+
+    def get(self, guild_id: str, pull_id: str) -> Pull | None:
+        pull = self.s.pulls.get(pull_id)
+        return pull if pull is not None and pull.guild_id == guild_id else None
+
+    def for_guild(self, guild_id: str) -> list[Pull]:
+        found = [p for p in self.s.pulls.values() if p.guild_id == guild_id]
+        return sorted(found, key=lambda p: -p.number)
+
+    def rows(
+        self, pull_id: str, row_filter: RowFilter | None, page: int, limit: int
+    ) -> tuple[list[PullRow], int]:
+        found = [r for r in self.all_rows(pull_id) if r.matches(row_filter)]
+        return found[(page - 1) * limit : page * limit], len(found)
+
+    def all_rows(self, pull_id: str) -> list[PullRow]:
+        return list(self.s.pull_rows.get(pull_id, []))
+
+    def row(self, pull_id: str, user_id: str) -> PullRow | None:
+        return next((r for r in self.all_rows(pull_id) if r.user_id == user_id), None)
+
+    def add_override(self, override: PullOverride) -> None:
+        self.s.pull_overrides.append(override)
+
+    def overrides(self, pull_id: str) -> list[PullOverride]:
+        return [o for o in self.s.pull_overrides if o.pull_id == pull_id]
+
+    def rows_for_user(self, user_id: str, guild_ids: Sequence[str]) -> list[tuple[Pull, PullRow]]:
+        pulls = sorted(
+            (p for p in self.s.pulls.values() if p.guild_id in guild_ids),
+            key=lambda p: (p.created_at, p.number),
+            reverse=True,
+        )
+        return [
+            (p, r) for p in pulls for r in self.s.pull_rows.get(p.id, []) if r.user_id == user_id
+        ]
+
+
+class FakeFlagRepository(_Repo):
+    def open_flag(self, guild_id: str, user_id: str, kind: FlagKind) -> ReviewFlag | None:
+        for flag in self.s.flags.values():
+            key = (flag.guild_id, flag.user_id, flag.kind, flag.status)
+            if key == (guild_id, user_id, kind, "open"):
+                return copy.deepcopy(flag)
+        return None
+
+    def add(self, flag: ReviewFlag) -> None:
+        if flag.status == "open" and self.open_flag(flag.guild_id, flag.user_id, flag.kind):
+            raise Conflict(f"An open {flag.kind} flag exists")
+        self.s.flags[flag.id] = copy.deepcopy(flag)
+
+    def get(self, guild_id: str, flag_id: str) -> ReviewFlag | None:
+        flag = self.s.flags.get(flag_id)
+        return copy.deepcopy(flag) if flag is not None and flag.guild_id == guild_id else None
+
+    def save(self, flag: ReviewFlag) -> None:
+        _cas(self.s.flags, flag.id, flag)
+
+    def search(
+        self, guild_id: str, status: FlagStatus | None, kind: FlagKind | None
+    ) -> list[ReviewFlag]:
+        found = [
+            copy.deepcopy(f)
+            for f in self.s.flags.values()
+            if f.guild_id == guild_id
+            and (status is None or f.status == status)
+            and (kind is None or f.kind == kind)
+        ]
+        return sorted(found, key=lambda f: (f.raised_at, f.id), reverse=True)
+
+    def open_kinds(self, guild_id: str) -> dict[str, list[FlagKind]]:
+        found: dict[str, list[FlagKind]] = {}
+        for f in sorted(self.s.flags.values(), key=lambda f: (f.kind, f.id)):
+            if f.guild_id == guild_id and f.status == "open":
+                found.setdefault(f.user_id, []).append(f.kind)
+        return found
+
+    def other_holders(self, platform: str, platform_user_id: str, user_id: str) -> list[str]:
+        return sorted(
+            {
+                t.user_id
+                for t in self.s.trackers.values()
+                if t.platform == platform
+                and t.platform_user_id == platform_user_id
+                and t.user_id != user_id
+            }
+        )
+
+
 class FakeUnitOfWork:
     """A transactional dict store: each ``with`` works on a copy, ``commit`` publishes it."""
 
@@ -501,17 +680,20 @@ class FakeUnitOfWork:
         self._working: Store | None = None
         self._ids = itertools.count(1)
         self.commits = 0
-        self.users = FakeUserRepository(self)
-        self.guilds = FakeGuildRepository(self)
-        self.trackers = FakeTrackerRepository(self)
-        self.seasons = FakeSeasonRepository(self)
-        self.snapshots = FakeSnapshotRepository(self)
-        self.scraping_logs = FakeScrapingLogRepository(self)
-        self.activity = FakeActivityLogRepository(self)
-        self.schedules = FakeScheduleRepository(self)
-        self.notifications = FakeNotificationRepository(self)
-        self.ratings = FakePlayerRatingRepository(self)
-        self.audit = FakeAuditLog(self)
+        self.users: UserRepository = FakeUserRepository(self)
+        self.guilds: GuildRepository = FakeGuildRepository(self)
+        self.trackers: TrackerRepository = FakeTrackerRepository(self)
+        self.seasons: SeasonRepository = FakeSeasonRepository(self)
+        self.snapshots: SnapshotRepository = FakeSnapshotRepository(self)
+        self.scraping_logs: ScrapingLogRepository = FakeScrapingLogRepository(self)
+        self.activity: ActivityLogRepository = FakeActivityLogRepository(self)
+        self.schedules: ScheduleRepository = FakeScheduleRepository(self)
+        self.notifications: NotificationRepository = FakeNotificationRepository(self)
+        self.ratings: PlayerRatingRepository = FakePlayerRatingRepository(self)
+        self.audit: AuditLogRepository = FakeAuditLog(self)
+        self.league: LeagueDataRepository = FakeLeagueData(self)
+        self.pulls: PullRepository = FakePullRepository(self)
+        self.flags: FlagRepository = FakeFlagRepository(self)
 
     def working(self) -> Store:
         if self._working is None:
@@ -569,6 +751,12 @@ class FakeQueue:
 
     def depth(self) -> int:
         return len(self.jobs)
+
+    def lane_depths(self) -> dict[Priority, int]:
+        depths = dict.fromkeys(Priority, 0)
+        for priority, _ in self.jobs.values():
+            depths[priority] += 1
+        return depths
 
     def discard(self, tracker_ids: Sequence[str]) -> None:
         for tracker_id in tracker_ids:

@@ -43,6 +43,7 @@ class Settings:
     tracker_refresh_cron: str = "0 2 * * *"
     tracker_refresh_cooldown_seconds: int = 300
     tracker_lease_seconds: int = 600
+    tracker_lease_min_seconds: int = 10
     schedule_misfire_grace_hours: float = 24
     discord_bot_token: str | None = attrs.field(default=None, repr=False)
     discord_api_url: str = "https://discord.com/api/v10"
@@ -55,6 +56,8 @@ class Settings:
     reconcile_seconds: float = 60
     queue_name: str = "tracker-scraping-queue"
     sandbox: bool = False
+    metrics_token: str | None = attrs.field(default=None, repr=False)
+    metrics_cache_seconds: float = 15
 
     @property
     def embedded(self) -> bool:
@@ -144,7 +147,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TRACKER_REFRESH_INTERVAL_HOURS": ("tracker_refresh_interval_hours", _float),
     "TRACKER_REFRESH_CRON": ("tracker_refresh_cron", _cron),
     "TRACKER_REFRESH_COOLDOWN_SECONDS": ("tracker_refresh_cooldown_seconds", _int(0)),
-    "TRACKER_LEASE_SECONDS": ("tracker_lease_seconds", _int(10)),
+    "TRACKER_LEASE_SECONDS": ("tracker_lease_seconds", _int(1)),
+    "TRACKER_LEASE_MIN_SECONDS": ("tracker_lease_min_seconds", _int(1)),
     "SCHEDULE_MISFIRE_GRACE_HOURS": ("schedule_misfire_grace_hours", _float),
     "DISCORD_BOT_TOKEN": ("discord_bot_token", str),
     "DISCORD_API_URL": ("discord_api_url", _url),
@@ -157,6 +161,8 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TRACKER_RECONCILE_SECONDS": ("reconcile_seconds", _float),
     "TRACKERS_QUEUE_NAME": ("queue_name", str),
     "TRACKERS_SANDBOX": ("sandbox", _bool),
+    "METRICS_TOKEN": ("metrics_token", str),
+    "METRICS_CACHE_SECONDS": ("metrics_cache_seconds", _float),
 }
 
 
@@ -178,6 +184,11 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
             raise ConfigError(f"Invalid setting {name}: {exc}") from None
     values.update(overrides)
     settings = Settings(**values)
+    if settings.tracker_lease_seconds < settings.tracker_lease_min_seconds:
+        raise ConfigError(
+            f"Invalid setting TRACKER_LEASE_SECONDS: must be at least "
+            f"{settings.tracker_lease_min_seconds} (TRACKER_LEASE_MIN_SECONDS)"
+        )
     if not settings.database_url:
         url = f"sqlite:///{(settings.data_dir / 'trackers.sqlite3').resolve()}"
         settings = attrs.evolve(settings, database_url=url)

@@ -41,6 +41,7 @@ from adapters.throttle import MemoryThrottle, RedisThrottle
 from adapters.trackergg.budget import InProcessBudget, RateBudget, RedisBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from entrypoints.config import ConfigError, Settings, load_settings
+from entrypoints.shared_metrics import process_metrics
 from entrypoints.use_cases import UseCases
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, Notifier, ProfileFetcher, UnitOfWork
@@ -77,6 +78,7 @@ class Scraper:
             )
         finally:
             self.release(tracker_id)
+        process_metrics().scrapes.labels(outcome.result).inc()
         log.info("scrape %s: %s %s", tracker_id, outcome.result, outcome.error_category or "")
         return outcome.result
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
-from tracker_core.mmr import MmrInputs, PlayerRating
+from tracker_core.mmr import MmrInputs
 from tracker_core.model import (
     AuditEntry,
     ScrapingLog,
@@ -244,19 +244,6 @@ def member(m: GuildMember) -> Json:
 def settings(s: GuildSettings) -> Json:
     """A guild's settings with defaults applied; the webhook URL's token is never shown."""
     return s.to_dict(redact=True)
-
-
-def rating(r: PlayerRating) -> Json:
-    """One member's league MMR."""
-    return {
-        "guildId": r.guild_id,
-        "userId": r.user_id,
-        "trackerId": r.tracker_id,
-        "mmr": r.mmr,
-        "algorithm": r.algorithm,
-        "inputs": r.inputs.to_dict(),
-        "calculatedAt": instant(r.calculated_at),
-    }
 
 
 def settings_change(guild_id: str, entry: AuditEntry) -> Json:

@@ -15,8 +15,9 @@ from typing import Any
 
 import attrs
 
+from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User, UserProfile
-from tracker_core.mmr import PlayerRating
+from tracker_core.league import Standing
 from tracker_core.model import (
     AuditEntry,
     Priority,
@@ -28,10 +29,14 @@ from tracker_core.model import (
 )
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, Notifier, UnitOfWork
+from tracker_core.pulls import Pull, RowFilter
 from tracker_core.schedules import Schedule, ScheduleStatus
 from tracker_core.use_cases import (
     calculator,
+    flags,
     guilds,
+    league,
+    manual,
     notifications,
     processing,
     queries,
@@ -43,11 +48,22 @@ from tracker_core.use_cases import (
     members as members_uc,
 )
 from tracker_core.use_cases.calculator import CalculateMmr, Calculation
+from tracker_core.use_cases.flags import ResolveFlag
 from tracker_core.use_cases.guilds import GuildData, RegisterByStaff, SavedGuild
+from tracker_core.use_cases.league import (
+    CreatePull,
+    OverriddenRow,
+    OverridePullRow,
+    OwnRow,
+    PullComparison,
+    PullPage,
+)
+from tracker_core.use_cases.manual import EnterManualRatings
 from tracker_core.use_cases.members import MemberData, SyncGuild, SyncResult, UpdateMember
 from tracker_core.use_cases.notifications import CLAIM_LEASE, DispatchResult
 from tracker_core.use_cases.processing import ProcessResult, ReconcileResult
 from tracker_core.use_cases.queries import (
+    BudgetUse,
     ScrapingOverview,
     TrackerChange,
     TrackerDetail,
@@ -81,6 +97,21 @@ class UseCases:
         """See :func:`tracker_core.use_cases.calculator.calculate_guild_mmr`."""
         return calculator.calculate_guild_mmr(cmd, uow=self.uow(), staff=staff)
 
+    def list_flags(
+        self,
+        guild_id: str,
+        status: FlagStatus | None,
+        kind: FlagKind | None,
+        *,
+        viewer: Viewer | None = None,
+    ) -> list[ReviewFlag]:
+        """See :func:`tracker_core.use_cases.flags.list_flags`."""
+        return flags.list_flags(guild_id, status, kind, uow=self.uow(), viewer=viewer)
+
+    def resolve_flag(self, cmd: ResolveFlag, *, viewer: Viewer | None = None) -> ReviewFlag:
+        """See :func:`tracker_core.use_cases.flags.resolve_flag`."""
+        return flags.resolve_flag(cmd, uow=self.uow(), clock=self.clock, viewer=viewer)
+
     def create_guild(self, guild_id: str, data: GuildData, *, upsert: bool = False) -> SavedGuild:
         """See :func:`tracker_core.use_cases.guilds.create_guild`."""
         return guilds.create_guild(guild_id, data, uow=self.uow(), clock=self.clock, upsert=upsert)
@@ -105,9 +136,9 @@ class UseCases:
         """See :func:`tracker_core.use_cases.guilds.get_user`."""
         return guilds.get_user(user_id, uow=self.uow())
 
-    def guild_mmr(self, guild_id: str) -> list[PlayerRating]:
-        """See :func:`tracker_core.use_cases.guilds.guild_mmr`."""
-        return guilds.guild_mmr(guild_id, uow=self.uow())
+    def list_guilds(self) -> list[Guild]:
+        """See :func:`tracker_core.use_cases.guilds.list_guilds`."""
+        return guilds.list_guilds(uow=self.uow())
 
     def list_users(self, page: int, limit: int) -> tuple[list[User], int]:
         """See :func:`tracker_core.use_cases.guilds.list_users`."""
@@ -152,6 +183,67 @@ class UseCases:
     def update_user(self, user_id: str, profile: UserProfile) -> User:
         """See :func:`tracker_core.use_cases.guilds.update_user`."""
         return guilds.update_user(user_id, profile, uow=self.uow(), clock=self.clock)
+
+    def compare_pulls(
+        self, guild_id: str, a_id: str, b_id: str, *, viewer: Viewer | None = None
+    ) -> PullComparison:
+        """See :func:`tracker_core.use_cases.league.compare_pulls`."""
+        return league.compare_pulls(guild_id, a_id, b_id, uow=self.uow(), viewer=viewer)
+
+    def create_pull(self, cmd: CreatePull, *, viewer: Viewer | None = None) -> Pull:
+        """See :func:`tracker_core.use_cases.league.create_pull`."""
+        return league.create_pull(cmd, uow=self.uow(), clock=self.clock, viewer=viewer)
+
+    def export_pull(self, guild_id: str, pull_id: str, *, viewer: Viewer | None = None) -> PullPage:
+        """See :func:`tracker_core.use_cases.league.export_pull`."""
+        return league.export_pull(guild_id, pull_id, uow=self.uow(), viewer=viewer)
+
+    def get_pull(
+        self,
+        guild_id: str,
+        pull_id: str,
+        row_filter: RowFilter | None,
+        page: int,
+        limit: int,
+        *,
+        viewer: Viewer | None = None,
+    ) -> PullPage:
+        """See :func:`tracker_core.use_cases.league.get_pull`."""
+        return league.get_pull(
+            guild_id, pull_id, row_filter, page, limit, uow=self.uow(), viewer=viewer
+        )
+
+    def guild_standings(self, guild_id: str, *, viewer: Viewer | None = None) -> list[Standing]:
+        """See :func:`tracker_core.use_cases.league.guild_standings`."""
+        return league.guild_standings(guild_id, uow=self.uow(), clock=self.clock, viewer=viewer)
+
+    def list_pulls(self, guild_id: str, *, viewer: Viewer | None = None) -> list[Pull]:
+        """See :func:`tracker_core.use_cases.league.list_pulls`."""
+        return league.list_pulls(guild_id, uow=self.uow(), viewer=viewer)
+
+    def member_standing(
+        self, guild_id: str, user_id: str, *, viewer: Viewer | None = None
+    ) -> Standing:
+        """See :func:`tracker_core.use_cases.league.member_standing`."""
+        return league.member_standing(
+            guild_id, user_id, uow=self.uow(), clock=self.clock, viewer=viewer
+        )
+
+    def my_pull_rows(self, user_id: str) -> list[OwnRow]:
+        """See :func:`tracker_core.use_cases.league.my_pull_rows`."""
+        return league.my_pull_rows(user_id, uow=self.uow())
+
+    def override_pull_row(
+        self, cmd: OverridePullRow, *, viewer: Viewer | None = None
+    ) -> OverriddenRow:
+        """See :func:`tracker_core.use_cases.league.override_pull_row`."""
+        return league.override_pull_row(cmd, uow=self.uow(), clock=self.clock, viewer=viewer)
+
+    def enter_manual_ratings(
+        self, cmd: EnterManualRatings, *, viewer: Viewer | None = None
+    ) -> TrackerSnapshot:
+        """See :func:`tracker_core.use_cases.manual.enter_manual_ratings`."""
+        return manual.enter_manual_ratings(cmd, uow=self.uow(), clock=self.clock, viewer=viewer)
 
     def add_member(self, guild_id: str, data: MemberData) -> GuildMember:
         """See :func:`tracker_core.use_cases.members.add_member`."""
@@ -255,14 +347,35 @@ class UseCases:
     def scraping_overview(self, *, requests_per_minute: int) -> ScrapingOverview:
         """See :func:`tracker_core.use_cases.queries.scraping_overview`."""
         return queries.scraping_overview(
-            uow=self.uow(), queue=self.queue, requests_per_minute=requests_per_minute
+            uow=self.uow(),
+            queue=self.queue,
+            requests_per_minute=requests_per_minute,
+            initial_seasons=self.policy.initial_seasons,
         )
 
+    def budget_use(self, *, requests_per_minute: int) -> BudgetUse:
+        """See :func:`tracker_core.use_cases.queries.budget_use`."""
+        return queries.budget_use(
+            uow=self.uow(), now=self.clock.now(), requests_per_minute=requests_per_minute
+        )
+
+    def failure_categories(self) -> list[tuple[str, int]]:
+        """See :func:`tracker_core.use_cases.queries.failure_categories`."""
+        return queries.failure_categories(uow=self.uow())
+
     def search_scraping_logs(
-        self, tracker_id: str | None, status: str | None, page: int, limit: int
+        self,
+        tracker_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+        *,
+        category: str | None = None,
     ) -> tuple[list[ScrapingLog], int]:
         """See :func:`tracker_core.use_cases.queries.search_scraping_logs`."""
-        return queries.search_scraping_logs(tracker_id, status, page, limit, uow=self.uow())
+        return queries.search_scraping_logs(
+            tracker_id, status, page, limit, uow=self.uow(), category=category
+        )
 
     def search_trackers(self, query: TrackerQuery) -> tuple[list[Tracker], int]:
         """See :func:`tracker_core.use_cases.queries.search_trackers`."""

@@ -16,6 +16,12 @@ def earlier_seasons(current: int, available: Iterable[int], count: int) -> list[
     return sorted({s for s in available if s < current}, reverse=True)[:count]
 
 
+def planned_requests(*, first_scrape: bool, initial_seasons: int) -> int:
+    """Requests one scrape makes at most: the current season, plus on a first scrape the
+    ``initial_seasons`` earlier ones (see :func:`fetch_profile`)."""
+    return 1 + max(0, initial_seasons) if first_scrape else 1
+
+
 def fetch_profile(
     fetcher: ProfileFetcher,
     api_path: str,

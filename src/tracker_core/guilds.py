@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.league import EligibilityRules, FlagRules
 from tracker_core.mmr import MmrConfig
 
 
@@ -109,6 +110,8 @@ class GuildSettings:
     admin_roles: tuple[str, ...] = ()
     mmr: MmrConfig = attrs.field(factory=MmrConfig)
     notifications: NotificationSettings = attrs.field(factory=NotificationSettings)
+    eligibility: EligibilityRules = attrs.field(factory=EligibilityRules)
+    flags: FlagRules = attrs.field(factory=FlagRules)
 
     def with_admin_roles(self, role_ids: Iterable[str]) -> GuildSettings:
         """These settings with ``roles.admin`` replaced (every other setting kept)."""
@@ -126,6 +129,8 @@ class GuildSettings:
                 "minRatingChange": self.notifications.min_rating_change,
                 "notifyOnFailure": self.notifications.notify_on_failure,
             },
+            "eligibility": self.eligibility.to_dict(),
+            "flags": self.flags.to_dict(),
         }
 
     def merged(self, patch: Mapping[str, Any]) -> GuildSettings:
@@ -142,7 +147,7 @@ class GuildSettings:
             if not isinstance(value, Mapping):
                 raise ValidationFailed([FieldError(key, "must be an object")])
             for sub in value:
-                if sub not in data[key] and key != "mmrCalculation":
+                if sub not in data[key] and key not in ("mmrCalculation", "eligibility"):
                     raise ValidationFailed([FieldError(f"{key}.{sub}", "Unknown setting")])
             data[key] = {**data[key], **value}
         current = self.notifications.webhook_url
@@ -183,6 +188,8 @@ class GuildSettings:
                 min_rating_change=min_change,
                 notify_on_failure=_typed(notes, "notifyOnFailure", bool, True, "notifications"),
             ),
+            eligibility=EligibilityRules.from_dict(_section(data, "eligibility")),
+            flags=FlagRules.from_dict(_section(data, "flags")),
         )
 
 

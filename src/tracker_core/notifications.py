@@ -10,7 +10,7 @@ from typing import Any, Literal
 import attrs
 
 Channel = Literal["DISCORD_DM", "WEBHOOK", "LOG"]
-Kind = Literal["TRACKER_UPDATE", "TRACKER_FAILED"]
+Kind = Literal["TRACKER_UPDATE", "TRACKER_FAILED", "REVIEW_FLAG"]
 
 
 class DeliveryStatus(enum.StrEnum):

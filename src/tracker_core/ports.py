@@ -13,7 +13,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
+    from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
     from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
+    from tracker_core.league import MemberData
     from tracker_core.mmr import PlayerRating
     from tracker_core.model import (
         ActivityLog,
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
         TrackerStatus,
     )
     from tracker_core.notifications import Notification
+    from tracker_core.pulls import Pull, PullOverride, PullRow, RowFilter
     from tracker_core.schedules import Schedule, ScheduleStatus
     from tracker_core.stats import ProfilePage
 
@@ -63,6 +66,10 @@ class JobQueue(Protocol):
 
     def depth(self) -> int:
         """How many scrape jobs wait to run."""
+        ...
+
+    def lane_depths(self) -> dict[Priority, int]:
+        """How many scrape jobs wait in each priority lane (empty when this queue cannot tell)."""
         ...
 
     def discard(self, tracker_ids: Sequence[str]) -> None:
@@ -104,6 +111,10 @@ class UserRepository(Protocol):
 
 class GuildRepository(Protocol):
     def get(self, guild_id: str) -> Guild | None: ...
+    def list_all(self) -> list[Guild]:
+        """Every guild, by name (then id)."""
+        ...
+
     def add(self, guild: Guild) -> None: ...
     def save(self, guild: Guild) -> None: ...
     def delete(self, guild_id: str) -> None: ...
@@ -191,6 +202,10 @@ class TrackerRepository(Protocol):
 
     def expired_leases(self, now: datetime) -> list[Tracker]: ...
     def status_counts(self) -> dict[TrackerStatus, int]: ...
+    def pending_first_scrapes(self) -> int:
+        """How many active, non-deleted PENDING trackers have no season stored yet (their
+        scrape is a first one, fetching earlier seasons too: the claim's own rule)."""
+        ...
 
 
 class SeasonRepository(Protocol):
@@ -217,8 +232,23 @@ class SnapshotRepository(Protocol):
 class ScrapingLogRepository(Protocol):
     def add(self, log: ScrapingLog) -> None: ...
     def search(
-        self, tracker_id: str | None, status: str | None, page: int, limit: int
-    ) -> tuple[list[ScrapingLog], int]: ...
+        self,
+        tracker_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+        category: str | None = None,
+    ) -> tuple[list[ScrapingLog], int]:
+        """Newest first; ``category`` keeps the logs of that error category."""
+        ...
+
+    def failure_categories(self) -> dict[str | None, int]:
+        """How many FAILED logs there are per error category (None: no category), all time."""
+        ...
+
+    def requests_since(self, since: datetime) -> int:
+        """Pages requested by the jobs started at or after ``since`` (scraped plus failed)."""
+        ...
 
 
 class ActivityLogRepository(Protocol):
@@ -261,6 +291,76 @@ class PlayerRatingRepository(Protocol):
     def for_guild(self, guild_id: str) -> list[PlayerRating]: ...
 
 
+class LeagueDataRepository(Protocol):
+    def member_data(self, guild_id: str, user_ids: Sequence[str] | None = None) -> list[MemberData]:
+        """The guild's current members (those of ``user_ids`` when given), each with their
+        live, active trackers and those trackers' two newest seasons as
+        :func:`tracker_core.league.league_view` reduces them, in a fixed number of
+        queries whatever the guild's size."""
+        ...
+
+
+class PullRepository(Protocol):
+    def next_number(self, guild_id: str) -> int:
+        """1 + the guild's highest pull number (1 for the first pull)."""
+        ...
+
+    def add(self, pull: Pull, rows: Sequence[PullRow]) -> None:
+        """Insert a pull with its rows (bulk); Conflict when the number is taken."""
+        ...
+
+    def get(self, guild_id: str, pull_id: str) -> Pull | None: ...
+    def for_guild(self, guild_id: str) -> list[Pull]:
+        """Newest (highest number) first."""
+        ...
+
+    def rows(
+        self, pull_id: str, row_filter: RowFilter | None, page: int, limit: int
+    ) -> tuple[list[PullRow], int]:
+        """One page of rows (highest MMR first, no data last, then user id) and the total."""
+        ...
+
+    def all_rows(self, pull_id: str) -> list[PullRow]:
+        """Every row, in the order of :meth:`rows`."""
+        ...
+
+    def row(self, pull_id: str, user_id: str) -> PullRow | None: ...
+    def add_override(self, override: PullOverride) -> None: ...
+    def overrides(self, pull_id: str) -> list[PullOverride]:
+        """Every override of the pull, oldest first."""
+        ...
+
+    def rows_for_user(self, user_id: str, guild_ids: Sequence[str]) -> list[tuple[Pull, PullRow]]:
+        """The user's row in every pull of ``guild_ids``, newest pull first."""
+        ...
+
+
+class FlagRepository(Protocol):
+    def open_flag(self, guild_id: str, user_id: str, kind: FlagKind) -> ReviewFlag | None: ...
+    def add(self, flag: ReviewFlag) -> None:
+        """Insert; Conflict when an open flag of that kind exists for the member."""
+        ...
+
+    def get(self, guild_id: str, flag_id: str) -> ReviewFlag | None: ...
+    def save(self, flag: ReviewFlag) -> None:
+        """Compare-and-set on ``version``; raises Conflict."""
+        ...
+
+    def search(
+        self, guild_id: str, status: FlagStatus | None, kind: FlagKind | None
+    ) -> list[ReviewFlag]:
+        """The guild's flags, newest first."""
+        ...
+
+    def open_kinds(self, guild_id: str) -> dict[str, list[FlagKind]]:
+        """The kinds of each member's open flags (members without any are absent)."""
+        ...
+
+    def other_holders(self, platform: str, platform_user_id: str, user_id: str) -> list[str]:
+        """Users other than ``user_id`` whose trackers (deleted or not) hold that account."""
+        ...
+
+
 class AuditLogRepository(Protocol):
     def add(
         self, actor: str | None, method: str, path: str, status: int, body: Any, at: datetime
@@ -289,6 +389,9 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     ratings: PlayerRatingRepository
     audit: AuditLogRepository
+    league: LeagueDataRepository
+    pulls: PullRepository
+    flags: FlagRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

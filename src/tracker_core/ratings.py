@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from tracker_core.mmr import MmrConfig, MmrInputs, PlayerRating, calculate_mmr
+from tracker_core.league import TrackerData, choose_best
+from tracker_core.mmr import MmrConfig, PlayerRating
 from tracker_core.ports import UnitOfWork
 from tracker_core.stats import SeasonStats
 
 
 def latest_seasons(
     uow: UnitOfWork, user_id: str, known: Mapping[str, SeasonStats | None] | None = None
-) -> list[tuple[str, SeasonStats]]:
-    """(tracker id, latest season) of the user's active, non-deleted trackers that have one.
+) -> list[TrackerData]:
+    """The user's active, non-deleted trackers that have a season, each with its latest one
+    (what :func:`tracker_core.league.choose_best` reads).
 
     ``known`` gives the latest season of some trackers (e.g. the one just scraped), which are
     then not read again.
@@ -29,7 +31,7 @@ def latest_seasons(
             seasons = uow.seasons.for_tracker(tracker.id)
             latest = seasons[0].stats if seasons else None
         if latest is not None:
-            found.append((tracker.id, latest))
+            found.append(TrackerData(tracker.id, tracker.last_scraped_at, (latest,)))
     return found
 
 
@@ -39,27 +41,24 @@ def best_rating(
     user_id: str,
     config: MmrConfig,
     now: datetime,
-    seasons: Sequence[tuple[str, SeasonStats]] | None = None,
+    seasons: Sequence[TrackerData] | None = None,
 ) -> PlayerRating | None:
-    """The user's highest MMR over their active, non-deleted trackers' latest seasons
-    (``seasons`` as ``latest_seasons`` gives them; read when not given)."""
-    if seasons is None:
-        seasons = latest_seasons(uow, user_id)
-    best: PlayerRating | None = None
-    for tracker_id, latest in seasons:
-        inputs = MmrInputs.from_season(latest)
-        mmr = calculate_mmr(inputs, config)
-        if best is None or mmr > best.mmr:
-            best = PlayerRating(
-                guild_id=guild_id,
-                user_id=user_id,
-                tracker_id=tracker_id,
-                mmr=mmr,
-                algorithm=config.algorithm,
-                inputs=inputs,
-                calculated_at=now,
-            )
-    return best
+    """The user's highest MMR over their active, non-deleted trackers' latest seasons (the same
+    choice, ties included, as the league standings: :func:`tracker_core.league.choose_best`);
+    ``seasons`` as :func:`latest_seasons` gives them, read when not given."""
+    candidates = latest_seasons(uow, user_id) if seasons is None else seasons
+    best = choose_best(candidates, config)
+    if best is None:
+        return None
+    return PlayerRating(
+        guild_id=guild_id,
+        user_id=user_id,
+        tracker_id=best.tracker_id,
+        mmr=best.mmr,
+        algorithm=config.algorithm,
+        inputs=best.inputs,
+        calculated_at=now,
+    )
 
 
 def update_player_ratings(

@@ -12,7 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from entrypoints.http.dashboard.signin import DEMO_PLAYER, DEMO_STAFF
+from entrypoints.sandbox import DEMO_PLAYER, DEMO_STAFF
 from tests.browser.support import (
     BOT_KEY,
     STEAM,
@@ -29,7 +29,7 @@ from tests.browser.support import (
 )
 from tests.e2e.support import free_port
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("browser")]
 SERIOUS = ("serious", "critical")
 
 

@@ -16,7 +16,7 @@ from entrypoints.cli.main import cli
 from entrypoints.config import Settings, load_settings
 from entrypoints.container import Container, container_for, set_container
 from tests.builders import season
-from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
+from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock
 from tracker_core.guilds import Guild, GuildMember
 from tracker_core.model import ScrapingLog, TrackerSeason, TrackerStatus
 
@@ -50,11 +50,50 @@ def make_container(settings: Settings | None, **overrides: Any) -> Container:
 
 
 @pytest.fixture
+def fetcher() -> FakeFetcher:
+    """What a scrape run by the CLI itself fetches from (never the network)."""
+    return FakeFetcher()
+
+
+class FakeServer:
+    """Stands for an embedded ``trackers serve`` on the test's data directory."""
+
+    def __init__(self) -> None:
+        self.running = True
+        self.pid = 4242
+        self.woken = 0
+
+    def server_pid(self, _data_dir: Path) -> int | None:
+        return self.pid if self.running else None
+
+    def wake(self, pid: int) -> bool:
+        assert pid == self.pid
+        self.woken += 1
+        return True
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> FakeServer:
+    """By default a server runs (it is the one scraping); ``server.running = False`` stops it."""
+    from entrypoints.cli import embedded
+
+    fake = FakeServer()
+    monkeypatch.setattr(embedded, "server_pid", fake.server_pid)
+    monkeypatch.setattr(embedded, "wake_server", fake.wake)
+    return fake
+
+
+@pytest.fixture
 def container(
-    settings: Settings, uow: FakeUnitOfWork, queue: FakeQueue, clock: FixedClock
+    settings: Settings,
+    uow: FakeUnitOfWork,
+    queue: FakeQueue,
+    clock: FixedClock,
+    fetcher: FakeFetcher,
+    server: FakeServer,
 ) -> Iterator[Container]:
-    """The process container for the test: fakes for storage, queue and clock."""
-    built = make_container(settings, uow=uow, queue=queue, clock=clock)
+    """The process container for the test: fakes for storage, queue, clock and fetcher."""
+    built = make_container(settings, uow=uow, queue=queue, clock=clock, fetcher=fetcher)
     set_container(built)
     yield built
     set_container(None)
@@ -62,10 +101,16 @@ def container(
 
 @pytest.fixture
 def run(container: Container) -> Invoke:
-    """Invoke ``trackers <args>``; unexpected exceptions propagate to the test."""
-    runner = CliRunner()
+    """Invoke ``trackers <args>``; unexpected exceptions propagate to the test.
 
-    def invoke(*args: str) -> Result:
+    The output does not depend on the terminal running the tests: ``COLUMNS`` and ``LINES`` are
+    removed, so tables are printed at the piped width, unless a test asks for a width with
+    ``columns=``.
+    """
+
+    def invoke(*args: str, columns: int | None = None) -> Result:
+        width = None if columns is None else str(columns)
+        runner = CliRunner(env={"COLUMNS": width, "LINES": None})
         return runner.invoke(cli, list(args), catch_exceptions=False)
 
     return invoke

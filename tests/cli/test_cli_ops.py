@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 import entrypoints.cli.wait as cli_wait
@@ -27,6 +28,7 @@ from tests.cli.conftest import (
 )
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
 from tracker_core.model import TrackerStatus
+from tracker_core.use_cases.league import guild_standings
 
 
 def test_process_pending(run: Invoke, queue: FakeQueue) -> None:
@@ -140,6 +142,23 @@ def test_status(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
     assert "Queue depth" in run("status").stdout
 
 
+def test_status_eta_counts_the_requests_of_first_scrapes(
+    settings: Settings, uow: FakeUnitOfWork, queue: FakeQueue, clock: FixedClock, run: Invoke
+) -> None:
+    from entrypoints.container import set_container
+
+    slow = attrs.evolve(settings, trn_rate_limit_per_minute=1)
+    set_container(make_container(slow, uow=uow, queue=queue, clock=clock))
+    first = register_one(run, "alice", USER)
+    register_one(run, "bob", OTHER_USER)
+    add_season(uow, clock, first)
+    uow.committed.trackers[first].scraping_status = TrackerStatus.PENDING  # a refresh: 1 request
+    data = out_json(run("status", "--json"))
+    assert data["queueDepth"] == 2
+    # bob's first scrape: the current season and 3 earlier ones; alice's refresh: 1
+    assert data["etaMinutes"] == 1 + 1 + 3
+
+
 def test_logs(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
     tracker_id = register_one(run)
     add_log(uow, clock, tracker_id, "SUCCESS")
@@ -159,6 +178,17 @@ def test_logs(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
     assert "upstream" in run("logs").stdout
     malformed = run("logs", "--tracker", "x")
     assert malformed.exit_code == 2 and "Invalid CUID format: x" in malformed.stderr
+
+
+def test_tables_honour_a_set_terminal_width(
+    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock
+) -> None:
+    tracker_id = register_one(run)
+    add_log(uow, clock, tracker_id, "FAILED")
+    narrow = run("logs", columns=80)
+    assert narrow.exit_code == 0
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80, narrow.stdout
+    assert max(len(line) for line in run("logs").stdout.splitlines()) > 80
 
 
 def test_export_csv_to_stdout_and_file(
@@ -181,6 +211,31 @@ def test_export_csv_to_stdout_and_file(
     assert [r["id"] for r in csv.DictReader(target.open())] == [scraped]
 
 
+def test_export_keeps_ids_as_text_and_adds_owner_and_mmr(
+    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock
+) -> None:
+    alice = register_one(run, "alice", USER)
+    bob = register_one(run, "bob", OTHER_USER)
+    add_season(uow, clock, alice)
+    uow.committed.users[USER].username = "alice_discord"
+    uow.committed.users[OTHER_USER].username = "=HYPERLINK(1)"
+    add_guild(uow, clock, USER)
+    [standing] = [s for s in guild_standings(GUILD, uow=uow, clock=clock) if s.best is not None]
+    assert standing.best is not None and standing.best.tracker_id == alice
+    expected = standing.best.mmr  # the league standings' MMR: the strongest tracker's
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(run("export").stdout))}
+    assert rows[alice]["userId"] == f'="{USER}"'  # a spreadsheet keeps all 18 digits
+    assert rows[alice]["ownerUsername"] == "alice_discord"
+    assert rows[bob]["ownerUsername"] == "'=HYPERLINK(1)"  # never run as a formula
+    assert rows[alice]["mmr"] == ""  # MMR is per guild: --guild
+    in_guild = list(csv.DictReader(io.StringIO(run("export", "--guild", GUILD).stdout)))
+    assert [(r["id"], r["mmr"]) for r in in_guild] == [(alice, str(expected))]
+    plain = {r["id"]: r for r in csv.DictReader(io.StringIO(run("export", "--plain").stdout))}
+    assert plain[alice]["userId"] == USER and plain[bob]["ownerUsername"] == "=HYPERLINK(1)"
+    data = out_json(run("export", "--guild", GUILD, "--json"))
+    assert data[0]["userId"] == USER and data[0]["mmr"] == expected
+
+
 def test_export_json(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
     scraped = register_one(run)
     add_season(uow, clock, scraped)
@@ -189,7 +244,7 @@ def test_export_json(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> Non
     assert rows[0]["games2v2"] == 120
 
 
-def test_embedded_cli_leaves_work_to_the_server(
+def test_embedded_cli_leaves_work_pending_and_wakes_the_server(
     settings: Settings, uow: FakeUnitOfWork, clock: FixedClock, run: Invoke
 ) -> None:
     from entrypoints.container import set_container
@@ -202,6 +257,6 @@ def test_embedded_cli_leaves_work_to_the_server(
         "https://rocketleague.tracker.network/rocket-league/profile/epic/zed/overview",
     )
     assert registered.exit_code == 0, registered.stderr
-    assert "Embedded mode: the running `trackers serve` picks" in registered.stderr
+    assert "Woke the running `trackers serve`" in registered.stderr
     status = json.loads(run("status", "--json").stdout)
     assert status["queueDepth"] == 1

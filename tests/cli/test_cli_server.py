@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,16 +15,19 @@ import attrs
 import httpx
 import jwt
 import pytest
+from prometheus_client import values
 
 import entrypoints.runtime.serve as runtime_serve
 from entrypoints.config import Settings
 from entrypoints.container import Container, set_container
 from entrypoints.devkeys import ensure_dev_keys, key_dir
+from entrypoints.runtime import wakeup
 from entrypoints.runtime.access_log import RedactingGunicornLogger
+from entrypoints.shared_metrics import MULTIPROC_ENV
 from tests.cli.conftest import USER, Invoke, make_container
 from tests.fakes import FakeQueue, FakeUnitOfWork
 
-PRODUCTION = {"redis_url": "redis://127.0.0.1:1/0"}
+PRODUCTION: dict[str, Any] = {"redis_url": "redis://127.0.0.1:1/0"}
 
 
 @pytest.fixture
@@ -128,6 +133,7 @@ def test_serve_sandbox_wires_the_simulator_and_dev_keys(
         settings: Settings = container.settings()
         seen.update(app=server[0], bind=server[1:], settings=settings)
         seen["sim"] = httpx.get(f"{settings.trn_api_base_url}/steam/alice").status_code
+        seen["lock"] = wakeup.server_pid(settings.data_dir)
 
     monkeypatch.setattr(runtime_serve, "serve_until_stopped", fake_serve)
     with caplog.at_level(logging.INFO, logger="trackers.serve"):
@@ -142,14 +148,43 @@ def test_serve_sandbox_wires_the_simulator_and_dev_keys(
     assert seen["migrated"] is settings
     assert background.stopped
     assert "SANDBOX MODE" in caplog.text
+    assert seen["lock"] == os.getpid()  # CLI commands find (and wake) this server …
+    assert wakeup.server_pid(settings.data_dir) is None  # … until it stops
+
+
+def test_serve_on_a_taken_port_names_the_port_option(
+    run: Invoke, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime_serve, "migrate_database", lambda s: "head")
+    monkeypatch.setattr(runtime_serve, "create_app", lambda c: "app")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--port", str(port))
+        as_json = run("serve", "--port", str(port), "--json")
+    assert result.exit_code == 1
+    assert f"Port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "--port" in result.stderr
+    assert json.loads(as_json.stderr)["code"] == "PORT_IN_USE"
 
 
 def test_serve_production_runs_gunicorn(
-    run: Invoke, production: Settings, monkeypatch: pytest.MonkeyPatch, uow: FakeUnitOfWork
+    run: Invoke,
+    production: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    uow: FakeUnitOfWork,
+    tmp_path: Path,
 ) -> None:
     ready = attrs.evolve(production, jwt_public_key="pem", bot_api_key="key")
     set_container(make_container(ready, uow=uow))
     seen: dict[str, Any] = {}
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    (shared / "counter_4242.db").write_bytes(b"left by an earlier run")
+    # serve switches this process to multiprocess values; undone after the test
+    monkeypatch.setenv(MULTIPROC_ENV, str(shared))
+    monkeypatch.setattr(values, "ValueClass", values.ValueClass)
 
     def fake_run(self: runtime_serve.GunicornServer) -> None:
         seen.update(options=self.options, app=self.load())
@@ -162,6 +197,16 @@ def test_serve_production_runs_gunicorn(
     assert seen["options"]["bind"] == "0.0.0.0:8000"
     assert seen["options"]["logger_class"] is RedactingGunicornLogger
     assert seen["app"][0] == "app"
+    assert seen["options"]["child_exit"] is runtime_serve._child_exit
+    assert list(shared.iterdir()) == [], "the files of an earlier run are cleaned at start"
+    assert values.ValueClass is not values.MutexValue
+
+
+def test_serve_keeps_shared_metrics_under_the_data_dir_by_default(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    assert runtime_serve.metrics_dir(settings) == settings.data_dir / "prometheus"
 
 
 def test_migrate_creates_the_sqlite_database(run: Invoke, settings: Settings) -> None:

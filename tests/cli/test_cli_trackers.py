@@ -28,7 +28,7 @@ def test_help_lists_every_command_of_the_spec(run: Invoke) -> None:
     for command in (
         "serve", "worker", "scheduler", "migrate", "register", "add", "list", "show",
         "refresh", "delete", "process-pending", "process", "batch-refresh", "schedule",
-        "status", "logs", "export", "dev-token",
+        "status", "logs", "export", "dev-token", "guild", "mmr", "history", "user",
     ):  # fmt: skip
         assert f"  {command} " in result.stdout or f"  {command}\n" in result.stdout
 

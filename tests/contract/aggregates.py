@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, NotificationSettings, User
+from tracker_core.league import EligibilityRules, FlagRules
 from tracker_core.mmr import MmrConfig, MmrInputs, PlayerRating, PlaylistValues
 from tracker_core.model import ScrapingLog, Tracker, TrackerSeason, TrackerSnapshot, TrackerStatus
 from tracker_core.notifications import Notification
@@ -77,6 +78,8 @@ def custom_settings() -> GuildSettings:
             min_rating_change=7,
             notify_on_failure=False,
         ),
+        eligibility=EligibilityRules(2, {"twos": 50, "combined": 120}, ("twos", "threes", "fours")),
+        flags=FlagRules(rating_drop=200, window_days=10, stale_days=5, notify=True),
     )
 
 

@@ -15,7 +15,7 @@ from tracker_core.errors import Conflict
 from tracker_core.model import ActivityLog
 from tracker_core.notifications import DeliveryStatus
 from tracker_core.ports import UnitOfWork
-from tracker_core.schedules import ScheduleStatus
+from tracker_core.schedules import Schedule, ScheduleStatus
 
 
 def _seed_tracker(uow: UnitOfWork, tracker_id: str = "ctracker000000000000000001") -> str:
@@ -109,6 +109,33 @@ def test_scraping_logs_filter_page_and_total(uow: UnitOfWork) -> None:
         assert page == [logs[3], logs[1]] and total == 2
 
 
+def test_scraping_logs_by_category_failure_counts_and_requests_since(uow: UnitOfWork) -> None:
+    tracker_id = _seed_tracker(uow)
+    logs = [
+        a.scraping_log("clog0", tracker_id, 0, "SUCCESS"),
+        a.scraping_log("clog1", tracker_id, 1, "FAILED"),
+        attrs.evolve(a.scraping_log("clog2", tracker_id, 2, "FAILED"), error_category="challenge"),
+        a.scraping_log("clog3", tracker_id, 3, "FAILED"),
+        attrs.evolve(
+            a.scraping_log("clog4", tracker_id, 4, "FAILED"), error_category=None, seasons_scraped=0
+        ),
+    ]
+    with uow:
+        for log in logs:
+            uow.scraping_logs.add(log)
+        uow.commit()
+    with uow:
+        page, total = uow.scraping_logs.search(None, "FAILED", 1, 50, "timeout")
+        assert page == [logs[3], logs[1]] and total == 2
+        page, total = uow.scraping_logs.search(tracker_id, None, 1, 1, "challenge")
+        assert page == [logs[2]] and total == 1
+        assert uow.scraping_logs.failure_categories() == {"timeout": 2, "challenge": 1, None: 1}
+        # scraped 4 + failed 0/1 per log; clog4 scraped none: started at or after minute 2
+        assert uow.scraping_logs.requests_since(a.at(2)) == 5 + 5 + 1
+        assert uow.scraping_logs.requests_since(a.at(0)) == 4 + 5 + 5 + 5 + 1
+        assert uow.scraping_logs.requests_since(a.at(5)) == 0
+
+
 def test_activity_and_audit_entries_are_stored(backend: Backend) -> None:
     uow = backend.uow
     tracker_id = _seed_tracker(uow)
@@ -192,8 +219,8 @@ def test_schedules_for_guild_and_due(uow: UnitOfWork) -> None:
             uow.schedules.add(item)
         uow.commit()
 
-    def ids(found: list[object]) -> list[str]:
-        return [s.id for s in found]  # type: ignore[attr-defined]
+    def ids(found: list[Schedule]) -> list[str]:
+        return [s.id for s in found]
 
     with uow:
         listed = uow.schedules.for_guild(G1, None, True)

@@ -181,6 +181,17 @@ def test_guild_round_trip_compare_and_set_and_delete(uow: UnitOfWork) -> None:
         assert uow.guilds.settings(G1) == GuildSettings()
 
 
+def test_guilds_are_listed_by_name_case_insensitively(uow: UnitOfWork) -> None:
+    with uow:
+        assert uow.guilds.list_all() == []
+        second, first = a.guild(G1, name="beta league"), a.guild(G2, name="Alpha league")
+        uow.guilds.add(second)
+        uow.guilds.add(first)
+        uow.commit()
+    with uow:
+        assert uow.guilds.list_all() == [first, second]
+
+
 def test_guild_settings_default_then_round_trip(uow: UnitOfWork) -> None:
     with uow:
         uow.guilds.add(a.guild(G1))

@@ -215,6 +215,17 @@ def test_pending_ids_status_counts_and_expired_leases(uow: UnitOfWork) -> None:
         assert _ids(uow.trackers.expired_leases(a.at(5))) == ["8"]
 
 
+def test_pending_first_scrapes_counts_pending_trackers_without_a_season(uow: UnitOfWork) -> None:
+    _add(uow, *_fleet())
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 2  # ctrk01 and ctrk06
+        uow.seasons.upsert(a.season("cseason1", "ctrk06", 34))
+        uow.seasons.upsert(a.season("cseason2", "ctrk02", 34))  # not PENDING: no change
+        uow.commit()
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 1
+
+
 def test_mark_pending_in_bulk(uow: UnitOfWork) -> None:
     _add(uow, *_fleet())
     now: datetime = a.at(50)
@@ -342,3 +353,18 @@ def test_the_seasons_read_after_a_claim_are_the_stored_ones(uow: UnitOfWork) -> 
         uow.seasons.upsert_many([replaced])
         assert uow.seasons.for_tracker("ctrk01")[0].stats == replaced.stats
         uow.commit()
+def test_pending_first_scrapes_count_live_never_scraped_pending_trackers(uow: UnitOfWork) -> None:
+    _add(uow, *_fleet())
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 2  # ctrk01 and ctrk06
+    _add(
+        uow,
+        a.tracker("ctrk10", U1, "p10", scraping_status=P, last_scraped_at=a.at(1)),
+        a.tracker("ctrk11", U2, "p11", scraping_status=P, is_deleted=True),
+        a.tracker("ctrk12", U3, "p12", scraping_status=P),
+    )
+    with uow:  # ctrk10 was scraped before: a season is stored, so its next scrape is not a first
+        uow.seasons.upsert(a.season("cseason10", "ctrk10", 34))
+        uow.commit()
+    with uow:
+        assert uow.trackers.pending_first_scrapes() == 3

@@ -119,7 +119,7 @@ def processes(folder: Path, env: Mapping[str, str]) -> Iterator[Processes]:
         group.stop_all()
 
 
-def wait_for_health(base_url: str, group: Processes, timeout: float = 30) -> dict[str, Any]:
+def wait_for_health(base_url: str, group: Processes, timeout: float = 120) -> dict[str, Any]:
     """Poll ``GET /health`` until it answers 200; fail early if a process died."""
     deadline = time.monotonic() + timeout
     last = "no answer"

@@ -23,7 +23,7 @@ from tests.e2e.support import (
     wait_for_health,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.timeout(90), pytest.mark.xdist_group("timing")]
 
 
 def _send_credentials(base_url: str) -> tuple[list[str], list[str]]:

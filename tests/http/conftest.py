@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import jwt
 import pytest
+from _pytest.nodeid import coerce_node_id
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from dependency_injector import providers
@@ -266,3 +267,16 @@ def client(env: Env) -> ApiClient:
 def body_of(response: TestResponse) -> Any:
     """The JSON body (parsed strictly)."""
     return json.loads(response.get_data(as_text=True))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each schemathesis item its operation in the node id (``test[GET /health]``).
+
+    schemathesis names every operation's item like its test function; pytest-xdist's
+    ``--dist loadgroup`` schedules by node id, so without this it would run one operation of
+    each test instead of all of them (scripts/check_test_count.py catches that).
+    """
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and not item.nodeid.endswith("]"):
+            item._id = coerce_node_id(f"{item.nodeid}[{label}]")

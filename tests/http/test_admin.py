@@ -41,7 +41,7 @@ def test_scraping_status_counts_queue_and_eta(env: Env) -> None:
         "total": 2,
         "byStatus": {"PENDING": 1, "IN_PROGRESS": 0, "COMPLETED": 1, "FAILED": 0},
         "queueDepth": 2,
-        "etaMinutes": 0.0,
+        "etaMinutes": 0.1,  # the PENDING tracker's first scrape: 1 + 3 requests at 60/min
     }
 
 
@@ -71,6 +71,31 @@ def test_scraping_logs_filter_and_page(env: Env) -> None:
     response = env.client.get(f"{BASE}/scraping-logs?trackerId=nope", as_user=ADMIN)
     assert response.status_code == 400
     assert response.get_json()["message"] == "Invalid CUID format: nope"
+
+
+def test_scraping_logs_filter_by_error_category(env: Env) -> None:
+    tracker_id = env.register(USER)[0]["id"]
+    now = env.clock.now()
+    for n, category in enumerate(["not_found", "challenge", "challenge", None]):
+        env.uow.committed.scraping_logs.append(
+            ScrapingLog(
+                id=f"c{n:024d}",
+                tracker_id=tracker_id,
+                status="SUCCESS" if category is None else "FAILED",
+                seasons_scraped=0 if category else 1,
+                seasons_failed=1 if category else 0,
+                error_message=category,
+                error_category=category,
+                started_at=now,
+                completed_at=now,
+            )
+        )
+    body = env.client.get(f"{BASE}/scraping-logs?category=challenge", as_user=ADMIN).get_json()
+    assert body["pagination"]["total"] == 2
+    assert {item["errorCategory"] for item in body["data"]} == {"challenge"}
+    response = env.client.get(f"{BASE}/scraping-logs?category=cloudflare", as_user=ADMIN)
+    assert response.status_code == 400
+    assert response.get_json()["message"].startswith("category must be one of not_found")
 
 
 def test_admin_refresh_ignores_ownership_and_cooldown(env: Env) -> None:

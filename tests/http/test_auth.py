@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable
+from typing import Any
 
+import attrs
 import jwt
 import pytest
 
+from entrypoints.http.app import GUARD_KEY, Guard
+from entrypoints.http.auth import VerifiedTokens, load_public_key
 from tests.http.conftest import ADMIN, BOT_KEY, USER, ApiClient, Env, Keys
 
 USER_ROUTE = "/api/trackers/me"
@@ -60,7 +65,7 @@ def test_token_signed_by_another_key_is_invalid(client: ApiClient, keys: Keys) -
 
 
 def test_alg_none_is_rejected(client: ApiClient) -> None:
-    token = jwt.encode({"sub": USER}, key=None, algorithm="none")
+    token = jwt.encode({"sub": USER}, key="", algorithm="none")
     assert message(client, USER_ROUTE, bearer(token)) == (401, "Invalid token")
 
 
@@ -162,3 +167,64 @@ def test_bot_routes_are_not_throttled(make_env: Callable[..., Env]) -> None:
     env: Env = make_env(throttle_limit=1)
     codes = {env.client.get(BOT_ROUTE, bot=True).status_code for _ in range(3)}
     assert codes == {200}
+
+
+def _remembering(env: Env, size: int = 4096, now: Callable[[], float] = time.time) -> None:
+    """Give the app a token memory of ``size`` entries reading the time from ``now``."""
+    guard: Guard = env.app.extensions[GUARD_KEY]
+    tokens = VerifiedTokens(
+        load_public_key(env.container.settings().jwt_public_key),
+        env.container.settings().system_admin_user_ids,
+        size=size,
+        now=now,
+    )
+    env.app.extensions[GUARD_KEY] = attrs.evolve(guard, tokens=tokens)
+
+
+def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    decoded: list[str] = []
+    real = jwt.decode
+
+    def decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    return decoded
+
+
+def test_a_verified_token_is_not_verified_again_and_the_memory_is_bounded(
+    env: Env, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _remembering(env, size=2)
+    decoded = _counting_decodes(monkeypatch)
+    first, second, third = (keys.token(sub) for sub in (USER, ADMIN, "123456789012345678"))
+    for token in (first, first, second, first):
+        assert env.client.get(USER_ROUTE, headers=bearer(token)).status_code == 200
+    assert decoded == [first, second]
+    assert env.client.get(USER_ROUTE, headers=bearer(third)).status_code == 200
+    assert env.client.get(USER_ROUTE, headers=bearer(first)).status_code == 200  # forgotten
+    assert decoded == [first, second, third, first]
+
+
+def test_a_remembered_token_expires_at_its_exp(env: Env, keys: Keys) -> None:
+    clock = [time.time()]
+    _remembering(env, now=lambda: clock[0])
+    token = keys.token(expires_in=600)
+    exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+    assert env.client.get(USER_ROUTE, headers=bearer(token)).status_code == 200
+    clock[0] = exp - 0.5
+    assert env.client.get(USER_ROUTE, headers=bearer(token)).status_code == 200
+    clock[0] = exp
+    assert message(env.client, USER_ROUTE, bearer(token)) == (401, "Token has expired")
+
+
+def test_a_rejected_token_is_checked_every_time(
+    env: Env, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _remembering(env)
+    decoded = _counting_decodes(monkeypatch)
+    forged = keys.token(key=keys.stranger)
+    for _ in range(2):
+        assert message(env.client, USER_ROUTE, bearer(forged)) == (401, "Invalid token")
+    assert decoded == [forged, forged]

@@ -216,7 +216,8 @@ def test_settings_form_saves_through_the_core_validation(env: Env, keys: Keys) -
 
 
 def test_a_big_roster_is_paged_within_the_page_budget(env: Env, keys: Keys) -> None:
-    members = {USER: (STAFF_ROLE,)} | {f"{700000000000000000 + i}": () for i in range(450)}
+    members: dict[str, tuple[str, ...]] = {USER: (STAFF_ROLE,)}
+    members |= {f"{700000000000000000 + i}": () for i in range(450)}
     env.add_guild(members=members)
     sign_in(env, keys)
     client = env.client.flask

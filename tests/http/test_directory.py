@@ -12,7 +12,6 @@ from tests.http.conftest import (
     Env,
     trn,
 )
-from tracker_core.mmr import MmrInputs, PlayerRating
 
 ADMIN_MEMBER = "666666666666666666"
 USER_MESSAGE = "User ID must be a valid Discord snowflake ID (17-20 digits)"
@@ -183,22 +182,3 @@ def test_sync_replaces_members_and_upserts_users(env: Env) -> None:
     assert response.get_json()["errors"] == [
         {"field": "members[0].roles", "message": "is required"}
     ]
-
-
-def test_mmr_lists_ratings_highest_first(env: Env) -> None:
-    env.add_guild(GUILD)
-    now = env.clock.now()
-    for user_id, mmr in ((USER, 1200), (OTHER, 1500)):
-        env.uow.committed.ratings[(GUILD, user_id)] = PlayerRating(
-            guild_id=GUILD,
-            user_id=user_id,
-            tracker_id="c" + "t" * 24,
-            mmr=mmr,
-            algorithm="ASCENDANCY",
-            inputs=MmrInputs(twos=mmr, twos_games=100),
-            calculated_at=now,
-        )
-    body = env.client.get(f"/internal/guilds/{GUILD}/mmr", bot=True).get_json()
-    assert [(r["userId"], r["mmr"]) for r in body] == [(OTHER, 1500), (USER, 1200)]
-    assert body[0]["inputs"]["twosGames"] == 100
-    assert env.client.get(f"/internal/guilds/{OTHER}/mmr", bot=True).status_code == 404

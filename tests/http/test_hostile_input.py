@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 from werkzeug.test import TestResponse
 
@@ -86,11 +87,20 @@ class Site:
             json={"guildId": GUILD, "scheduledAt": "2030-01-01T00:00:00Z", "createdBy": USER},
         )
         assert schedule.status_code == 201, schedule.get_json()
+        pulls = [
+            client.post(f"/internal/guilds/{GUILD}/pulls", headers=bot, json={"name": name})
+            for name in ("before", "after")
+        ]
+        assert [p.status_code for p in pulls] == [201, 201], [p.get_json() for p in pulls]
         self.params = {
             "id": tracker["id"],
             "scheduleId": schedule.get_json()["id"],
             "guildId": GUILD,
             "userId": USER,
+            "pullId": pulls[0].get_json()["id"],
+            "otherPullId": pulls[1].get_json()["id"],
+            # Flags are raised only by scrapes; a well-formed unknown id reaches the lookup.
+            "flagId": "c" + "0" * 24,
         }
 
     def path(self, route: Route, **values: str) -> str:
@@ -175,7 +185,7 @@ def test_hostile_path_parameters_are_400_never_5xx(site: Site, route: Route) -> 
 
 def _query_names(route: Route) -> Iterator[str]:
     assert route.query is not None
-    for field in route.query.__attrs_attrs__:
+    for field in attrs.fields(route.query):
         head, *rest = field.name.split("_")
         yield head + "".join(part.title() for part in rest)
 

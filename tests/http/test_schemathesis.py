@@ -42,6 +42,7 @@ from adapters.sql.tables import metadata
 from entrypoints.container import Container
 from tests.http.conftest import ADMIN, BOT_KEY, GUILD, USER, Env, build_env, session_keys
 from tests.pg import fresh_database
+from tests.profiles import examples
 
 COVERAGE = os.environ.get("SCHEMATHESIS_COVERAGE") == "1"
 PG_EXAMPLES = int(os.environ.get("SCHEMATHESIS_PG_EXAMPLES", "100"))
@@ -126,7 +127,7 @@ def postgres_env() -> Iterator[Env]:
 
 
 @fuzzing.parametrize()
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(10), deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_document(case: Any) -> None:
     check(case)
 

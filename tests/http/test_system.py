@@ -13,7 +13,10 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from adapters.queue.rq_queue import RqJobQueue
+from entrypoints.http.health import CHECKS_KEY, RecentChecks
 from tests.http.conftest import USER, ApiClient, Env
+from tests.http.test_errors_and_audit import BrokenUnitOfWork
+from tracker_core.errors import StorageUnavailable
 
 
 def test_health_reports_checks_and_mode(client: ApiClient) -> None:
@@ -97,3 +100,43 @@ def test_apps_do_not_share_state(make_env: Callable[..., Env]) -> None:
     assert first.client.get("/api/trackers/me", as_user=USER).status_code == 200
     assert second.client.get("/api/trackers/me", as_user=USER).status_code == 200
     assert first.client.get("/api/trackers/me", as_user=USER).status_code == 429
+
+
+def test_health_reuses_passing_checks_for_a_second_and_never_failing_ones(env: Env) -> None:
+    clock = [100.0]
+    env.app.extensions[CHECKS_KEY] = RecentChecks(ttl=1.0, now=lambda: clock[0])
+    assert env.client.get("/health").status_code == 200
+    working = env.container.uow()
+    env.container.uow.override(
+        providers.Object(BrokenUnitOfWork(StorageUnavailable("Database unavailable")))
+    )
+    clock[0] = 100.9
+    assert env.client.get("/health").status_code == 200  # the passing checks of 0.9 s ago
+    clock[0] = 101.0
+    down = env.client.get("/health")
+    assert down.status_code == 503
+    assert down.get_json()["checks"]["database"]["status"] == "down"
+    env.container.uow.override(providers.Object(working))
+    assert env.client.get("/health").status_code == 200  # same instant: failures are not kept
+
+
+def test_metrics_token_guards_the_endpoint(make_env: Callable[..., Env]) -> None:
+    env = make_env(metrics_token="scrape-secret")
+    assert env.client.get("/metrics").status_code == 401
+    wrong = env.client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    right = env.client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert right.status_code == 200
+    assert "http_requests_total" in right.get_data(as_text=True)
+
+
+def test_metrics_counts_are_cached_not_counted_per_scrape(make_env: Callable[..., Env]) -> None:
+    env = make_env(metrics_cache_seconds=3600)
+    empty = 'trackers{status="PENDING"} 0.0'
+    assert empty in env.client.get("/metrics").get_data(as_text=True)
+    env.register(USER)
+    text = env.client.get("/metrics").get_data(as_text=True)
+    assert empty in text and "tracker_queue_depth 0.0" in text, "read again within the TTL"
+    fresh = make_env(metrics_cache_seconds=0.001)
+    fresh.register(USER)
+    assert 'trackers{status="PENDING"} 1.0' in fresh.client.get("/metrics").get_data(as_text=True)

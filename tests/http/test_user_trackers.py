@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -63,6 +64,16 @@ def test_register_rejects_bad_url_lists(client: ApiClient, urls: list[str], expe
     response = client.post("/api/trackers/register", as_user=USER, json={"urls": urls})
     assert response.status_code == 400
     assert message(response) == expected
+
+
+def test_register_honours_tracker_max_per_user(make_env: Callable[..., Env]) -> None:
+    env = make_env(tracker_max_per_user=2)
+    urls = [trn("a"), trn("b"), trn("c")]
+    response = env.client.post("/api/trackers/register", as_user=USER, json={"urls": urls})
+    assert response.status_code == 400
+    assert message(response) == "You must provide between 1 and 2 tracker URLs"
+    ok = env.client.post("/api/trackers/register", as_user=USER, json={"urls": urls[:2]})
+    assert ok.status_code == 201
 
 
 def test_register_twice_is_refused(env: Env) -> None:

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from entrypoints.http.input_limits import HAS_NUL, HAS_SURROGATE, NOT_FINITE, TOO_DEEP, too_deep
-from entrypoints.http.validation import parse_json
+from entrypoints.http.requests import OwnTrackersQuery
+from entrypoints.http.validation import parse_json, parse_query
 from tests.http.conftest import USER, ApiClient, Env, trn
 from tracker_core.errors import ValidationFailed
 
@@ -239,3 +241,11 @@ def test_paired_surrogates_and_printable_unicode_pass() -> None:
         "x": "😀 Zoë",
         "n": 1e308,
     }
+
+
+def test_a_query_without_parameters_is_the_checked_default_built_once() -> None:
+    first = parse_query(MultiDict(), OwnTrackersQuery)
+    assert first == OwnTrackersQuery()
+    assert parse_query(MultiDict(), OwnTrackersQuery) is first
+    with pytest.raises(ValidationFailed):
+        parse_query(MultiDict({"limit": "0"}), OwnTrackersQuery)

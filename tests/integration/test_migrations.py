@@ -24,7 +24,8 @@ from adapters.sql.tables import metadata
 from tracker_core.guilds import User
 from tracker_core.schedules import ScheduleStatus
 
-HEAD = "0007"
+HEAD = "0008"
+BEFORE_LEASE = "0003"
 SECONDARY = {"ix_trackers_status", "ix_trackers_user_id_is_deleted", "ix_trackers_lease_expires_at"}
 
 
@@ -76,6 +77,11 @@ def test_upgrade_downgrade_one_step_and_upgrade_again_keeps_data(empty_url: str)
         uow.commit()
     engine.dispose()
 
+    assert "stale" in _columns(empty_url, "league_pull_rows")
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0007"
+    with pytest.raises(Exception, match="league_pull_rows"):
+        _columns(empty_url, "league_pull_rows")
     notification_index = "ix_notifications_tracker_id_created_at"
     assert notification_index in _tracker_indexes(empty_url, "notifications")
     downgrade_database(empty_url, "-1")
@@ -83,7 +89,7 @@ def test_upgrade_downgrade_one_step_and_upgrade_again_keeps_data(empty_url: str)
     assert notification_index not in _tracker_indexes(empty_url, "notifications")
     assert {"attempts", "lease_expires_at"} <= _columns(empty_url, "schedules")
     downgrade_database(empty_url, "-1")
-    assert current_revision(empty_url) == "0003"
+    assert current_revision(empty_url) == BEFORE_LEASE
     assert not {"attempts", "lease_expires_at"} & _columns(empty_url, "schedules")
     assert "member_count" in _columns(empty_url, "guilds")
     downgrade_database(empty_url, "-1")
@@ -130,7 +136,7 @@ def test_downgrade_to_base_removes_everything(empty_url: str) -> None:
 
 
 def test_schedules_running_at_the_upgrade_get_an_expired_lease(empty_url: str) -> None:
-    upgrade_database(empty_url, "0003")
+    upgrade_database(empty_url, BEFORE_LEASE)
     at = datetime(2026, 1, 1, tzinfo=UTC)
     stored = at if empty_url.startswith("postgresql") else at.replace(tzinfo=None)
     engine = create_engine_for(empty_url)

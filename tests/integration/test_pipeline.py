@@ -20,7 +20,7 @@ from adapters.clock import SystemClock
 from adapters.queue.rq_queue import RqJobQueue, job_id_for
 from adapters.sql.migrate import upgrade_database
 from adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
-from adapters.trackergg.simulator import TrnSimulator
+from adapters.trackergg.simulator import Behaviour, TrnSimulator
 from entrypoints.config import load_settings
 from entrypoints.container import (
     ProductionContainer,
@@ -42,7 +42,7 @@ from tracker_core.use_cases.schedules import (
 from tracker_core.use_cases.scraping import run_scrape
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.xdist_group("timing")]
 URL = "https://rocketleague.tracker.network/rocket-league/profile/steam/{}/overview"
 GUILD = "100000000000000001"
 
@@ -122,6 +122,7 @@ def _drain(c: ProductionContainer) -> None:
     SimpleWorker(queue.lanes, connection=c.redis()).work(burst=True)
 
 
+@pytest.mark.slow
 def test_redis_losing_every_queued_job_strands_nothing(container: ProductionContainer) -> None:
     ids = _register(container, 500)
     queue = container.queue()
@@ -229,7 +230,7 @@ def test_a_schedule_missed_beyond_the_grace_fails_and_within_runs(
 def test_retry_policy_per_category_against_the_simulator(
     container: ProductionContainer,
     simulator: TrnSimulator,
-    behaviour: str,
+    behaviour: Behaviour,
     expected: TrackerStatus,
     attempts: int,
     logs: int,

@@ -38,7 +38,7 @@ from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 __all__ = ["names", "real_redis", "rq_redis_url"]  # fixtures used by this module
 
 JOBS = "tests.integration.rq_test_jobs"
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.xdist_group("timing")]
 
 
 @pytest.fixture(params=["redis", "fakeredis"])
@@ -62,7 +62,7 @@ def lane_key(names: Names, priority: Priority) -> str:
 
 def status(client: redis.Redis, names: Names, tracker_id: str) -> str | None:
     raw = client.hget(Job.key_for(job_id_for(names.queue_name, tracker_id)), "status")
-    return raw.decode() if raw is not None else None
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def work(client: redis.Redis, queue: RqJobQueue, names: Names) -> list[str]:
@@ -72,7 +72,8 @@ def work(client: redis.Redis, queue: RqJobQueue, names: Names) -> list[str]:
     queue.beat(worker.name)
     worker.work(burst=True)
     queue.forget(worker.name)
-    return [entry.decode() for entry in client.lrange(f"{names.queue_name}:ran", 0, -1)]
+    ran: list[bytes] = client.lrange(f"{names.queue_name}:ran", 0, -1)  # type: ignore[assignment]
+    return [entry.decode() for entry in ran]
 
 
 # The contract, on real Redis and on fakeredis.
@@ -114,6 +115,7 @@ def test_only_trackers_without_a_job_are_queued(client: redis.Redis, names: Name
     assert queue.enqueue(first + more + more, Priority.LOW) == 2
 
     assert queue.depth() == 5
+    assert queue.lane_depths() == {Priority.HIGH: 3, Priority.DEFAULT: 0, Priority.LOW: 2}
     assert client.llen(lane_key(names, Priority.HIGH)) == 3
     assert client.llen(lane_key(names, Priority.LOW)) == 2
     assert not queue.is_queued(names.tracker(5))
@@ -135,6 +137,7 @@ def test_not_before_gives_a_scheduled_job(client: redis.Redis, names: Names) -> 
     assert queue.is_queued(tracker)
     assert queue.enqueue([tracker], Priority.HIGH) == 0
     assert queue.depth() == 1
+    assert queue.lane_depths()[Priority.DEFAULT] == 1
 
 
 def test_a_not_before_in_the_past_queues_at_once(client: redis.Redis, names: Names) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest_trn import simulator
+from tests.integration.conftest_trn import simulator
 
 from adapters.trackergg.budget import BudgetExhausted, InProcessBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher

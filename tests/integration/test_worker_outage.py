@@ -141,3 +141,34 @@ def test_busy_and_idle_workers_survive_redis_restarts(
         assert "Traceback" not in log, log
     finally:
         worker.stop()
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "busy"])
+def test_a_sigterm_stops_the_worker_with_exit_0(
+    setup: tuple[PrivateRedis, Path, str], busy: bool
+) -> None:
+    """A supervisor's stop (SIGTERM to the worker's PID) ends it, idle or after its job; it is
+    not taken for a crash that starts a fresh worker."""
+    server, workdir, queue_name = setup
+    server.start()
+    worker = Worker(server.url, queue_name, workdir)
+    try:
+        _wait(lambda: worker.count("*** Listening on") == 1, 30, "the worker to listen")
+        if busy:
+            _queue(server, queue_name, "busy_until_go").enqueue(["busy"], Priority.DEFAULT)
+            _wait(lambda: (workdir / "started-busy").exists(), 20, "the busy job to start")
+        worker.proc.send_signal(signal.SIGTERM)
+        if busy:
+            (workdir / "go").touch()
+        try:
+            code = worker.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the worker did not stop within 20 s\n{worker.log()}")
+        assert code == 0, worker.log()
+        log = worker.log()
+        assert "quit unexpectedly" not in log, log
+        assert log.count("listening on") == 1, log  # no fresh worker was started
+        if busy:
+            assert (workdir / "ran-busy").exists()  # the job it was running was finished
+    finally:
+        worker.stop()

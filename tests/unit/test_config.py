@@ -67,3 +67,13 @@ def test_a_malformed_setting_is_named(name: str, value: str) -> None:
 def test_secrets_stay_out_of_the_repr() -> None:
     settings = load_settings({"BOT_API_KEY": "bot-secret", "DISCORD_BOT_TOKEN": "discord-secret"})
     assert "secret" not in repr(settings)
+
+
+def test_the_lease_minimum_is_ten_seconds_unless_a_test_lowers_it() -> None:
+    with pytest.raises(ConfigError, match="^Invalid setting TRACKER_LEASE_SECONDS: .* 10 "):
+        load_settings({"TRACKER_LEASE_SECONDS": "9"})
+    assert load_settings({"TRACKER_LEASE_SECONDS": "10"}).policy().lease.total_seconds() == 10
+    lowered = load_settings({"TRACKER_LEASE_SECONDS": "2", "TRACKER_LEASE_MIN_SECONDS": "1"})
+    assert lowered.policy().lease.total_seconds() == 2
+    with pytest.raises(ConfigError, match="^Invalid setting TRACKER_LEASE_MIN_SECONDS: "):
+        load_settings({"TRACKER_LEASE_MIN_SECONDS": "0"})

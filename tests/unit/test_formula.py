@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.profiles import examples
 
 from tracker_core.errors import InvalidFormulaError
 from tracker_core.formula import VARIABLES, compile_formula
@@ -272,7 +273,7 @@ def render(expr: Expr) -> str:
     return f"{left_text} {op} {right_text}"
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(expressions(), finite_values)
 def test_generated_formula_matches_reference(expr: Expr, values: dict[str, float]) -> None:
     expected = reference(expr, values)

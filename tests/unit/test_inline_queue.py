@@ -191,3 +191,11 @@ def test_stop_and_drain_give_up_at_their_timeout(
 
     assert queue.drain(0.1) is False
     assert queue.stop(0.1) is False
+
+
+def test_lane_depths_count_waiting_and_deferred_jobs_per_lane(queue: InProcessJobQueue) -> None:
+    later = datetime.now(UTC) + timedelta(hours=1)
+    queue.enqueue(["a", "b"], Priority.LOW)
+    queue.enqueue(["c"], Priority.HIGH, not_before=later)
+    assert queue.lane_depths() == {Priority.HIGH: 1, Priority.DEFAULT: 0, Priority.LOW: 2}
+    assert sum(queue.lane_depths().values()) == queue.depth()

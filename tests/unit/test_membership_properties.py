@@ -7,6 +7,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from tests.fakes import FakeUnitOfWork, FixedClock
+from tests.profiles import examples
 
 from tracker_core.errors import Forbidden, NotFound
 from tracker_core.guilds import UserProfile, is_guild_admin
@@ -123,4 +124,4 @@ class Membership(RuleBasedStateMachine):
 
 
 TestMembership = Membership.TestCase
-TestMembership.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
+TestMembership.settings = settings(max_examples=examples(60), stateful_step_count=25, deadline=None)

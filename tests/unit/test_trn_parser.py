@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.profiles import examples
 
 from adapters.trackergg.parser import as_int, parse_profile
 from adapters.trackergg.transport import unwrap_flaresolverr
@@ -370,7 +371,7 @@ def expected_streak(mutation: tuple[str, Any], golden: int) -> int | None:
     return value
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_parser_never_raises_on_mutated_stats_and_keeps_untouched_values(
     data: st.DataObject,
@@ -425,7 +426,7 @@ segment_like = st.fixed_dictionaries(
 )  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     segments=st.lists(segment_like | json_values, max_size=8),
     metadata=json_values,

@@ -116,6 +116,14 @@ class InProcessJobQueue:
         with self._cond:
             return len(self._waiting)
 
+    def lane_depths(self) -> dict[Priority, int]:
+        """Jobs waiting in each lane, deferred ones counted in the lane they will join."""
+        with self._cond:
+            depths = {p: len(lane) for p, lane in self._lanes.items()}
+            for _, _, _, priority in self._timers:
+                depths[priority] += 1
+            return depths
+
     def _work(self) -> None:
         while True:
             tracker_id = self._next()

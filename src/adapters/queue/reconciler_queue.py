@@ -34,5 +34,9 @@ class ReconcilerQueue:
         with self._uow_factory() as uow:
             return uow.trackers.status_counts().get(TrackerStatus.PENDING, 0)
 
+    def lane_depths(self) -> dict[Priority, int]:
+        """Unknown from here: the lanes are in the serving process's memory."""
+        return {}
+
     def discard(self, tracker_ids: Sequence[str]) -> None:
         """Nothing to forget: no job of this process runs (the reconciler is the server's)."""

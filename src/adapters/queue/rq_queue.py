@@ -350,6 +350,19 @@ class RqJobQueue:
                 pipe.zcard(lane.scheduled_job_registry.key)
             return sum(int(n) for n in pipe.execute())
 
+    def lane_depths(self) -> dict[Priority, int]:
+        """Jobs waiting in each lane: queued plus scheduled.
+
+        Raises:
+            QueueUnavailable: Redis cannot be reached.
+        """
+        with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
+            for lane in self.lanes:
+                pipe.llen(lane.key)
+                pipe.zcard(lane.scheduled_job_registry.key)
+            counts = [int(n) for n in pipe.execute()]
+        return {p: counts[2 * i] + counts[2 * i + 1] for i, p in enumerate(LANE_ORDER)}
+
     def discard(self, tracker_ids: Sequence[str]) -> None:
         """Delete the dead jobs of trackers whose lease expired (their worker is gone, or the
         job is in no lane), with RQ's record of their executions.

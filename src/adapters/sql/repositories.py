@@ -95,13 +95,20 @@ class SqlAlchemyScrapingLogRepository:
         self._db.defer(scraping_logs, mapping.scraping_log_to_row(log))
 
     def search(
-        self, tracker_id: str | None, status: str | None, page: int, limit: int
+        self,
+        tracker_id: str | None,
+        status: str | None,
+        page: int,
+        limit: int,
+        category: str | None = None,
     ) -> tuple[list[ScrapingLog], int]:
         conditions: list[Any] = []
         if tracker_id is not None:
             conditions.append(scraping_logs.c.tracker_id == tracker_id)
         if status is not None:
             conditions.append(scraping_logs.c.status == status)
+        if category is not None:
+            conditions.append(scraping_logs.c.error_category == category)
         total = self._db.execute(
             select(func.count()).select_from(scraping_logs).where(*conditions)
         ).scalar_one()
@@ -114,6 +121,22 @@ class SqlAlchemyScrapingLogRepository:
         )
         rows = self._db.execute(statement).mappings()
         return [mapping.scraping_log_from_row(row) for row in rows], total
+
+    def failure_categories(self) -> dict[str | None, int]:
+        statement = (
+            select(scraping_logs.c.error_category, func.count().label("n"))
+            .where(scraping_logs.c.status == "FAILED")
+            .group_by(scraping_logs.c.error_category)
+        )
+        return {row["error_category"]: row["n"] for row in self._db.execute(statement).mappings()}
+
+    def requests_since(self, since: datetime) -> int:
+        statement = select(
+            func.coalesce(
+                func.sum(scraping_logs.c.seasons_scraped + scraping_logs.c.seasons_failed), 0
+            )
+        ).where(scraping_logs.c.started_at >= since)
+        return int(self._db.execute(statement).scalar_one())
 
 
 class SqlAlchemyActivityLogRepository:

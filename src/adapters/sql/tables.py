@@ -146,6 +146,7 @@ Index(
 )
 Index("ix_trackers_last_scraped_at", trackers.c.last_scraped_at)
 Index("ix_trackers_created_at", trackers.c.created_at)
+Index("ix_trackers_platform_user_id", trackers.c.platform_user_id)
 Index(
     "ix_trackers_lease_expires_at",
     trackers.c.lease_expires_at,
@@ -288,4 +289,75 @@ audit_logs = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_audit_logs_created_at", "created_at"),
     Index("ix_audit_logs_path_created_at", "path", "created_at"),
+)
+
+league_pulls = Table(
+    "league_pulls",
+    metadata,
+    _id(primary_key=True),
+    _id("guild_id", nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("note", Text),
+    Column("created_by", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("settings", json_type(), nullable=False),
+    Column("member_count", Integer, nullable=False),
+    UniqueConstraint("guild_id", "number"),
+)
+
+league_pull_rows = Table(
+    "league_pull_rows",
+    metadata,
+    _id("pull_id", ForeignKey("league_pulls.id", ondelete="CASCADE"), primary_key=True),
+    _id("user_id", primary_key=True),
+    _id("tracker_id"),
+    Column("mmr", Integer),
+    Column("algorithm", String(32), nullable=False),
+    Column("inputs", json_type()),
+    Column("eligible", Boolean, nullable=False),
+    Column("reasons", json_type(), nullable=False),
+    Column("games", json_type(), nullable=False),
+    Column("flags", json_type(), nullable=False),
+    Column("data_at", UtcDateTime),
+    Column("stale", Boolean, nullable=False),
+    Column("reason", Text),
+    Index("ix_league_pull_rows_user_id", "user_id"),
+)
+
+league_pull_overrides = Table(
+    "league_pull_overrides",
+    metadata,
+    _id(primary_key=True),
+    _id("pull_id", ForeignKey("league_pulls.id", ondelete="CASCADE"), nullable=False),
+    _id("user_id", nullable=False),
+    Column("mmr", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_league_pull_overrides_pull_id_user_id", "pull_id", "user_id"),
+)
+
+league_flags = Table(
+    "league_flags",
+    metadata,
+    _id(primary_key=True),
+    _id("guild_id", nullable=False),
+    _id("user_id", nullable=False),
+    Column("kind", String(32), nullable=False),
+    _id("tracker_id"),
+    Column("detail", Text, nullable=False),
+    Column("data", json_type(), nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    # "open" while open, NULL once resolved: the unique constraint allows one open flag per
+    # (guild, member, kind) and any number of resolved ones (NULLs never collide).
+    Column("open_slot", String(8)),
+    Column("resolution", String(16)),
+    Column("note", Text),
+    Column("resolved_by", String(64)),
+    Column("resolved_at", UtcDateTime),
+    _version(),
+    UniqueConstraint("guild_id", "user_id", "kind", "open_slot"),
+    Index("ix_league_flags_guild_id_status", "guild_id", "status"),
 )

@@ -359,6 +359,24 @@ class SqlAlchemyTrackerRepository:
             return self._count_statuses()
         return self._status_counts.get(self._count_statuses)
 
+    def pending_first_scrapes(self) -> int:
+        has_season = (
+            select(tracker_seasons.c.tracker_id)
+            .where(tracker_seasons.c.tracker_id == trackers.c.id)
+            .exists()
+        )
+        statement = (
+            select(func.count())
+            .select_from(trackers)
+            .where(
+                trackers.c.scraping_status == _PENDING,
+                LIVE,
+                trackers.c.is_active == true(),
+                ~has_season,
+            )
+        )
+        return int(self._db.execute(statement).scalar_one())
+
     def _count_statuses(self) -> dict[TrackerStatus, int]:
         statement = (
             select(trackers.c.scraping_status, func.count().label("n"))

@@ -10,6 +10,11 @@ from sqlalchemy.engine import Connection
 
 from adapters.sql.database import Database
 from adapters.sql.ids import new_cuid
+from adapters.sql.league_repositories import (
+    SqlAlchemyFlagRepository,
+    SqlAlchemyLeagueData,
+    SqlAlchemyPullRepository,
+)
 from adapters.sql.repositories import (
     SqlAlchemyActivityLogRepository,
     SqlAlchemyAuditLog,
@@ -27,9 +32,12 @@ from tracker_core.errors import StorageUnavailable
 from tracker_core.ports import (
     ActivityLogRepository,
     AuditLogRepository,
+    FlagRepository,
     GuildRepository,
+    LeagueDataRepository,
     NotificationRepository,
     PlayerRatingRepository,
+    PullRepository,
     ScheduleRepository,
     ScrapingLogRepository,
     SeasonRepository,
@@ -66,6 +74,9 @@ class SqlAlchemyUnitOfWork:
         self.notifications: NotificationRepository = SqlAlchemyNotificationRepository(self._db)
         self.ratings: PlayerRatingRepository = SqlAlchemyPlayerRatingRepository(self._db)
         self.audit: AuditLogRepository = SqlAlchemyAuditLog(self._db)
+        self.league: LeagueDataRepository = SqlAlchemyLeagueData(self._db)
+        self.pulls: PullRepository = SqlAlchemyPullRepository(self._db)
+        self.flags: FlagRepository = SqlAlchemyFlagRepository(self._db)
 
     def __enter__(self) -> Self:
         """Open a transaction.

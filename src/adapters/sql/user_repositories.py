@@ -129,6 +129,10 @@ class SqlAlchemyGuildRepository:
         row = self._db.execute(select(guilds).where(guilds.c.id == guild_id)).mappings().first()
         return None if row is None else mapping.guild_from_row(row)
 
+    def list_all(self) -> list[Guild]:
+        statement = select(guilds).order_by(func.lower(guilds.c.name), guilds.c.id)
+        return [mapping.guild_from_row(row) for row in self._db.execute(statement).mappings()]
+
     def add(self, guild: Guild) -> None:
         if not self._db.insert_new(guilds, mapping.guild_to_row(guild), ["id"]):
             raise Conflict(f"Guild {guild.id} exists")

@@ -86,7 +86,11 @@ class Answer:
 
 
 class TrnSimulator:
-    """A tracker.gg + FlareSolverr look-alike on 127.0.0.1 (port 0 picks a free port)."""
+    """A tracker.gg + FlareSolverr look-alike on 127.0.0.1 (port 0 picks a free port).
+
+    ``per_minute_limit`` requests are served per ``window_seconds`` (60 s, one minute, unless a
+    test compresses time), beyond that it answers 429.
+    """
 
     def __init__(
         self,
@@ -97,8 +101,10 @@ class TrnSimulator:
         port: int = 0,
         current_season: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        window_seconds: float = WINDOW_SECONDS,
     ) -> None:
         self.per_minute_limit = per_minute_limit
+        self.window_seconds = window_seconds
         self.profiles = ProfileFactory(current_season)
         self._address = (host, port)
         self._clock = clock
@@ -185,6 +191,13 @@ class TrnSimulator:
         with self._lock:
             self._rules.append(rule)
 
+    def set_rating_series(
+        self, platform: str, username: str, playlist_id: int, ratings: list[int]
+    ) -> None:
+        """Serve ``ratings`` one per current-season request as that playlist's rating (the
+        last one stays): e.g. a 2v2 (playlist 11) drop, end to end."""
+        self.profiles.set_rating_series(platform, username, playlist_id, ratings)
+
     def clear_rules(self) -> None:
         """Forget every rule: answer normally again."""
         with self._lock:
@@ -213,10 +226,10 @@ class TrnSimulator:
         if self.per_minute_limit is None:
             return None
         now = self._clock()
-        while self._served and self._served[0] <= now - WINDOW_SECONDS:
+        while self._served and self._served[0] <= now - self.window_seconds:
             self._served.popleft()
         if len(self._served) >= self.per_minute_limit:
-            wait = math.ceil(self._served[0] + WINDOW_SECONDS - now)
+            wait = math.ceil(self._served[0] + self.window_seconds - now)
             return _rate_limited(str(max(1, wait)))
         self._served.append(now)
         return None

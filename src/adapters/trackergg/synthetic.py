@@ -11,6 +11,7 @@ import bisect
 import functools
 import hashlib
 import json
+import threading
 from importlib import resources
 from typing import Any
 
@@ -83,6 +84,25 @@ class ProfileFactory:
 
     def __init__(self, current_season: int | None = None) -> None:
         self.current_season = current_season or template_current_season()
+        self._series: dict[tuple[str, str, int], list[int]] = {}
+        self._series_lock = threading.Lock()  # the simulator serves requests from threads
+
+    def set_rating_series(
+        self, platform: str, username: str, playlist_id: int, ratings: list[int]
+    ) -> None:
+        """Serve ``ratings`` one after the other as the current season's rating of that
+        playlist (one per request of the current season; the last one stays)."""
+        if not ratings:
+            raise ValueError("a rating series needs at least one rating")
+        with self._series_lock:
+            self._series[(platform.lower(), username.casefold(), playlist_id)] = list(ratings)
+
+    def _next_rating(self, platform: str, username: str, playlist_id: int) -> int | None:
+        with self._series_lock:
+            series = self._series.get((platform.lower(), username.casefold(), playlist_id))
+            if not series:
+                return None
+            return series.pop(0) if len(series) > 1 else series[0]
 
     def profile(self, platform: str, username: str, season: int | None) -> dict[str, Any] | None:
         """The payload for ``?season=`` (None: current); None when that season does not exist."""
@@ -100,7 +120,15 @@ class ProfileFactory:
             playlist_id = segment.get("attributes", {}).get("playlistId")
             if segment["type"] == "playlist":
                 segment["attributes"]["season"] = number
-                _apply(segment["stats"], _varied(segment["stats"], playlist_id, seed))
+                numbers = _varied(segment["stats"], playlist_id, seed)
+                forced = (
+                    self._next_rating(platform, username, playlist_id)
+                    if number == self.current_season
+                    else None
+                )
+                if forced is not None:
+                    numbers = attrs.evolve(numbers, rating=forced, rank=rank_for(forced))
+                _apply(segment["stats"], numbers)
             elif segment["type"] == "peak-rating":
                 offset = _seed(platform, username, -1)[playlist_id % 32] % 301 - 150
                 stat = segment["stats"]["peakRating"]

@@ -9,8 +9,6 @@ from typing import Any
 import click
 
 from entrypoints.cli.output import JSON_KEY, json_mode
-from entrypoints.config import ConfigError
-from tracker_core.errors import RateLimited, TrackerError
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
@@ -56,6 +54,9 @@ def config_error(message: str) -> CliError:
 
 def translate_errors(ctx: click.Context, run: Callable[[], Any]) -> Any:
     """Run a command, mapping core errors to exit 1 and configuration errors to exit 2."""
+    from entrypoints.config import ConfigError
+    from tracker_core.errors import RateLimited, TrackerError, ValidationFailed
+
     try:
         return run()
     except ConfigError as exc:
@@ -63,5 +64,12 @@ def translate_errors(ctx: click.Context, run: Callable[[], Any]) -> Any:
         raise CliConfigError(str(exc), code="CONFIG_ERROR", as_json=as_json) from exc
     except TrackerError as exc:
         as_json = bool(ctx.meta.get(JSON_KEY))
-        extra = {"retryAfter": exc.retry_after} if isinstance(exc, RateLimited) else {}
-        raise CliError(exc.message, code=exc.code, as_json=as_json, extra=extra) from exc
+        extra: dict[str, Any] = {}
+        message = exc.message
+        if isinstance(exc, RateLimited):
+            extra["retryAfter"] = exc.retry_after
+        if isinstance(exc, ValidationFailed) and exc.errors:
+            extra["errors"] = [e.as_dict() for e in exc.errors]
+            fields = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+            message = f"{message} ({fields})" if fields not in message else message
+        raise CliError(message, code=exc.code, as_json=as_json, extra=extra) from exc

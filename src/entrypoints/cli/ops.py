@@ -9,11 +9,12 @@ from typing import Any
 import click
 
 from entrypoints import serializers as ser
+from entrypoints.cli.embedded import start_queued
 from entrypoints.cli.options import check_cuid, json_option, paging_options, snowflake_option
 from entrypoints.cli.output import emit, progress_bar
 from entrypoints.cli.services import Services, services
 from entrypoints.cli.views import logs_table, overview_json, overview_table, schedules_table
-from entrypoints.cli.wait import wait_for_trackers, wait_options
+from entrypoints.cli.wait import wait_options
 from tracker_core.model import Priority
 from tracker_core.schedules import ScheduleStatus
 from tracker_core.use_cases.processing import ProcessResult
@@ -25,11 +26,14 @@ LOG_STATUSES = ["SUCCESS", "PARTIAL", "FAILED", "SKIPPED"]
 
 def _report(svc: Services, result: ProcessResult, wait: bool, timeout: float, what: str) -> None:
     data = ser.processed(result)
-    if wait and result.tracker_ids:
-        data["final"] = wait_for_trackers(svc, result.tracker_ids, timeout)
-    elif not wait and result.processed:
-        svc.tell_embedded()
-    emit(data, lambda out: out.print(f"Queued {result.processed} {what}."))
+    message = f"Queued {result.processed} {what}."
+    if not wait:  # said before the scrapes that may run here (embedded mode, no server)
+        emit(data, lambda out: out.print(message))
+    final = start_queued(svc, result.tracker_ids, wait=wait, timeout=timeout)
+    if wait:
+        if result.tracker_ids:
+            data["final"] = final
+        emit(data, lambda out: out.print(message))
 
 
 @click.command("process-pending")
@@ -142,7 +146,7 @@ def schedule_add(
         guild_id=guild_id, scheduled_at=scheduled_at, created_by=created_by, metadata=metadata
     )
     created = svc.use_cases.create_schedule(cmd)
-    emit(ser.schedule(created), lambda out: out.print(schedules_table([created])))
+    emit(ser.schedule(created), lambda out: out.print(schedules_table([created], width=out.width)))
 
 
 @schedule.command("list")
@@ -168,7 +172,10 @@ def schedule_list(guild_id: str, status: str | None, include_completed: bool) ->
         status=ScheduleStatus(status.upper()) if status else None,
         include_completed=include_completed,
     )
-    emit([ser.schedule(s) for s in found], lambda out: out.print(schedules_table(found)))
+    emit(
+        [ser.schedule(s) for s in found],
+        lambda out: out.print(schedules_table(found, width=out.width)),
+    )
 
 
 @schedule.command("cancel")
@@ -223,5 +230,5 @@ def logs(tracker_id: str | None, status: str | None, page: int, limit: int) -> N
     )
     emit(
         ser.page([ser.scraping_log(e) for e in entries], total, page, limit, admin=True),
-        lambda out: out.print(logs_table(entries)),
+        lambda out: out.print(logs_table(entries, width=out.width)),
     )

@@ -50,6 +50,22 @@ def snowflake_option(flag: str, dest: str, *, required: bool, help: str) -> Call
     return click.option(flag, dest, required=required, callback=_snowflake, help=help)
 
 
+def _snowflake_argument(_ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not SNOWFLAKE.fullmatch(value):
+        raise click.BadParameter("must be a Discord snowflake id (17-20 digits)", param=param)
+    return value
+
+
+def guild_id_argument(func: F) -> F:
+    """The GUILD_ID argument (a Discord snowflake)."""
+    return click.argument("guild_id", callback=_snowflake_argument)(func)
+
+
+def user_id_argument(func: F) -> F:
+    """The USER_ID argument (a Discord snowflake)."""
+    return click.argument("user_id", callback=_snowflake_argument)(func)
+
+
 def check_cuid(value: str) -> str:
     """The value if it is a CUID (a tracker id), else a usage error (exit 2)."""
     if not CUID.fullmatch(value):

@@ -6,13 +6,17 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+if TYPE_CHECKING:  # rich is imported when a command prints, not when the CLI starts
+    from rich.console import Console
+    from rich.progress import Progress
 
 JSON_KEY = "trackers.json"
+JSON_REQUESTED_KEY = "trackers.json_requested"
+LOG_LEVEL_KEY = "trackers.log_level"
 PIPE_WIDTH = 200
 
 
@@ -27,6 +31,8 @@ def console(*, stderr: bool = False) -> Console:
 
     Piped output gets wide lines so that ids and URLs are never cut.
     """
+    from rich.console import Console
+
     file = sys.stderr if stderr else sys.stdout
     width = None if file.isatty() or os.environ.get("COLUMNS") else PIPE_WIDTH
     return Console(file=file, width=width, highlight=False, soft_wrap=True)
@@ -34,6 +40,14 @@ def console(*, stderr: bool = False) -> Console:
 
 def progress_bar(label: str) -> Progress:
     """A progress bar on stderr (hidden with ``--json``) for long operations."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn(label),
         BarColumn(),

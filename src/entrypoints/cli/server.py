@@ -5,14 +5,15 @@ The serving itself (werkzeug or gunicorn, signals, sandbox) is ``entrypoints.run
 
 from __future__ import annotations
 
+import errno
 import threading
 
 import attrs
 import click
 
-from entrypoints.cli.errors import config_error
+from entrypoints.cli.errors import CliError, config_error
 from entrypoints.cli.options import json_option
-from entrypoints.cli.output import emit
+from entrypoints.cli.output import emit, json_mode
 from entrypoints.cli.services import load_settings_of, setup_logging
 from entrypoints.container import get_container, is_embedded, require_production
 from entrypoints.runtime import serve as runtime
@@ -51,6 +52,7 @@ def migrate() -> None:
     default=None,
     help="gunicorn worker processes (production mode; default: one per CPU, at least 2).",
 )
+@json_option
 def serve(host: str, port: int, sandbox: bool, workers: int | None) -> None:
     """Run the HTTP API.
 
@@ -71,7 +73,12 @@ def serve(host: str, port: int, sandbox: bool, workers: int | None) -> None:
                 "queue and request budget cannot be shared between processes"
             )
         settings = attrs.evolve(settings, sandbox=settings.sandbox or sandbox)
-        runtime.serve_embedded(container, settings, host, port)
+        try:
+            runtime.serve_embedded(container, settings, host, port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise _port_in_use(host, port) from exc
         return
     if sandbox or settings.sandbox:
         raise config_error(
@@ -83,6 +90,15 @@ def serve(host: str, port: int, sandbox: bool, workers: int | None) -> None:
         settings,
         f"{host}:{port}",
         workers or runtime.default_workers(),
+    )
+
+
+def _port_in_use(host: str, port: int) -> CliError:
+    return CliError(
+        f"Port {port} on {host} is in use (another `trackers serve`?): pick a free one "
+        f"with --port, e.g. `trackers serve --port {port + 1 if port < 65535 else 8081}`",
+        code="PORT_IN_USE",
+        as_json=json_mode(),
     )
 
 

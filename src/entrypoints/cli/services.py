@@ -8,13 +8,12 @@ import sys
 import attrs
 import click
 
-from entrypoints.cli.output import note
+from entrypoints.cli.output import LOG_LEVEL_KEY
 from entrypoints.config import Settings
 from entrypoints.container import Container, get_container
 from entrypoints.use_cases import UseCases
 from tracker_core.use_cases.queries import Viewer
 
-LOG_LEVEL_KEY = "trackers.log_level"
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 OPERATOR = Viewer("cli-operator", is_system_admin=True)
@@ -39,14 +38,6 @@ class Services:
     def use_cases(self) -> UseCases:
         """The use cases of one-shot commands (queuing on ``command_queue``)."""
         return self.container.command_use_cases()
-
-    def tell_embedded(self) -> None:
-        """Say where queued work goes in embedded mode."""
-        if self.settings.embedded:
-            note(
-                "Embedded mode: the running `trackers serve` picks these trackers up within "
-                f"{self.settings.reconcile_seconds:g} s."
-            )
 
 
 def load_settings_of(container: Container) -> Settings:

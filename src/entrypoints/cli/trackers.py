@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from entrypoints import serializers as ser
+from entrypoints.cli.embedded import start_queued
 from entrypoints.cli.options import (
     json_option,
     paging_options,
@@ -16,7 +17,7 @@ from entrypoints.cli.options import (
 from entrypoints.cli.output import emit
 from entrypoints.cli.services import OPERATOR, services
 from entrypoints.cli.views import detail_json, detail_view, tracker_json, trackers_table
-from entrypoints.cli.wait import wait_for_trackers, wait_options
+from entrypoints.cli.wait import wait_options
 from tracker_core.guilds import UserProfile
 from tracker_core.model import TrackerQuery, TrackerStatus
 from tracker_core.use_cases.queries import Viewer
@@ -46,9 +47,9 @@ def register(user_id: str, username: str | None, urls: tuple[str, ...]) -> None:
     trackers = svc.use_cases.register_trackers(cmd)
     emit(
         [tracker_json(t) for t in trackers],
-        lambda out: out.print(trackers_table(trackers, title="Registered")),
+        lambda out: out.print(trackers_table(trackers, title="Registered", width=out.width)),
     )
-    svc.tell_embedded()
+    start_queued(svc, [t.id for t in trackers], wait=False, timeout=0)
 
 
 @click.command()
@@ -65,8 +66,11 @@ def add(user_id: str, username: str | None, url: str) -> None:
     svc = services()
     cmd = AddTracker(user_id=user_id, url=url, profile=_profile(username))
     tracker = svc.use_cases.add_tracker(cmd)
-    emit(tracker_json(tracker), lambda out: out.print(trackers_table([tracker], title="Added")))
-    svc.tell_embedded()
+    emit(
+        tracker_json(tracker),
+        lambda out: out.print(trackers_table([tracker], title="Added", width=out.width)),
+    )
+    start_queued(svc, [tracker.id], wait=False, timeout=0)
 
 
 @click.command("list")
@@ -105,7 +109,7 @@ def list_trackers(
     title = f"Trackers (page {page}, {len(found)} of {total})"
     emit(
         ser.page([tracker_json(t) for t in found], total, page, limit),
-        lambda out: out.print(trackers_table(found, title=title)),
+        lambda out: out.print(trackers_table(found, title=title, width=out.width)),
     )
 
 
@@ -155,11 +159,12 @@ def refresh(tracker_id: str, user_id: str | None, wait: bool, timeout: float) ->
         status=str(outcome.status),
         enqueued=outcome.enqueued,
     )
-    if wait:
-        data["final"] = wait_for_trackers(svc, [tracker_id], timeout)
-    else:
-        svc.tell_embedded()
-    emit(data, lambda out: out.print(message))
+    if not wait:
+        emit(data, lambda out: out.print(message))
+    final = start_queued(svc, [tracker_id], wait=wait, timeout=timeout)
+    if final is not None:
+        data["final"] = final
+        emit(data, lambda out: out.print(message))
 
 
 @click.command()

@@ -45,8 +45,12 @@ def _final_status(svc: Services, tracker_id: str) -> str | None:
     return None if status in RUNNING else str(status)
 
 
-def wait_for_trackers(svc: Services, tracker_ids: Sequence[str], timeout: float) -> dict[str, int]:
+def wait_for_trackers(
+    svc: Services, tracker_ids: Sequence[str], timeout: float, *, spent: float = 0.0
+) -> dict[str, int]:
     """Poll until no tracker is PENDING or IN_PROGRESS; how many ended in each status.
+
+    ``spent``: seconds of ``timeout`` already used (by scrapes run in this process).
 
     Raises:
         CliError: the timeout ran out, or a tracker ended FAILED.
@@ -55,7 +59,7 @@ def wait_for_trackers(svc: Services, tracker_ids: Sequence[str], timeout: float)
     total = len(pending)
     ended: dict[str, int] = {}
     interval = min(5.0, max(1.0, len(pending) / 200))
-    deadline = monotonic() + timeout
+    deadline = monotonic() + max(0.0, timeout - spent)
     with progress_bar("Scraping") as progress:
         task = progress.add_task("scrape", total=total)
         while pending:

@@ -52,14 +52,14 @@ def scraping_status() -> ser.Json:
 @ROUTES.route(
     "GET",
     "/scraping-logs",
-    summary="Scraping job logs, newest first",
+    summary="Scraping job logs, newest first (by tracker, status, error category)",
     response="ScrapingLogPage",
     query=LogsQuery,
 )
 def scraping_logs(query: LogsQuery) -> ser.Json:
-    """Scraping logs of one tracker or all, optionally of one status."""
+    """Scraping logs of one tracker or all, optionally of one status and error category."""
     logs, total = deps.use_cases().search_scraping_logs(
-        query.tracker_id, query.status, query.page, query.limit
+        query.tracker_id, query.status, query.page, query.limit, category=query.category
     )
     items = [ser.scraping_log(entry) for entry in logs]
     return ser.page(items, total, query.page, query.limit, admin=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from flask import Flask, current_app, g, request
 
 from adapters.throttle import Throttle, check
@@ -18,13 +16,16 @@ from entrypoints.http import (
     directory,
     guilds,
     internal,
+    league,
+    league_flags,
+    league_manual,
     staff,
     system,
     trackers,
 )
 from entrypoints.http.auth import (
+    VerifiedTokens,
     authenticate_bot,
-    authenticate_user,
     load_public_key,
     require_system_admin,
 )
@@ -32,7 +33,7 @@ from entrypoints.http.cors import install_cors
 from entrypoints.http.dashboard import install_dashboard
 from entrypoints.http.deps import CONTAINER_KEY
 from entrypoints.http.errors import install_error_handlers
-from entrypoints.http.health import STARTED_KEY
+from entrypoints.http.health import install_health
 from entrypoints.http.input_limits import check_url
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.openapi import build_document
@@ -51,6 +52,9 @@ TABLES = (
     directory.ROUTES,
     guilds.ROUTES,
     staff.ROUTES,
+    *league.TABLES,
+    *league_flags.TABLES,
+    *league_manual.TABLES,
 )
 GUARD_KEY = "trackers.guard"
 
@@ -64,8 +68,7 @@ def all_routes() -> list[Route]:
 class Guard:
     """What the auth hooks of one app check against."""
 
-    public_key: RSAPublicKey | None
-    admins: frozenset[str]
+    tokens: VerifiedTokens
     bot_key: str | None = attrs.field(repr=False)
     throttle: Throttle
 
@@ -80,7 +83,7 @@ def _user_hook() -> None:
         return
     guard = _guard()
     try:
-        principal = authenticate_user(guard.public_key, guard.admins)
+        principal = guard.tokens.authenticate()
     except Unauthorized:
         check(guard.throttle, f"ip:{request.remote_addr}")
         raise
@@ -114,6 +117,30 @@ HOOKS: dict[Auth, Callable[[], None] | None] = {
 }
 
 
+class TrackerApp(Flask):
+    """Flask, remembering which of its hooks and views are plain functions.
+
+    Flask asks ``inspect.iscoroutinefunction`` of every hook and view on every request; the
+    answer never changes for a registered function, so it is kept (bounded: functions made per
+    request, e.g. by ``after_this_request``, are checked each time as Flask does).
+    """
+
+    _SYNC_KEPT = 512
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's ``ensure_sync``, computed once per registered function."""
+        found = self._sync.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(self._sync) < self._SYNC_KEPT:
+                self._sync[func] = found
+        return found
+
+
 def create_app(container: Container) -> Flask:
     """A Flask app serving the whole API with the container's dependencies.
 
@@ -121,21 +148,22 @@ def create_app(container: Container) -> Flask:
         ConfigError: JWT_PUBLIC_KEY is set but is not an RSA public key.
     """
     settings: Settings = container.settings()
-    app = Flask("entrypoints.http")
+    app = TrackerApp("entrypoints.http")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["except"] = ExceptConverter
     app.extensions[CONTAINER_KEY] = container
-    app.extensions[STARTED_KEY] = time.monotonic()
+    install_health(app)
     app.extensions[OPENAPI_KEY] = build_document(all_routes())
     app.extensions[GUARD_KEY] = Guard(
-        public_key=load_public_key(settings.jwt_public_key),
-        admins=settings.system_admin_user_ids,
+        tokens=VerifiedTokens(
+            load_public_key(settings.jwt_public_key), settings.system_admin_user_ids
+        ),
         bot_key=settings.bot_api_key,
         throttle=container.throttle(),
     )
     install_error_handlers(app)
-    install_metrics(app)
+    install_metrics(app, settings.metrics_cache_seconds)
     install_cors(app, settings.frontend_url)
     app.before_request(_url_hook)
     for table in TABLES:

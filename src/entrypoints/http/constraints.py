@@ -3,6 +3,7 @@ attrs field's metadata, checked on input here and copied into the OpenAPI docume
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -36,8 +37,9 @@ MEMBER_COUNT_SCHEMA: dict[str, Any] = {
 }
 
 
+@functools.cache
 def camel(name: str) -> str:
-    """``user_data`` → ``userData``: the JSON name of an attribute."""
+    """``user_data`` → ``userData``: the JSON name of an attribute (cached: names are few)."""
     head, *rest = name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
@@ -70,13 +72,26 @@ def failure(errors: list[FieldError], headlines: list[str | None]) -> Validation
     return ValidationFailed(errors)
 
 
+_Checked = tuple[tuple[str, str, Mapping[str, Any], str | None], ...]
+_CHECKED: dict[type, _Checked] = {}
+
+
+def _checked_fields(cls: type) -> _Checked:
+    """Per attrs class, once: each field's name, JSON name, schema and message template."""
+    found = _CHECKED.get(cls)
+    if found is None:
+        found = _CHECKED[cls] = tuple(
+            (f.name, camel(f.name), f.metadata.get("schema", {}), f.metadata.get("message"))
+            for f in attrs.fields(cls)
+        )
+    return found
+
+
 def check_constraints(value: Any, path: str) -> typing.Iterator[tuple[FieldError, str | None]]:
     """The constraint violations of a structured request object, with headline messages."""
-    for field in attrs.fields(type(value)):
-        item = getattr(value, field.name)
-        where = join(path, camel(field.name))
-        schema = field.metadata.get("schema", {})
-        template = field.metadata.get("message")
+    for name, json_name, schema, template in _checked_fields(type(value)):
+        item = getattr(value, name)
+        where = join(path, json_name)
         for at, bad, problem in _violations(item, schema, where):
             if template and problem == _PATTERN:
                 message = template.replace("{value}", str(bad))

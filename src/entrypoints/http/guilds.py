@@ -1,5 +1,5 @@
 """Bot endpoints ``/internal`` (bot API key): guilds, their settings, the bot's full sync,
-member events and league MMR."""
+member events (league MMR: :mod:`league`)."""
 
 from __future__ import annotations
 
@@ -124,6 +124,8 @@ def settings_patch(body: SettingsPatchBody) -> dict[str, Any]:
         "roles": body.roles,
         "mmr_calculation": body.mmr_calculation,
         "notifications": body.notifications,
+        "eligibility": body.eligibility,
+        "flags": body.flags,
     }
     return {camel(name): value for name, value in sections.items() if value is not None}
 
@@ -186,18 +188,6 @@ def sync(guildId: str, body: SyncBody) -> Response:
         admin_roles=None if admin is None else tuple(role.id for role in admin),
     )
     return answer(sync_result(deps.use_cases().sync_guild(cmd)), 200)
-
-
-@ROUTES.route(
-    "GET",
-    "/guilds/<guildId>/mmr",
-    summary="The members' league MMR, highest first",
-    response="RatingArray",
-    errors=(NotFound,),
-)
-def mmr(guildId: str) -> list[ser.Json]:
-    """Stored ratings of the guild's members."""
-    return [ser.rating(r) for r in deps.use_cases().guild_mmr(guildId)]
 
 
 @ROUTES.route(

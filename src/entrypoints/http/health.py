@@ -1,20 +1,23 @@
 """The health report: status, uptime, mode, database and queue checks.
 
 A check that fails names the dependency only; hosts, ports and driver errors go to the log.
+Passing checks are reused for one second (:class:`RecentChecks`); failing ones never are.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
 
 from entrypoints.http import deps
 from entrypoints.http.errors import log_unavailable, public_message
 from tracker_core.errors import QueueUnavailable, StorageUnavailable
 
 STARTED_KEY = "trackers.started"
+CHECKS_KEY = "trackers.health_checks"
 SANDBOX_WARNING = "SANDBOX MODE: profiles come from the built-in TRN simulator, not from tracker.gg"
 
 
@@ -37,9 +40,42 @@ def _queue() -> dict[str, Any]:
     return {"status": "up", "depth": depth}
 
 
+class RecentChecks:
+    """The last passing database and queue checks of one app, reused for ``ttl`` seconds.
+
+    Only a result where every check passed is reused: while a dependency is down every call
+    checks again, so a recovery shows at once and an outage within ``ttl`` seconds. A load
+    balancer probing every few seconds sees fresh checks; a flood of probes costs one
+    ``SELECT 1`` and one Redis round trip per ``ttl`` per process.
+    """
+
+    def __init__(self, ttl: float = 1.0, now: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._now = now
+        self._passed: tuple[float, dict[str, Any]] | None = None
+
+    def checks(self) -> dict[str, Any]:
+        """``{"database": ..., "queue": ...}``, fresh or at most ``ttl`` seconds old."""
+        now = self._now()
+        passed = self._passed
+        if passed is not None and now - passed[0] < self._ttl:
+            return passed[1]
+        checks = {"database": _database(), "queue": _queue()}
+        if all(c["status"] == "up" for c in checks.values()):
+            self._passed = (now, checks)
+        return checks
+
+
+def install_health(app: Flask, checks: RecentChecks | None = None) -> None:
+    """Give ``app`` its start time and the cache of its health checks."""
+    app.extensions[STARTED_KEY] = time.monotonic()
+    app.extensions[CHECKS_KEY] = checks if checks is not None else RecentChecks()
+
+
 def health_response() -> Response:
     """200 ``{"status": "ok", ...}`` or 503 ``{"status": "error", ...}`` when a check fails."""
-    checks = {"database": _database(), "queue": _queue()}
+    recent: RecentChecks = current_app.extensions[CHECKS_KEY]
+    checks = recent.checks()
     healthy = all(c["status"] == "up" for c in checks.values())
     settings = deps.settings()
     started: float = current_app.extensions[STARTED_KEY]

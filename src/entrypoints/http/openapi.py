@@ -14,6 +14,7 @@ import attrs
 
 from entrypoints.http.constraints import MEMBER_COUNT_SCHEMA, MemberCount, camel
 from entrypoints.http.errors import status_for
+from entrypoints.http.league_schemas import RESPONSES as LEAGUE_RESPONSES
 from entrypoints.http.routing import Route
 from entrypoints.http.schemas import (
     DATE_TIME,
@@ -231,7 +232,11 @@ def build_document(routes: Iterable[Route]) -> Schema:
         "tags": [{"name": tag} for tag in tags],
         "paths": paths,
         "components": {
-            "schemas": {**RESPONSES, **dict(sorted(components.schemas.items()))},
+            "schemas": {
+                **RESPONSES,
+                **LEAGUE_RESPONSES,
+                **dict(sorted(components.schemas.items())),
+            },
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

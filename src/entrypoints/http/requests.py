@@ -17,6 +17,7 @@ from entrypoints.http.constraints import (
     rules,
     snowflake_rules,
 )
+from tracker_core.errors import FETCH_ERROR_CATEGORIES
 from tracker_core.model import TrackerStatus
 from tracker_core.schedules import ScheduleStatus
 
@@ -181,6 +182,8 @@ class SettingsPatchBody:
     roles: dict[str, Any] | None = None
     mmr_calculation: dict[str, Any] | None = None
     notifications: dict[str, Any] | None = None
+    eligibility: dict[str, Any] | None = None
+    flags: dict[str, Any] | None = None
 
 
 ROLE_IDS = rules(maxItems=250, items={"pattern": SNOWFLAKE_PATTERN})
@@ -315,6 +318,13 @@ class LogsQuery(PageQuery):
         default=None, metadata=rules(message=CUID_MESSAGE, pattern=CUID_PATTERN)
     )
     status: LogStatus | None = None
+    category: str | None = attrs.field(
+        default=None,
+        metadata=rules(
+            message=f"category must be one of {', '.join(FETCH_ERROR_CATEGORIES)}",
+            pattern=f"^({'|'.join(FETCH_ERROR_CATEGORIES)})$",
+        ),
+    )
 
 
 @attrs.frozen

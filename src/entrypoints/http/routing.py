@@ -57,6 +57,9 @@ PATH_PARAMS = {
         PathParam("scheduleId", CUID_PATTERN, "Invalid CUID format: {value}", "Schedule id (CUID)"),
         PathParam("guildId", SNOWFLAKE_PATTERN, GUILD_ID_MESSAGE, "Discord guild id"),
         PathParam("userId", SNOWFLAKE_PATTERN, USER_ID_MESSAGE, "Discord user id"),
+        PathParam("pullId", CUID_PATTERN, "Invalid CUID format: {value}", "Pull id (CUID)"),
+        PathParam("otherPullId", CUID_PATTERN, "Invalid CUID format: {value}", "Pull id (CUID)"),
+        PathParam("flagId", CUID_PATTERN, "Invalid CUID format: {value}", "Flag id (CUID)"),
     )
 }
 
@@ -203,8 +206,10 @@ def read_body(cls: type) -> Any:
 
 
 def _wrap(meta: Route, view: View) -> View:
+    params = meta.path_params  # parsed from the rule once, not per request
+
     def handle(**path: str) -> Any:
-        for param in meta.path_params:
+        for param in params:
             param.check(path[param.name])
         kwargs: dict[str, Any] = dict(path)
         if meta.body is not None:

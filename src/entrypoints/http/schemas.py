@@ -160,6 +160,25 @@ _SETTINGS = obj(
                 "notifyOnFailure": BOOLEAN,
             }
         ),
+        "eligibility": obj(
+            {
+                "seasonsCounted": INTEGER,
+                "minGames": {
+                    "type": "object",
+                    "properties": {k: INTEGER for k in (*PLAYLIST_KEYS, "combined")},
+                    "additionalProperties": False,
+                },
+                "combinedPlaylists": array(enum(list(PLAYLIST_KEYS))),
+            }
+        ),
+        "flags": obj(
+            {
+                "ratingDrop": INTEGER,
+                "windowDays": INTEGER,
+                "staleDays": INTEGER,
+                "notify": BOOLEAN,
+            }
+        ),
     }
 )
 
@@ -334,18 +353,6 @@ RESPONSES: dict[str, Schema] = {
         optional=("error",),
     ),
     "MmrInputs": _MMR_INPUTS,
-    "Rating": obj(
-        {
-            "guildId": STRING,
-            "userId": STRING,
-            "trackerId": STRING,
-            "mmr": INTEGER,
-            "algorithm": enum(ALGORITHMS),
-            "inputs": ref("MmrInputs"),
-            "calculatedAt": DATE_TIME,
-        }
-    ),
-    "RatingArray": array(ref("Rating")),
     "Health": obj(
         {
             "status": enum(["ok", "error"]),

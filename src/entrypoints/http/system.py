@@ -7,6 +7,7 @@ from flask import Response, current_app, jsonify
 from entrypoints.http.health import health_response
 from entrypoints.http.metrics import metrics_response
 from entrypoints.http.routing import RouteTable
+from tracker_core.errors import Unauthorized
 
 ROUTES = RouteTable("system", "", "public", "System")
 OPENAPI_KEY = "trackers.openapi"
@@ -24,9 +25,12 @@ def health() -> Response:
     summary="Prometheus metrics",
     response="Metrics",
     media_type="text/plain",
+    errors=(Unauthorized,),
 )
 def metrics() -> Response:
-    """Prometheus text exposition format."""
+    """Prometheus text exposition format of every process of the deployment. With
+    METRICS_TOKEN set, only for `Authorization: Bearer <METRICS_TOKEN>` (else 401); tracker
+    counts and queue depth are at most METRICS_CACHE_SECONDS old."""
     return metrics_response()
 
 

@@ -258,25 +258,44 @@ def parse_json(raw: bytes) -> Any:
     return data
 
 
+@functools.cache
+def _query_fields(cls: type) -> tuple[tuple[tuple[str, str, Any], ...], frozenset[str]]:
+    """Per query class, once: each field's name, parameter name and type; the known names."""
+    fields = tuple((f.name, camel(f.name), f.type) for f in attrs.fields(attrs.resolve_types(cls)))
+    return fields, frozenset(json_name for _, json_name, _ in fields)
+
+
+@functools.cache
+def _default_query(cls: type[T]) -> T:
+    """The query of a request without parameters, built and checked once per (frozen) class."""
+    return _parse_query({}, cls)
+
+
 def parse_query(args: Mapping[str, str], cls: type[T]) -> T:
     """Query parameters as an instance of the attrs query class ``cls``.
 
     Raises:
         ValidationFailed: naming every offending (or unknown) parameter.
     """
+    if not args and cls.__hash__ is not None:  # frozen: one checked default instance
+        default: T = _default_query(cls)
+        return default
+    return _parse_query(args, cls)
+
+
+def _parse_query(args: Mapping[str, str], cls: type[T]) -> T:
     values: dict[str, Any] = {}
-    fields = attrs.fields(attrs.resolve_types(cls))
-    known = {camel(f.name) for f in fields}
+    fields, known = _query_fields(cls)
     errors = [FieldError(name, "is not allowed") for name in args if name not in known]
     headlines: list[str | None] = [None] * len(errors)
-    for field in fields:
-        raw = args.get(camel(field.name))
-        if raw is None:
+    for name, json_name, kind in fields:
+        if json_name not in args:
             continue
+        raw = args[json_name]
         try:
-            values[field.name] = query_value(raw, field.type)
+            values[name] = query_value(raw, kind)
         except _Mismatch as exc:
-            errors.append(FieldError(camel(field.name), str(exc)))
+            errors.append(FieldError(json_name, str(exc)))
             headlines.append(None)
     value = cls(**values)
     for error, headline in check_constraints(value, ""):

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from croniter import croniter
 
 from entrypoints.container import Container
+from entrypoints.shared_metrics import process_metrics
 from tracker_core.errors import TrackerError
 from tracker_core.model import Priority
 
@@ -87,6 +88,7 @@ class SchedulerLoop:
                 log.warning("scheduler task %s failed: %s", name, exc)
             except Exception:
                 log.exception("scheduler task %s crashed", name)
+        process_metrics().scheduler_ticks.inc()
 
     def run(self, stop_event: threading.Event) -> None:
         """Tick until ``stop_event`` is set (reconciling at start)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ import attrs
 from dependency_injector import providers
 from gunicorn.app.base import BaseApplication
 from sqlalchemy.engine import make_url
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, get_sockaddr, make_server, select_address_family
 
 from adapters.sql.migrate import current_revision, upgrade_database
 from adapters.trackergg.simulator import TrnSimulator
@@ -28,9 +29,13 @@ from entrypoints.container import Container, EmbeddedContainer, ProductionContai
 from entrypoints.devkeys import ensure_dev_keys, key_dir
 from entrypoints.runtime.access_log import RedactingGunicornLogger, RedactingRequestHandler
 from entrypoints.runtime.background import start_background
+from entrypoints.runtime.wakeup import hold_server_lock, on_wake_signal
+from entrypoints.sandbox import configure_simulator, demo_admin_settings, seed_on_first_start
+from entrypoints.shared_metrics import multiprocess_dir, prepare_multiprocess_dir, process_exited
 
 log = logging.getLogger("trackers.serve")
 BANNER = "!" * 78
+LISTEN_BACKLOG = 128
 
 
 def create_app(container: Container) -> Any:
@@ -73,11 +78,31 @@ def on_stop_signals(handler: Callable[[], None]) -> Callable[[], None]:
 
 
 def bind_server(app: Any, host: str, port: int) -> BaseWSGIServer:
-    """werkzeug's threaded WSGI server, bound (it exits with status 1 if the port is taken).
+    """werkzeug's threaded WSGI server on a socket bound here.
 
-    Its log lines never carry a credential (see ``entrypoints.runtime.access_log``).
+    Binding here (not in werkzeug, which prints and exits) lets a taken port surface as an
+    ``OSError`` with ``errno.EADDRINUSE``, which ``trackers serve`` turns into an error naming
+    ``--port``. Its log lines never carry a credential (see ``entrypoints.runtime.access_log``).
+
+    Raises:
+        OSError: the address cannot be bound (``EADDRINUSE``: the port is taken).
     """
-    return make_server(host, port, app, threaded=True, request_handler=RedactingRequestHandler)
+    family = select_address_family(host, port)
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(get_sockaddr(host, port, family))
+        listener.listen(LISTEN_BACKLOG)
+        return make_server(
+            host,
+            port,
+            app,
+            threaded=True,
+            request_handler=RedactingRequestHandler,
+            fd=listener.fileno(),
+        )
+    finally:
+        listener.close()  # the server holds its own duplicate of the socket
 
 
 def serve_until_stopped(server: BaseWSGIServer) -> None:
@@ -108,6 +133,7 @@ def _embedded_settings(settings: Settings, simulator: TrnSimulator | None) -> Se
     changes: dict[str, Any] = {}
     if simulator is not None:
         changes.update(trn_api_base_url=simulator.base_url, sandbox=True, flaresolverr_url=None)
+        settings = demo_admin_settings(attrs.evolve(settings, sandbox=True))
     if settings.jwt_public_key is None:
         folder = key_dir(settings.data_dir)
         log.info("JWT_PUBLIC_KEY not set: accepting tokens of `trackers dev-token` (%s)", folder)
@@ -117,22 +143,35 @@ def _embedded_settings(settings: Settings, simulator: TrnSimulator | None) -> Se
     return attrs.evolve(settings, **changes)
 
 
+def _reconcile_now(container: EmbeddedContainer) -> None:
+    """A CLI command queued work: queue every due PENDING tracker now (see ``wakeup``)."""
+    result = container.use_cases().reconcile()
+    log.info("woken by a CLI command: %d tracker(s) queued", result.requeued)
+
+
 def serve_embedded(container: EmbeddedContainer, settings: Settings, host: str, port: int) -> None:
     """One process: migrate SQLite, then API, in-process workers and scheduler."""
     simulator = TrnSimulator().start() if settings.sandbox else None
     try:
         if simulator is not None:
             _sandbox_banner(simulator)
+            configure_simulator(simulator)
         settings = _embedded_settings(settings, simulator)
         container.settings.override(providers.Object(settings))
         revision = migrate_database(settings)
         log.info("embedded mode: %s at %s", safe_url(settings.database_url), revision)
+        if simulator is not None:
+            seed_on_first_start(settings, container.use_cases(), simulator.profiles)
         server = bind_server(create_app(container), host, port)
+        lock = hold_server_lock(settings.data_dir)
         background = start_background(container)
+        restore = on_wake_signal(lambda: _reconcile_now(container))
         try:
             serve_until_stopped(server)
         finally:
+            restore()
             background.stop()
+            lock.release()
     finally:
         if simulator is not None:
             simulator.stop()
@@ -156,6 +195,15 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         return create_app(self.container)
 
 
+def metrics_dir(settings: Settings) -> Path:
+    """``PROMETHEUS_MULTIPROC_DIR``, else ``<TRACKERS_DATA_DIR>/prometheus``."""
+    return multiprocess_dir() or settings.data_dir / "prometheus"
+
+
+def _child_exit(_server: object, worker: Any) -> None:
+    process_exited(worker.pid)
+
+
 def default_workers() -> int:
     """gunicorn processes when ``--workers`` is not given: one per CPU, at least two."""
     return max(2, os.cpu_count() or 1)
@@ -171,9 +219,12 @@ def serve_production(
     ):
         if not value:
             raise ConfigError(f"Missing setting {name}: required in production mode")
+    shared = prepare_multiprocess_dir(metrics_dir(settings))
+    log.info("metrics of every process are kept in %s", shared)
     options = {
         "bind": bind,
         "workers": workers,
+        "child_exit": _child_exit,
         "worker_class": "gthread",
         "threads": 4,
         "timeout": 60,

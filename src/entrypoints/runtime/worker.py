@@ -15,6 +15,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from rq import SimpleWorker
@@ -187,7 +188,7 @@ def work_lanes(
     heartbeat = Heartbeat(queue)
     try:
         while _stop_on_signals(stop) and wait_for_redis(connection, stop, backoff_cap=backoff_cap):
-            worker = SimpleWorker(queue.lanes, connection=connection)
+            worker = _LaneWorker(queue.lanes, connection=connection, stop=stop)
             worker.max_connection_wait_time = backoff_cap
             if heartbeat.name:
                 heartbeat.switch(worker.name)
@@ -195,7 +196,7 @@ def work_lanes(
                 heartbeat.start(worker.name)
             log.info("worker %s listening on %s", worker.name, queue.lane_names)
             try:
-                worked = worker.work(burst=burst, with_scheduler=True)
+                worker.work(burst=burst, with_scheduler=True)
             except _REDIS_DOWN as exc:
                 log.warning(
                     "worker %s lost Redis (%s); a fresh worker starts once it is back",
@@ -205,8 +206,8 @@ def work_lanes(
                 continue
             if burst:
                 return 0
-            if worker._stop_requested or stop.is_set():  # RQ has no public flag
-                return 0 if worked else 1
+            if stop.is_set():  # a SIGTERM/SIGINT (RQ's warm shutdown) or the caller's stop
+                return 0
             # RQ's worker quits on any error it does not handle (Redis lost mid-job, above all).
             log.warning("worker %s quit unexpectedly; a fresh worker starts", worker.name)
             stop.wait(BACKOFF_START)
@@ -214,6 +215,29 @@ def work_lanes(
     finally:
         heartbeat.stop()
         rq_log.removeFilter(quiet)
+
+
+class _LaneWorker(SimpleWorker):
+    """RQ's in-process worker that records a warm shutdown request in ``stop``.
+
+    RQ sets no flag when a SIGTERM finds it idle (it only raises ``StopRequested`` out of its
+    loop), so without this the loop above would take a requested stop for a crash and start a
+    fresh worker, and a supervisor's stop would end in a SIGKILL. A signal that came while RQ
+    was starting (before its own handlers were installed) stops it before its first job.
+    """
+
+    def __init__(self, *args: Any, stop: threading.Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stop_event = stop
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+        if self._stop_event.is_set():  # RQ's loop checks this flag before each dequeue
+            self._stop_requested = True
+
+    def handle_warm_shutdown_request(self) -> None:
+        self._stop_event.set()
+        super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]  # rq leaves it untyped
 
 
 def _stop_on_signals(stop: threading.Event) -> bool:

@@ -10,7 +10,6 @@ import attrs
 
 from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from tracker_core.guilds import Guild, GuildSettings, User, UserProfile, is_guild_admin
-from tracker_core.mmr import PlayerRating
 from tracker_core.model import AuditEntry, Tracker
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
@@ -159,6 +158,12 @@ def get_guild(guild_id: str, *, uow: UnitOfWork) -> Guild:
         return _guild(uow, guild_id)
 
 
+def list_guilds(*, uow: UnitOfWork) -> list[Guild]:
+    """Every guild, by name."""
+    with uow:
+        return uow.guilds.list_all()
+
+
 def update_guild(guild_id: str, data: GuildData, *, uow: UnitOfWork, clock: Clock) -> Guild:
     """Raises NotFound."""
     with uow:
@@ -248,13 +253,6 @@ def settings_history(
     with uow:
         _staff_settings(uow, guild_id, viewer)
         return uow.audit.successes(paths, page, limit)
-
-
-def guild_mmr(guild_id: str, *, uow: UnitOfWork) -> list[PlayerRating]:
-    """The stored MMR of the guild's members, highest first. Raises NotFound."""
-    with uow:
-        _guild(uow, guild_id)
-        return uow.ratings.for_guild(guild_id)
 
 
 def register_by_staff(

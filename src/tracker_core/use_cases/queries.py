@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
 from tracker_core.errors import Forbidden, NotFound
+from tracker_core.fetching import planned_requests
 from tracker_core.guilds import User, is_guild_admin
-from tracker_core.model import ScrapingLog, Tracker, TrackerQuery, TrackerSeason, TrackerSnapshot
+from tracker_core.model import (
+    ScrapingLog,
+    Tracker,
+    TrackerQuery,
+    TrackerSeason,
+    TrackerSnapshot,
+    TrackerStatus,
+)
 from tracker_core.ports import JobQueue, UnitOfWork
 from tracker_core.use_cases.common import live_tracker
 
@@ -43,10 +51,36 @@ class TrackerStatusView:
 
 @attrs.frozen
 class ScrapingOverview:
+    """Counts by status, the queue, and the time to drain it at the request budget.
+
+    ``requests_queued`` is what the PENDING trackers will ask tracker.gg for: a first scrape
+    makes 1 + initial-seasons requests, any other one request; ``eta_minutes`` divides it by
+    the per-minute budget. ``lane_depths`` is empty when the queue cannot tell its lanes.
+    """
+
     total: int
     by_status: dict[str, int]
     queue_depth: int
     eta_minutes: float
+    lane_depths: dict[str, int] = attrs.field(factory=dict)
+    first_scrapes_queued: int = 0
+    requests_queued: int = 0
+
+
+@attrs.frozen
+class BudgetUse:
+    """Requests made over the last ``window`` against what the budget allows in it."""
+
+    requests: int
+    allowed: int
+    window: timedelta
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.requests / max(1, self.allowed), 1)
+
+
+BUDGET_WINDOW = timedelta(hours=1)
 
 
 def can_view(uow: UnitOfWork, viewer: Viewer, owner_id: str) -> bool:
@@ -151,26 +185,57 @@ def search_trackers(query: TrackerQuery, *, uow: UnitOfWork) -> tuple[list[Track
 
 
 def search_scraping_logs(
-    tracker_id: str | None, status: str | None, page: int, limit: int, *, uow: UnitOfWork
+    tracker_id: str | None,
+    status: str | None,
+    page: int,
+    limit: int,
+    *,
+    uow: UnitOfWork,
+    category: str | None = None,
 ) -> tuple[list[ScrapingLog], int]:
-    """Scraping logs, newest first."""
+    """Scraping logs, newest first (of one tracker, status and error category when given)."""
     with uow:
-        return uow.scraping_logs.search(tracker_id, status, page, limit)
+        return uow.scraping_logs.search(tracker_id, status, page, limit, category)
 
 
 def scraping_overview(
-    *, uow: UnitOfWork, queue: JobQueue, requests_per_minute: int
+    *, uow: UnitOfWork, queue: JobQueue, requests_per_minute: int, initial_seasons: int
 ) -> ScrapingOverview:
-    """Counts by status, queue depth and the time to drain the queue at the budget."""
+    """Counts by status, queue depth per lane and the time to drain the PENDING trackers'
+    requests at the budget."""
     with uow:
         counts = uow.trackers.status_counts()
-    depth = queue.depth()
+        first = uow.trackers.pending_first_scrapes()
+    pending = counts.get(TrackerStatus.PENDING, 0)
+    first = min(first, pending)
+    requests = first * planned_requests(first_scrape=True, initial_seasons=initial_seasons) + (
+        pending - first
+    ) * planned_requests(first_scrape=False, initial_seasons=initial_seasons)
     return ScrapingOverview(
         total=sum(counts.values()),
         by_status={str(k): v for k, v in counts.items()},
-        queue_depth=depth,
-        eta_minutes=round(depth / max(1, requests_per_minute), 1),
+        queue_depth=queue.depth(),
+        eta_minutes=round(requests / max(1, requests_per_minute), 1),
+        lane_depths={str(lane): n for lane, n in queue.lane_depths().items()},
+        first_scrapes_queued=first,
+        requests_queued=requests,
     )
+
+
+def budget_use(*, uow: UnitOfWork, now: datetime, requests_per_minute: int) -> BudgetUse:
+    """Pages requested from tracker.gg over the last hour, against the hour's budget."""
+    with uow:
+        made = uow.scraping_logs.requests_since(now - BUDGET_WINDOW)
+    allowed = requests_per_minute * int(BUDGET_WINDOW.total_seconds() // 60)
+    return BudgetUse(made, allowed, BUDGET_WINDOW)
+
+
+def failure_categories(*, uow: UnitOfWork) -> list[tuple[str, int]]:
+    """Every FAILED scrape counted by error category, most frequent first."""
+    with uow:
+        counts = uow.scraping_logs.failure_categories()
+    named = [(category or "unknown", n) for category, n in counts.items() if n]
+    return sorted(named, key=lambda item: (-item[1], item[0]))
 
 
 @attrs.frozen

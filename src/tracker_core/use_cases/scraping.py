@@ -11,6 +11,7 @@ import attrs
 from tracker_core.changes import ChangeSet, describe_update, diff_stats, update_is_notable
 from tracker_core.errors import FetchError, LeaseLost
 from tracker_core.fetching import fetch_profile
+from tracker_core.flagging import flag_after_failure, flag_after_scrape
 from tracker_core.guilds import GuildSettings
 from tracker_core.model import (
     ActivityKind,
@@ -155,6 +156,7 @@ def apply_scrape_result(
     now = clock.now()
     completed = claimed.leased()
     was_scraped = completed.last_scraped_at is not None
+    previous_platform_user_id = completed.platform_user_id
     completed.complete(now, profile.platform_user_id)
     with uow:
         tracker = uow.trackers.save_scrape(completed, claimed.lease_token)
@@ -185,6 +187,7 @@ def apply_scrape_result(
         )
         _activity(uow, tracker, now, "SCRAPE_SUCCEEDED", "Scrape succeeded")
         _notify_update(uow, tracker, changes, current, now, guilds)
+        flag_after_scrape(uow, tracker, previous_platform_user_id, now)
         uow.commit()
     return True
 
@@ -204,6 +207,7 @@ def apply_scrape_failure(
     """
     now = clock.now()
     failed = claimed.leased()
+    had_data = failed.last_scraped_at is not None
     delay = retry_delay(claimed.attempt, error.retry_after, policy, rng)
     outcome = failed.fail_attempt(
         now,
@@ -230,6 +234,7 @@ def apply_scrape_failure(
         if outcome.became_failed:
             _activity(uow, tracker, now, "SCRAPE_FAILED", f"Scrape failed: {error.message}")
             _notify_failure(uow, tracker, error, now)
+        flag_after_failure(uow, tracker, error.category, had_data, now)
         uow.commit()
     return outcome
 

@@ -15,10 +15,9 @@ from entrypoints.http.auth import COOKIE
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf, same_origin
 from entrypoints.http.deps import settings
+from entrypoints.sandbox import DEMO_ADMIN, DEMO_PLAYER, DEMO_STAFF
 from tracker_core.errors import FieldError, ValidationFailed
 
-DEMO_PLAYER = "100000000000000001"
-DEMO_STAFF = "100000000000000002"
 SIGN_IN_COOKIE_SECONDS = 12 * 3600
 
 
@@ -33,14 +32,16 @@ class DemoUser:
 
 
 def demo_users() -> list[DemoUser]:
-    """The player and the guild admin, plus the first configured system admin if any."""
+    """The seeded player and guild admin, plus the demo system admin (the sandbox makes it one)
+    or else the first configured system admin, if any."""
     users = [
         DemoUser("player", DEMO_PLAYER, "demo-player", "Player"),
         DemoUser("staff", DEMO_STAFF, "demo-staff", "Guild admin"),
     ]
-    admins = sorted(settings().system_admin_user_ids)
+    admins = settings().system_admin_user_ids
     if admins:
-        users.append(DemoUser("admin", admins[0], "demo-admin", "System admin"))
+        chosen = DEMO_ADMIN if DEMO_ADMIN in admins else sorted(admins)[0]
+        users.append(DemoUser("admin", chosen, "demo-admin", "System admin"))
     return users
 
 

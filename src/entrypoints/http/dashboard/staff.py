@@ -7,7 +7,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 from flask import Blueprint, Response, redirect, request, url_for
 
@@ -16,15 +16,19 @@ from entrypoints.http.auth import require_system_admin
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
-from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.errors import FETCH_ERROR_CATEGORIES, FieldError, ValidationFailed
 from tracker_core.mmr import ALGORITHMS, PLAYLIST_KEYS
-from tracker_core.model import Priority, TrackerStatus
+from tracker_core.model import LogStatus, Priority, TrackerStatus
 from tracker_core.use_cases import calculator as calc
 from tracker_core.use_cases.roster import Roster, RosterEntry
 
 FORMULA_MAX = 1000
 ROSTER_PAGE = 100
 FAILED_LOGS_SHOWN = 20
+LOGS_PAGE = 50
+LANES = (Priority.HIGH, Priority.DEFAULT, Priority.LOW)
+LOG_STATUSES: tuple[str, ...] = get_args(LogStatus)
+LOG_CATEGORIES: tuple[str, ...] = tuple(FETCH_ERROR_CATEGORIES)
 SORTS: dict[str, Callable[[RosterEntry], Any]] = {
     "name": lambda e: e.name.casefold(),
     "mmr": lambda e: e.rating.mmr if e.rating else -1,
@@ -156,22 +160,62 @@ def formula_check(guild_id: str) -> Response:
 
 
 def admin() -> Response:
-    """System admin: status counts, queue depth, a drain estimate and recent failures."""
+    """System admin: status counts, queue depth per lane, budget use over the last hour, the
+    drain estimate, failures by category (all time) and the latest failures."""
     me = require_user()
     require_system_admin(me)
     settings = deps.settings()
     use_cases = deps.use_cases()
-    overview = use_cases.scraping_overview(requests_per_minute=settings.trn_rate_limit_per_minute)
+    rate = settings.trn_rate_limit_per_minute
+    overview = use_cases.scraping_overview(requests_per_minute=rate)
     failed, failed_total = use_cases.search_scraping_logs(None, "FAILED", 1, FAILED_LOGS_SHOWN)
-    categories = Counter(log.error_category or "UNKNOWN" for log in failed)
     return page(
         "dashboard/admin.html",
         overview=overview,
+        lanes=[(str(p), overview.lane_depths.get(str(p))) for p in LANES],
+        budget=use_cases.budget_use(requests_per_minute=rate),
         failed=failed,
         failed_total=failed_total,
-        categories=categories.most_common(),
-        rate=settings.trn_rate_limit_per_minute,
+        categories=use_cases.failure_categories(),
+        log_categories=LOG_CATEGORIES,
+        rate=rate,
+        initial_seasons=use_cases.policy.initial_seasons,
         queued=request.args.get("queued", type=int),
+    )
+
+
+def _log_filter(name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.args.get(name, "")
+    if value and value not in allowed:
+        raise ValidationFailed([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
+    return value or None
+
+
+def admin_logs() -> Response:
+    """System admin: the scraping logs, newest first, paged, by status and error category."""
+    me = require_user()
+    require_system_admin(me)
+    status = _log_filter("status", LOG_STATUSES)
+    category = _log_filter("category", LOG_CATEGORIES)
+    number = request.args.get("page", 1, type=int)
+    if number < 1:
+        raise ValidationFailed([FieldError("page", "page must be at least 1")])
+    logs, total = deps.use_cases().search_scraping_logs(
+        None, status, number, LOGS_PAGE, category=category
+    )
+    pages = max(1, -(-total // LOGS_PAGE))
+    if number > pages:
+        raise ValidationFailed([FieldError("page", f"page must be between 1 and {pages}")])
+    chosen = {k: v for k, v in (("status", status), ("category", category)) if v}
+    return page(
+        "dashboard/admin_logs.html",
+        logs=logs,
+        total=total,
+        page_number=number,
+        pages=pages,
+        chosen=chosen,
+        statuses=LOG_STATUSES,
+        categories=LOG_CATEGORIES,
     )
 
 
@@ -195,4 +239,5 @@ def register(blueprint: Blueprint) -> None:
         "/guilds/<guild_id>/formula/check", "formula_check", formula_check, methods=["GET"]
     )
     blueprint.add_url_rule("/admin", "admin", admin, methods=["GET"])
+    blueprint.add_url_rule("/admin/logs", "admin_logs", admin_logs, methods=["GET"])
     blueprint.add_url_rule("/admin/refresh", "batch_refresh", batch_refresh, methods=["POST"])
