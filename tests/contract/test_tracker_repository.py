@@ -353,6 +353,8 @@ def test_the_seasons_read_after_a_claim_are_the_stored_ones(uow: UnitOfWork) -> 
         uow.seasons.upsert_many([replaced])
         assert uow.seasons.for_tracker("ctrk01")[0].stats == replaced.stats
         uow.commit()
+
+
 def test_pending_first_scrapes_count_live_never_scraped_pending_trackers(uow: UnitOfWork) -> None:
     _add(uow, *_fleet())
     with uow:
