@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 import attrs
 import redis
@@ -186,6 +186,20 @@ class BaseContainer(containers.DeclarativeContainer):
     notifier = providers.Singleton(_notifier, settings)
 
 
+def _bound_use_cases(queue: providers.Provider[Any]) -> providers.Singleton[UseCases]:
+    """The use cases bound to the shared providers and to ``queue`` (a mode's own; any
+    ``JobQueue``: dependency-injector's providers are invariant in what they provide)."""
+    return providers.Singleton(
+        UseCases,
+        uow=BaseContainer.uow.provider,
+        queue=queue,
+        clock=BaseContainer.clock,
+        policy=BaseContainer.policy,
+        notifier=BaseContainer.notifier,
+        rng=BaseContainer.rng,
+    )
+
+
 class EmbeddedContainer(BaseContainer):
     """One process: the queue's workers are threads of ``trackers serve`` (SQLite by default)."""
 
@@ -209,24 +223,8 @@ class EmbeddedContainer(BaseContainer):
     """One-shot commands leave trackers PENDING for the serving process's reconciler."""
     tick_lock = providers.Singleton(InProcessTickLock)
     throttle = providers.Singleton(_memory_throttle, BaseContainer.settings)
-    use_cases = providers.Singleton(
-        UseCases,
-        uow=BaseContainer.uow.provider,
-        queue=queue,
-        clock=BaseContainer.clock,
-        policy=BaseContainer.policy,
-        notifier=BaseContainer.notifier,
-        rng=BaseContainer.rng,
-    )
-    command_use_cases = providers.Singleton(
-        UseCases,
-        uow=BaseContainer.uow.provider,
-        queue=command_queue,
-        clock=BaseContainer.clock,
-        policy=BaseContainer.policy,
-        notifier=BaseContainer.notifier,
-        rng=BaseContainer.rng,
-    )
+    use_cases = _bound_use_cases(queue)
+    command_use_cases = _bound_use_cases(command_queue)
     """The use cases of one-shot commands: their queue is ``command_queue``."""
 
 
@@ -252,24 +250,8 @@ class ProductionContainer(BaseContainer):
     )
     tick_lock = providers.Singleton(RedisTickLock, redis)
     throttle = providers.Singleton(_redis_throttle, redis, BaseContainer.settings)
-    use_cases = providers.Singleton(
-        UseCases,
-        uow=BaseContainer.uow.provider,
-        queue=queue,
-        clock=BaseContainer.clock,
-        policy=BaseContainer.policy,
-        notifier=BaseContainer.notifier,
-        rng=BaseContainer.rng,
-    )
-    command_use_cases = providers.Singleton(
-        UseCases,
-        uow=BaseContainer.uow.provider,
-        queue=command_queue,
-        clock=BaseContainer.clock,
-        policy=BaseContainer.policy,
-        notifier=BaseContainer.notifier,
-        rng=BaseContainer.rng,
-    )
+    use_cases = _bound_use_cases(queue)
+    command_use_cases = _bound_use_cases(command_queue)
 
 
 Container = EmbeddedContainer | ProductionContainer
