@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
+from multiprocessing.context import ForkProcess
 from typing import Any
 
 import redis
 from rq import SimpleWorker
+from rq import scheduler as rq_scheduler
 
 from adapters.queue.rq_queue import RqJobQueue
 from entrypoints.container import ProductionContainer
@@ -238,6 +241,61 @@ class _LaneWorker(SimpleWorker):
     def handle_warm_shutdown_request(self) -> None:
         self._stop_event.set()
         super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+
+    def _start_scheduler(self, burst: bool = False, *args: Any, **kwargs: Any) -> None:
+        """RQ's scheduler, forked as :class:`_QuietScheduler` (as RQ does, same locks)."""
+        self.scheduler = _QuietScheduler(
+            self.queues, connection=self.connection, serializer=self.serializer
+        )
+        self.scheduler.acquire_locks()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+        if not self.scheduler.acquired_locks:
+            return
+        if not burst:
+            self.scheduler.start()
+            return
+        try:
+            self.scheduler.register_birth()
+            self.scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+        finally:
+            self.scheduler.release_locks()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+            self.scheduler.register_death()
+
+
+class _QuietScheduler(rq_scheduler.RQScheduler):
+    """RQ's scheduler process, which ends with one log line when Redis goes away under it.
+
+    RQ's own process logs the whole traceback and re-raises, so the child also prints it to
+    stderr; the worker loop above starts a fresh worker (and scheduler) once Redis is back.
+    """
+
+    def start(self) -> ForkProcess:
+        self._status = self.Status.STARTED
+        self._connection = None  # a Redis client cannot cross the fork (as RQ does)
+        process = ForkProcess(target=_run_scheduler, args=(self,), name="Scheduler")
+        self._process = process  # type: ignore[assignment]  # rq types it as None
+        process.start()
+        return process
+
+
+def _run_scheduler(scheduler: rq_scheduler.RQScheduler) -> None:
+    rq_log = logging.getLogger("rq.scheduler")
+    rq_log.addFilter(_one_line_scheduler_crash)
+    try:
+        rq_scheduler.run(scheduler)  # type: ignore[no-untyped-call]  # rq leaves it untyped
+    except _CONNECTION_LOST:
+        sys.exit(1)  # logged in one line above; SystemExit prints no traceback
+
+
+def _one_line_scheduler_crash(record: logging.LogRecord) -> bool:
+    """RQ's "Scheduler [PID n] raised an exception.\n<traceback>": only the traceback's last
+    line when it is a lost Redis connection."""
+    args = record.args
+    if "raised an exception" in str(record.msg) and isinstance(args, tuple) and len(args) == 2:
+        lines = str(args[1]).strip().splitlines()
+        if lines and any(name in lines[-1] for name in ("ConnectionError", "TimeoutError")):
+            record.msg = "Scheduler [PID %s] stopped: Redis connection lost (%s)"
+            record.args = (args[0], lines[-1])
+    return True
 
 
 def _stop_on_signals(stop: threading.Event) -> bool:
