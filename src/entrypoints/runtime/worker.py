@@ -240,6 +240,10 @@ class _LaneWorker(SimpleWorker):
 
     def handle_warm_shutdown_request(self) -> None:
         self._stop_event.set()
+        # RQ raises StopRequested out of its signal handler when idle; if that lands inside its
+        # own start-up maintenance (which catches errors) it is lost, so RQ's loop must also see
+        # the flag it checks before each dequeue
+        self._stop_requested = True
         super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]  # rq leaves it untyped
 
     def _start_scheduler(self, burst: bool = False, *args: Any, **kwargs: Any) -> None:
