@@ -97,6 +97,7 @@ SCRAPE_FIELDS = (
     "lease_token",
     "last_scraped_at",
     "platform_user_id",
+    "source_expires_at",
     "updated_at",
 )
 

@@ -7,6 +7,10 @@ The HTTP layer maps each *base* class to one status code in one table; views nev
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracker_core.stats import SeasonStats
 
 
 class TrackerError(Exception):
@@ -161,6 +165,9 @@ class FetchError(TrackerError):
         self.upstream_status = upstream_status
         self.retry_after = retry_after
         self.api_url = api_url
+        self.fetched_seasons: tuple[SeasonStats, ...] = ()
+        """Earlier seasons fetched before this error stopped a first scrape: stored anyway,
+        so the retry does not ask for them again."""
 
 
 class ProfileNotFound(FetchError):

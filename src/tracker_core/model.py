@@ -82,6 +82,9 @@ class Tracker:
     registration_channel_id: str | None = None
     registration_interaction_token: str | None = attrs.field(default=None, repr=False)
     platform_user_id: str | None = None
+    source_expires_at: datetime | None = None
+    """Until when tracker.gg's own cache of the profile is fresh (from the last scrape): a
+    refresh before then is answered from storage (``tracker_core.source``)."""
     version: int = 0
 
     def _move(self, target: TrackerStatus, now: datetime) -> None:
@@ -135,6 +138,17 @@ class Tracker:
         self.lease_token = None
         if platform_user_id:
             self.platform_user_id = platform_user_id
+
+    def serve_from_storage(self, now: datetime) -> None:
+        """IN_PROGRESS → COMPLETED without a request: tracker.gg's cache of the profile is still
+        fresh, so the stored data is what it would answer. ``lastScrapedAt`` keeps the time
+        of the scrape that fetched that data."""
+        self._move(TrackerStatus.COMPLETED, now)
+        self.scraping_attempts = 0
+        self.scraping_error = None
+        self.error_category = None
+        self.lease_expires_at = None
+        self.lease_token = None
 
     def fail_attempt(
         self,

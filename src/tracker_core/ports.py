@@ -204,7 +204,10 @@ class TrackerRepository(Protocol):
     def status_counts(self) -> dict[TrackerStatus, int]: ...
     def pending_first_scrapes(self) -> int:
         """How many active, non-deleted PENDING trackers have no season stored yet (their
-        scrape is a first one, fetching earlier seasons too: the claim's own rule)."""
+        scrape is a first one, fetching earlier seasons too). The claim also counts a tracker
+        never scraped with some seasons stored (manual, or kept from a first scrape a 429
+        interrupted) as a first scrape, for its missing seasons: rare, left out of this
+        estimate."""
         ...
 
 

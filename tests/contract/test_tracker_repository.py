@@ -321,6 +321,7 @@ def test_save_scrape_writes_the_scrape_fields_while_the_lease_is_held(uow: UnitO
         uow.commit()
     done = attrs.evolve(claimed)
     done.complete(a.at(4), "platform-42")
+    done.source_expires_at = a.at(8)
     with uow:
         assert uow.trackers.save_scrape(done, "wrong") is None
         stored = uow.trackers.save_scrape(done, "tok1")
@@ -330,6 +331,7 @@ def test_save_scrape_writes_the_scrape_fields_while_the_lease_is_held(uow: UnitO
     assert (stored.scraping_status, stored.last_scraped_at) == (C, a.at(4))
     assert (stored.lease_token, stored.lease_expires_at) == (None, None)
     assert stored.platform_user_id == "platform-42"
+    assert stored.source_expires_at == a.at(8)
     assert stored.version == claimed.version + 3  # rename, renewal, completion
     with uow:
         assert uow.trackers.get("ctrk01") == stored

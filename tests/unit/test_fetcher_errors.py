@@ -48,6 +48,7 @@ class RecordingBudget:
     def __init__(self, fail_with: Exception | None = None) -> None:
         self.acquired = 0
         self.paused: list[float] = []
+        self.successes = 0
         self.fail_with = fail_with
 
     def acquire(self, timeout: float | None = None) -> None:
@@ -57,6 +58,12 @@ class RecordingBudget:
 
     def pause(self, seconds: float) -> None:
         self.paused.append(seconds)
+
+    def succeeded(self) -> None:
+        self.successes += 1
+
+    def effective_rate(self) -> float:
+        return 60.0
 
 
 class Upstream:
@@ -224,6 +231,9 @@ def test_each_upstream_answer_maps_to_its_category(
         assert budget.paused == [error.retry_after]
     else:
         assert budget.paused == []
+    # tracker.gg's own answer (a profile, "not found", a changed format) lets the rate recover;
+    # a 429, a challenge or a server error does not.
+    assert budget.successes == (1 if expected in (ProfileNotFound, InvalidPayload) else 0)
 
 
 @pytest.mark.parametrize("transport", ["direct", "flaresolverr"])

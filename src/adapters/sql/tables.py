@@ -122,6 +122,7 @@ trackers = Table(
     _id("registration_channel_id"),
     Column("registration_interaction_token", Text),
     Column("platform_user_id", String(255)),
+    Column("source_expires_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     _version(),

@@ -89,6 +89,7 @@ _SCRAPE_FIELDS = (
     "lease_token",
     "last_scraped_at",
     "platform_user_id",
+    "source_expires_at",
     "updated_at",
 )
 """The columns a job holding the lease owns (``save_scrape``); other writers own the rest."""

@@ -93,6 +93,10 @@ class TrackerGgFetcher:
             exc.retry_after = self._capped(exc.retry_after or DEFAULT_RETRY_AFTER_SECONDS, api_url)
             self._budget.pause(exc.retry_after)
             raise
+        except ProfileNotFound:
+            self._budget.succeeded()  # tracker.gg answered, it did not refuse us
+            raise
+        self._budget.succeeded()
         return parse_profile(
             response.body, season=season, api_url=api_url, upstream_status=response.status
         )

@@ -73,6 +73,7 @@ def parse_profile(
         season_names=season_names,
         platform_user_id=_platform_user_id(data.get("platformInfo")),
         trn_last_updated=_last_updated(metadata),
+        trn_expires_at=_expiry_date(data.get("expiryDate")),
         api_url=api_url,
         upstream_status=upstream_status,
     )
@@ -245,7 +246,17 @@ def _platform_user_id(platform_info: Any) -> str | None:
 
 
 def _last_updated(metadata: dict[str, Any]) -> datetime | None:
-    value = _dict(metadata.get("lastUpdated")).get("value")
+    return _instant(_dict(metadata.get("lastUpdated")).get("value"))
+
+
+def _expiry_date(value: Any) -> datetime | None:
+    """``data.expiryDate``: until when tracker.gg caches this profile. Segments carry
+    ``0001-01-01`` ("none"); such placeholders before 2000 count as absent."""
+    moment = _instant(value)
+    return moment if moment is not None and moment.year >= 2000 else None
+
+
+def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:

@@ -143,22 +143,31 @@ def show(tracker_id: str, user_id: str | None) -> None:
 def refresh(tracker_id: str, user_id: str | None, wait: bool, timeout: float) -> None:
     """Queue a tracker's scrape at high priority.
 
-    Nothing happens when a job already has it (queued or running).
+    Nothing happens when a job already has it (queued or running), or when tracker.gg's cache
+    of the profile is still fresh (the stored data is the answer: no request).
     """
     svc = services()
     cmd = RefreshTracker(tracker_id=tracker_id, actor_id=user_id)
     outcome = svc.use_cases.refresh_tracker(cmd)
-    message = (
-        "Refresh job enqueued successfully"
-        if outcome.enqueued
-        else f"A job already has this tracker ({outcome.status}): no second job"
-    )
+    if outcome.fresh_until is not None:
+        message = (
+            "Tracker data is fresh: served from storage, no request to tracker.gg "
+            f"(its cache expires at {ser.instant(outcome.fresh_until)})"
+        )
+    elif outcome.enqueued:
+        message = "Refresh job enqueued successfully"
+    else:
+        message = f"A job already has this tracker ({outcome.status}): no second job"
     data = ser.message(
         message,
         trackerId=outcome.tracker_id,
         status=str(outcome.status),
         enqueued=outcome.enqueued,
     )
+    if outcome.fresh_until is not None:  # nothing queued: nothing to start or wait for
+        data["freshUntil"] = ser.instant(outcome.fresh_until)
+        emit(data, lambda out: out.print(message))
+        return
     if not wait:
         emit(data, lambda out: out.print(message))
     final = start_queued(svc, [tracker_id], wait=wait, timeout=timeout)

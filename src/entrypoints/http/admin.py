@@ -6,7 +6,7 @@ from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.requests import AdminTrackersQuery, BatchRefreshBody, EmptyBody, LogsQuery
 from entrypoints.http.routing import RouteTable
-from entrypoints.http.trackers import ENQUEUED
+from entrypoints.http.trackers import ENQUEUED, refresh_answer
 from tracker_core.errors import Conflict, NotFound
 from tracker_core.model import Priority, TrackerQuery
 from tracker_core.use_cases.trackers import RefreshTracker
@@ -76,7 +76,7 @@ def scraping_logs(query: LogsQuery) -> ser.Json:
 def refresh(id: str, body: EmptyBody) -> ser.Json:
     """Queue the tracker at high priority unless a job already has it."""
     outcome = deps.use_cases().refresh_tracker(RefreshTracker(tracker_id=id))
-    return ser.message(ENQUEUED, trackerId=outcome.tracker_id, status=str(outcome.status))
+    return refresh_answer(outcome, enqueued_text=ENQUEUED)
 
 
 @ROUTES.route(

@@ -236,7 +236,13 @@ RESPONSES: dict[str, Schema] = {
         }
     ),
     "RefreshResult": obj(
-        {"message": STRING, "trackerId": STRING, "status": enum(TRACKER_STATUSES)}
+        {
+            "message": STRING,
+            "trackerId": STRING,
+            "status": enum(TRACKER_STATUSES),
+            "freshUntil": DATE_TIME,
+        },
+        optional=("freshUntil",),
     ),
     "Deleted": obj({"message": STRING, "id": STRING}),
     "ScrapingOverview": obj(

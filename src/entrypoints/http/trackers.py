@@ -22,6 +22,7 @@ from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 from tracker_core.use_cases.trackers import (
     AddTracker,
     CreateManualSnapshot,
+    RefreshOutcome,
     RefreshTracker,
     RegisterTrackers,
     UpdateTracker,
@@ -33,6 +34,7 @@ WRITE = (NotFound, Forbidden, Conflict)
 ENQUEUED = "Refresh job enqueued successfully"
 ALREADY_RUNNING = "Tracker is already being refreshed"
 ALREADY_QUEUED = "Tracker is already queued for refresh"
+FROM_STORAGE = "Tracker data is fresh: served from storage (tracker.gg's cache has not expired)"
 DELETED = "Tracker deleted successfully"
 SELF = "/<except(register,add,me):id>"
 
@@ -222,19 +224,29 @@ def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
 def refresh(id: str, body: EmptyBody) -> ser.Json:
     """Queue the tracker at high priority unless a job already has it."""
     cmd = RefreshTracker(tracker_id=id, actor_id=deps.principal().user_id)
-    outcome = deps.use_cases().refresh_tracker(cmd)
-    return refresh_answer(outcome.tracker_id, outcome.status, outcome.enqueued)
+    return refresh_answer(deps.use_cases().refresh_tracker(cmd))
 
 
-def refresh_answer(tracker_id: str, status: str, enqueued: bool) -> ser.Json:
-    """``{message, trackerId, status}`` of a refresh."""
-    if enqueued:
+def refresh_answer(outcome: RefreshOutcome, *, enqueued_text: str | None = None) -> ser.Json:
+    """``{message, trackerId, status}`` of a refresh, plus ``freshUntil`` when it was answered
+    from storage. ``enqueued_text`` overrides the message of every other case (the admin
+    route always says it enqueued)."""
+    if outcome.served_from_storage:
+        return ser.message(
+            FROM_STORAGE,
+            trackerId=outcome.tracker_id,
+            status=str(outcome.status),
+            freshUntil=ser.instant(outcome.fresh_until),
+        )
+    if enqueued_text is not None:
+        text = enqueued_text
+    elif outcome.enqueued:
         text = ENQUEUED
-    elif status == TrackerStatus.IN_PROGRESS:
+    elif outcome.status == TrackerStatus.IN_PROGRESS:
         text = ALREADY_RUNNING
     else:
         text = ALREADY_QUEUED
-    return ser.message(text, trackerId=tracker_id, status=str(status))
+    return ser.message(text, trackerId=outcome.tracker_id, status=str(outcome.status))
 
 
 @ROUTES.route(

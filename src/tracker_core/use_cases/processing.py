@@ -33,6 +33,7 @@ class ClaimedScrape:
     api_path: str
     lease_token: str
     first_scrape: bool
+    """No scrape of it has completed yet: earlier seasons not stored are fetched too."""
     attempt: int
     started_at: datetime
     tracker: Tracker
@@ -138,7 +139,7 @@ def claim_tracker(
         tracker_id=tracker.id,
         api_path=tracker.api_path,
         lease_token=token,
-        first_scrape=not seasons,
+        first_scrape=tracker.last_scraped_at is None,
         attempt=tracker.scraping_attempts + 1,
         started_at=now,
         tracker=tracker,

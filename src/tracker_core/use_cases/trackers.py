@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import attrs
 
@@ -17,6 +18,7 @@ from tracker_core.guilds import UserProfile, processing_allowed
 from tracker_core.model import Priority, Tracker, TrackerSnapshot, TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
+from tracker_core.source import served_from_storage
 from tracker_core.stats import RANKED_PLAYLISTS, RankedPlaylist
 from tracker_core.urls import TrackerUrl, parse_tracker_url
 from tracker_core.use_cases.common import (
@@ -74,6 +76,13 @@ class RefreshOutcome:
     tracker_id: str
     status: TrackerStatus
     enqueued: bool
+    fresh_until: datetime | None = None
+    """Set when the refresh was answered from storage: tracker.gg's cache of the profile is
+    fresh until then, so asking would return the stored data (no job, no request)."""
+
+    @property
+    def served_from_storage(self) -> bool:
+        return self.fresh_until is not None
 
 
 @attrs.frozen(kw_only=True)
@@ -295,7 +304,9 @@ def refresh_tracker(
 ) -> RefreshOutcome:
     """Set the tracker PENDING and queue it at high priority, unless a job already has it.
 
-    Users (``actor_id`` set) must own it and wait out the cooldown.
+    Users (``actor_id`` set) must own it and wait out the cooldown. A COMPLETED tracker inside
+    tracker.gg's cache window of its profile stays COMPLETED and is answered from storage
+    (``fresh_until`` set): asking tracker.gg would return the stored data.
 
     Raises:
         NotFound, Forbidden, RateLimited.
@@ -316,6 +327,13 @@ def refresh_tracker(
                     f"Please wait {seconds} seconds before refreshing this tracker again",
                     retry_after=seconds,
                 )
+        fresh = tracker.scraping_status == TrackerStatus.COMPLETED and served_from_storage(
+            tracker.source_expires_at, now
+        )
+        if fresh:
+            return RefreshOutcome(
+                tracker.id, tracker.scraping_status, False, fresh_until=tracker.source_expires_at
+            )
         tracker.request_refresh(now)
         uow.trackers.save(tracker)
         uow.commit()
