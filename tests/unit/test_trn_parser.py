@@ -94,6 +94,8 @@ def assert_golden(page: ProfilePage) -> None:
     assert page.season_names[14] == "14"
     assert page.platform_user_id == "4528205205531353068"
     assert page.trn_last_updated == datetime(2025, 12, 9, 4, 27, 55, 897847, tzinfo=UTC)
+    # data.expiryDate (tracker.gg's cache of the profile), not the segments' 0001-01-01.
+    assert page.trn_expires_at == datetime(2025, 12, 9, 4, 31, 55, 945879, tzinfo=UTC)
     assert page.api_url == API_URL
     assert page.upstream_status == 200
 
@@ -261,6 +263,24 @@ def test_trn_last_updated_is_aware(value: Any, expected: datetime | None) -> Non
     document = minimal([], lastUpdated={"value": value})
     page = parse_profile(document, season=None, api_url=API_URL)
     assert page.trn_last_updated == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-12-09T04:31:55.9458796+00:00", datetime(2025, 12, 9, 4, 31, 55, 945879, UTC)),
+        ("2025-12-09T04:31:55", datetime(2025, 12, 9, 4, 31, 55, tzinfo=UTC)),
+        ("0001-01-01T00:00:00+00:00", None),
+        ("soon", None),
+        (None, None),
+    ],
+)
+def test_trn_expiry_date_is_aware_and_placeholders_are_absent(
+    value: Any, expected: datetime | None
+) -> None:
+    document = minimal([])
+    document["data"]["expiryDate"] = value
+    assert parse_profile(document, season=None, api_url=API_URL).trn_expires_at == expected
 
 
 def test_platform_user_id_number_becomes_text_and_junk_none() -> None:
