@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from entrypoints import serializers as ser
 from entrypoints.cli.services import OPERATOR
@@ -170,6 +171,26 @@ def test_refresh_as_operator_queues_high(
         "enqueued": True,
     }
     assert queue.jobs[tracker_id][0] == Priority.HIGH
+
+
+def test_refresh_inside_the_cache_window_answers_from_storage(
+    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock, queue: FakeQueue
+) -> None:
+    tracker_id = register_one(run)
+    add_season(uow, clock, tracker_id)
+    uow.committed.trackers[tracker_id].source_expires_at = clock.now() + timedelta(minutes=4)
+    queue.jobs.clear()
+    result = run("refresh", tracker_id, "--wait", "--json")
+    assert result.exit_code == 0
+    data = out_json(result)
+    assert data["message"].startswith("Tracker data is fresh: served from storage")
+    assert (data["status"], data["enqueued"]) == ("COMPLETED", False)
+    assert data["freshUntil"] == "2026-01-01T12:04:00.000Z"
+    assert queue.jobs == {}
+    text = run("refresh", tracker_id).stdout
+    assert "no request to tracker.gg" in text
+    clock.advance(minutes=4)
+    assert out_json(run("refresh", tracker_id, "--json"))["enqueued"] is True
 
 
 def test_refresh_already_queued_makes_no_second_job(run: Invoke, queue: FakeQueue) -> None:
