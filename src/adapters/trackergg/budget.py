@@ -274,7 +274,7 @@ class RedisBudget:
     def _try_take(self) -> float:
         return int(self._call("take", self._span)) / 1_000_000
 
-    def _call(self, action: str, seconds: float) -> bytes | int:
+    def _call(self, action: str, seconds: float) -> bytes | str | int:
         control = self.control
         args: list[str | int] = [
             action,
@@ -287,7 +287,7 @@ class RedisBudget:
             STATE_TTL_MS,
         ]
         try:
-            answer: bytes | int = self._script(keys=[self.key, self.state_key], args=args)
+            answer: bytes | str | int = self._script(keys=[self.key, self.state_key], args=args)
         except redis.RedisError as exc:
             raise BudgetUnavailable(f"rate budget unavailable: {exc}") from exc
         return answer
