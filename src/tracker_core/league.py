@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.flags import FlagKind
 from tracker_core.mmr import PLAYLIST_KEYS, Algorithm, MmrConfig, MmrInputs, calculate_mmr
 from tracker_core.stats import PlaylistStats, RankedPlaylist, SeasonStats
 
@@ -301,7 +302,7 @@ class Standing:
     eligibility: Eligibility
     stale: bool
     seasons_counted: int = 1
-    flags: tuple[str, ...] = ()
+    flags: tuple[FlagKind, ...] = ()
     """Kinds of the member's open review flags."""
 
     @property
@@ -315,7 +316,7 @@ def standing(
     rules: EligibilityRules,
     stale_after: timedelta,
     now: datetime,
-    flags: Sequence[str] = (),
+    flags: Sequence[FlagKind] = (),
 ) -> Standing:
     """The member's standing; ``stale`` when the best data is older than ``stale_after`` (or
     there is none)."""

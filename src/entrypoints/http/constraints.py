@@ -3,7 +3,6 @@ attrs field's metadata, checked on input here and copied into the OpenAPI docume
 
 from __future__ import annotations
 
-import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -11,6 +10,7 @@ from typing import Any
 
 import attrs
 
+from entrypoints.responses.base import camel
 from tracker_core.errors import FieldError, ValidationFailed
 
 SNOWFLAKE_PATTERN = r"^\d{17,20}$"
@@ -35,13 +35,6 @@ MEMBER_COUNT_SCHEMA: dict[str, Any] = {
         {"type": "string", "pattern": r"^\d{1,7}$"},
     ]
 }
-
-
-@functools.cache
-def camel(name: str) -> str:
-    """``user_data`` → ``userData``: the JSON name of an attribute (cached: names are few)."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def rules(*, message: str | None = None, **schema: Any) -> dict[str, Any]:

@@ -7,9 +7,7 @@ from typing import Any
 
 from flask import Response
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
-from entrypoints.http.constraints import camel
 from entrypoints.http.requests import (
     GuildBody,
     GuildPatchBody,
@@ -21,6 +19,8 @@ from entrypoints.http.requests import (
     SyncMember,
 )
 from entrypoints.http.routing import RouteTable, answer
+from entrypoints.responses import api as res
+from entrypoints.responses.base import camel
 from tracker_core.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases import guilds as uc
@@ -52,10 +52,10 @@ def guild_data(body: GuildBody | GuildPatchBody) -> uc.GuildData:
     body=GuildBody,
     errors=(Conflict,),
 )
-def create_guild(body: GuildBody) -> ser.Json:
+def create_guild(body: GuildBody) -> res.Guild:
     """The new guild; 409 if it exists."""
     saved = deps.use_cases().create_guild(body.id, guild_data(body))
-    return ser.guild(saved.guild)
+    return res.guild(saved.guild)
 
 
 @ROUTES.route(
@@ -70,13 +70,13 @@ def create_guild(body: GuildBody) -> ser.Json:
 def upsert_guild(body: GuildBody) -> Response:
     """The saved guild."""
     saved = deps.use_cases().create_guild(body.id, guild_data(body), upsert=True)
-    return answer(ser.guild(saved.guild), 201 if saved.created else 200)
+    return answer(res.guild(saved.guild), 201 if saved.created else 200)
 
 
 @ROUTES.route("GET", GUILD, summary="One guild", response="Guild", errors=(NotFound,))
-def guild(guildId: str) -> ser.Json:
+def guild(guildId: str) -> res.Guild:
     """The guild."""
-    return ser.guild(deps.use_cases().get_guild(guildId))
+    return res.guild(deps.use_cases().get_guild(guildId))
 
 
 @ROUTES.route(
@@ -87,10 +87,10 @@ def guild(guildId: str) -> ser.Json:
     body=GuildPatchBody,
     errors=(NotFound, Conflict),
 )
-def update_guild(guildId: str, body: GuildPatchBody) -> ser.Json:
+def update_guild(guildId: str, body: GuildPatchBody) -> res.Guild:
     """The updated guild."""
     updated = deps.use_cases().update_guild(guildId, guild_data(body))
-    return ser.guild(updated)
+    return res.guild(updated)
 
 
 @ROUTES.route(
@@ -100,9 +100,9 @@ def update_guild(guildId: str, body: GuildPatchBody) -> ser.Json:
     response="Deleted",
     errors=(NotFound,),
 )
-def delete_guild(guildId: str) -> ser.Json:
+def delete_guild(guildId: str) -> res.Deleted:
     """``{message, id}``."""
-    return ser.message(GUILD_DELETED, id=deps.use_cases().delete_guild(guildId).id)
+    return res.Deleted(GUILD_DELETED, deps.use_cases().delete_guild(guildId).id)
 
 
 @ROUTES.route(
@@ -112,9 +112,9 @@ def delete_guild(guildId: str) -> ser.Json:
     response="GuildSettings",
     errors=(NotFound,),
 )
-def settings(guildId: str) -> ser.Json:
+def settings(guildId: str) -> res.GuildSettings:
     """The settings."""
-    return ser.settings(deps.use_cases().get_settings(guildId))
+    return res.settings(deps.use_cases().get_settings(guildId))
 
 
 def settings_patch(body: SettingsPatchBody) -> dict[str, Any]:
@@ -138,9 +138,9 @@ def settings_patch(body: SettingsPatchBody) -> dict[str, Any]:
     body=SettingsPatchBody,
     errors=(NotFound, RuleViolation),
 )
-def update_settings(guildId: str, body: SettingsPatchBody) -> ser.Json:
+def update_settings(guildId: str, body: SettingsPatchBody) -> res.GuildSettings:
     """The merged, validated settings."""
-    return ser.settings(deps.use_cases().update_settings(guildId, settings_patch(body)))
+    return res.settings(deps.use_cases().update_settings(guildId, settings_patch(body)))
 
 
 def member_data(m: SyncMember) -> mc.MemberData:
@@ -153,9 +153,9 @@ def member_data(m: SyncMember) -> mc.MemberData:
     )
 
 
-def sync_result(result: mc.SyncResult) -> ser.Json:
+def sync_result(result: mc.SyncResult) -> res.SyncResult:
     """``{guild, membersSynced}``."""
-    return {"guild": ser.guild(result.guild), "membersSynced": result.members_synced}
+    return res.SyncResult(res.guild(result.guild), result.members_synced)
 
 
 @ROUTES.route(
@@ -198,7 +198,7 @@ def sync(guildId: str, body: SyncBody) -> Response:
     body=MemberBody,
     errors=(NotFound,),
 )
-def add_member(body: MemberBody) -> ser.Json:
+def add_member(body: MemberBody) -> res.GuildMember:
     """The membership."""
     data = mc.MemberData(
         user_id=body.user_id,
@@ -208,7 +208,7 @@ def add_member(body: MemberBody) -> ser.Json:
             username=body.username, global_name=body.global_name, avatar=body.avatar
         ),
     )
-    return ser.member(deps.use_cases().add_member(body.guild_id, data))
+    return res.member(deps.use_cases().add_member(body.guild_id, data))
 
 
 @ROUTES.route(
@@ -235,7 +235,7 @@ def sync_members(guildId: str, body: MembersSyncBody) -> Response:
     body=MemberPatchBody,
     errors=(NotFound, Conflict),
 )
-def update_member(guildId: str, userId: str, body: MemberPatchBody) -> ser.Json:
+def update_member(guildId: str, userId: str, body: MemberPatchBody) -> res.GuildMember:
     """The updated membership."""
     cmd = mc.UpdateMember(
         guild_id=guildId,
@@ -244,7 +244,7 @@ def update_member(guildId: str, userId: str, body: MemberPatchBody) -> ser.Json:
         nickname=body.nickname,
         roles=None if body.roles is None else tuple(body.roles),
     )
-    return ser.member(deps.use_cases().update_member(cmd))
+    return res.member(deps.use_cases().update_member(cmd))
 
 
 @ROUTES.route(
@@ -254,7 +254,7 @@ def update_member(guildId: str, userId: str, body: MemberPatchBody) -> ser.Json:
     response="Message",
     errors=(NotFound,),
 )
-def remove_member(guildId: str, userId: str) -> ser.Json:
+def remove_member(guildId: str, userId: str) -> res.Message:
     """``{message}``."""
     deps.use_cases().remove_member(guildId, userId)
-    return ser.message(MEMBER_REMOVED)
+    return res.Message(MEMBER_REMOVED)

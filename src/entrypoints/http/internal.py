@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.health import health_response
 from entrypoints.http.requests import (
@@ -17,6 +16,7 @@ from entrypoints.http.requests import (
     UserData,
 )
 from entrypoints.http.routing import RouteTable
+from entrypoints.responses import api as res
 from tracker_core.errors import Conflict, NotFound, RuleViolation
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases.schedules import CreateSchedule
@@ -54,7 +54,7 @@ def health() -> Response:
     body=BotRegisterBody,
     errors=(RuleViolation, Conflict),
 )
-def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
+def register_multiple(body: BotRegisterBody) -> list[res.Tracker]:
     """Register a user's first trackers, all or nothing."""
     cmd = RegisterTrackers(
         user_id=body.user_id,
@@ -64,7 +64,7 @@ def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
         interaction_token=body.interaction_token,
     )
     trackers = deps.use_cases().register_trackers(cmd)
-    return [ser.tracker(t) for t in trackers]
+    return [res.tracker(t) for t in trackers]
 
 
 @ROUTES.route(
@@ -75,7 +75,7 @@ def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
     body=BotAddBody,
     errors=(RuleViolation, Conflict),
 )
-def add(body: BotAddBody) -> ser.Json:
+def add(body: BotAddBody) -> res.Tracker:
     """Add one tracker within the per-user limit."""
     cmd = AddTracker(
         user_id=body.user_id,
@@ -85,7 +85,7 @@ def add(body: BotAddBody) -> ser.Json:
         interaction_token=body.interaction_token,
     )
     tracker = deps.use_cases().add_tracker(cmd)
-    return ser.tracker(tracker)
+    return res.tracker(tracker)
 
 
 @ROUTES.route(
@@ -95,9 +95,9 @@ def add(body: BotAddBody) -> ser.Json:
     response="ProcessResult",
     body=EmptyBody,
 )
-def pending(body: EmptyBody) -> ser.Json:
+def pending(body: EmptyBody) -> res.ProcessResult:
     """``{processed, trackers}``."""
-    return ser.processed(deps.use_cases().process_pending())
+    return res.processed(deps.use_cases().process_pending())
 
 
 @ROUTES.route(
@@ -108,10 +108,10 @@ def pending(body: EmptyBody) -> ser.Json:
     body=ProcessGuildBody,
     errors=(NotFound,),
 )
-def process(body: ProcessGuildBody) -> ser.Json:
+def process(body: ProcessGuildBody) -> res.ProcessResult:
     """``{processed, trackers}`` (bypasses the processing guard)."""
     result = deps.use_cases().process_guild(body.guild_id)
-    return ser.processed(result)
+    return res.processed(result)
 
 
 @ROUTES.route(
@@ -122,7 +122,7 @@ def process(body: ProcessGuildBody) -> ser.Json:
     body=ScheduleBody,
     errors=(NotFound, RuleViolation),
 )
-def schedule(body: ScheduleBody) -> ser.Json:
+def schedule(body: ScheduleBody) -> res.Schedule:
     """A new PENDING schedule."""
     cmd = CreateSchedule(
         guild_id=body.guild_id,
@@ -130,7 +130,7 @@ def schedule(body: ScheduleBody) -> ser.Json:
         created_by=body.created_by,
         metadata=body.metadata or {},
     )
-    return ser.schedule(deps.use_cases().create_schedule(cmd))
+    return res.schedule(deps.use_cases().create_schedule(cmd))
 
 
 @ROUTES.route(
@@ -140,12 +140,12 @@ def schedule(body: ScheduleBody) -> ser.Json:
     response="ScheduleArray",
     query=ScheduleListQuery,
 )
-def schedules(guildId: str, query: ScheduleListQuery) -> list[ser.Json]:
+def schedules(guildId: str, query: ScheduleListQuery) -> list[res.Schedule]:
     """``status`` wins; otherwise includeCompleted=false drops COMPLETED ones."""
     found = deps.use_cases().list_schedules(
         guildId, status=query.status, include_completed=query.include_completed
     )
-    return [ser.schedule(s) for s in found]
+    return [res.schedule(s) for s in found]
 
 
 @ROUTES.route(
@@ -156,6 +156,6 @@ def schedules(guildId: str, query: ScheduleListQuery) -> list[ser.Json]:
     body=EmptyBody,
     errors=(NotFound, RuleViolation, Conflict),
 )
-def cancel(scheduleId: str, body: EmptyBody) -> ser.Json:
+def cancel(scheduleId: str, body: EmptyBody) -> res.Schedule:
     """The cancelled schedule."""
-    return ser.schedule(deps.use_cases().cancel_schedule(scheduleId))
+    return res.schedule(deps.use_cases().cancel_schedule(scheduleId))

@@ -15,12 +15,12 @@ from typing import Literal
 import attrs
 from flask import Response, request
 
-from entrypoints import league_serializers as js
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.constraints import USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.requests import PageQuery
 from entrypoints.http.routing import RouteTable
+from entrypoints.responses import api as res
+from entrypoints.responses import league as js
 from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from tracker_core.use_cases import league as uc
 from tracker_core.use_cases.queries import Viewer
@@ -89,7 +89,7 @@ def staff_actor(actor_id: str | None) -> str:
     response="StandingArray",
     errors=STAFF_ERRORS,
 )
-def mmr(guildId: str) -> list[ser.Json]:
+def mmr(guildId: str) -> list[js.Standing]:
     """One row per current member with data, computed now under the guild's settings."""
     found = deps.use_cases().guild_standings(guildId, viewer=staff_viewer())
     now = deps.clock().now()
@@ -110,17 +110,10 @@ def mmr(guildId: str) -> list[ser.Json]:
     response="MemberEligibility",
     errors=STAFF_ERRORS,
 )
-def eligibility(guildId: str, userId: str) -> ser.Json:
+def eligibility(guildId: str, userId: str) -> js.MemberEligibility:
     """``{eligible, reasons, games, ...}``; 404 when the user is not a current member."""
     s = deps.use_cases().member_standing(guildId, userId, viewer=staff_viewer())
-    return {
-        "guildId": guildId,
-        "userId": userId,
-        **s.eligibility.to_dict(),
-        "seasonsCounted": s.seasons_counted,
-        "trackerId": None if s.best is None else s.best.tracker_id,
-        "mmr": s.mmr,
-    }
+    return js.member_eligibility(guildId, userId, s)
 
 
 @BOT.route(
@@ -139,7 +132,7 @@ def eligibility(guildId: str, userId: str) -> ser.Json:
     body=PullBody,
     errors=(*STAFF_ERRORS, Conflict),
 )
-def create_pull(guildId: str, body: PullBody) -> ser.Json:
+def create_pull(guildId: str, body: PullBody) -> js.Pull:
     """The new pull (its rows: ``GET …/pulls/:pullId``)."""
     cmd = uc.CreatePull(
         guild_id=guildId, name=body.name, note=body.note, actor=staff_actor(body.actor_id)
@@ -161,7 +154,7 @@ def create_pull(guildId: str, body: PullBody) -> ser.Json:
     response="PullArray",
     errors=STAFF_ERRORS,
 )
-def pulls(guildId: str) -> list[ser.Json]:
+def pulls(guildId: str) -> list[js.Pull]:
     """Pull headers."""
     return [js.pull(p) for p in deps.use_cases().list_pulls(guildId, viewer=staff_viewer())]
 
@@ -182,13 +175,15 @@ def pulls(guildId: str) -> list[ser.Json]:
     query=PullRowsQuery,
     errors=STAFF_ERRORS,
 )
-def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> ser.Json:
+def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> js.PullPage:
     """``{pull, data, pagination}``; rows highest MMR first, members without data last."""
     found = deps.use_cases().get_pull(
         guildId, pullId, query.filter, query.page, query.limit, viewer=staff_viewer()
     )
     rows = [js.pull_row(found.pull, r, found.overrides.get(r.user_id)) for r in found.rows]
-    return {"pull": js.pull(found.pull), **ser.page(rows, found.total, query.page, query.limit)}
+    return js.PullPage(
+        js.pull(found.pull), rows, res.pagination(found.total, query.page, query.limit)
+    )
 
 
 @BOT.route(
@@ -237,10 +232,10 @@ def pull_csv(guildId: str, pullId: str) -> Response:
     response="PullDiff",
     errors=STAFF_ERRORS,
 )
-def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
+def pull_diff(guildId: str, pullId: str, otherPullId: str) -> js.PullDiff:
     """Effective MMRs of pull ``pullId`` (before) against ``otherPullId`` (after)."""
     found = deps.use_cases().compare_pulls(guildId, pullId, otherPullId, viewer=staff_viewer())
-    return {"a": js.pull(found.a), "b": js.pull(found.b), **js.diff(found.diff)}
+    return js.pull_diff(found.a, found.b, found.diff)
 
 
 @BOT.route(
@@ -259,7 +254,7 @@ def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
     body=OverrideBody,
     errors=(*STAFF_ERRORS, RuleViolation),
 )
-def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> ser.Json:
+def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> js.PullRow:
     """The frozen row with the new override beside it."""
     cmd = uc.OverridePullRow(
         guild_id=guildId,
@@ -279,14 +274,10 @@ def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> 
     summary="The caller's own row in every pull of their guilds, newest first",
     response="OwnPullRowArray",
 )
-def my_pulls() -> list[ser.Json]:
+def my_pulls() -> list[js.OwnPullRow]:
     """``[{guildId, pull, row}]``."""
     user_id = deps.principal().user_id
     return [
-        {
-            "guildId": o.pull.guild_id,
-            "pull": js.pull(o.pull),
-            "row": js.pull_row(o.pull, o.row, o.override),
-        }
+        js.OwnPullRow(o.pull.guild_id, js.pull(o.pull), js.pull_row(o.pull, o.row, o.override))
         for o in deps.use_cases().my_pull_rows(user_id)
     ]

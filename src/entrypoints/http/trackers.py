@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.requests import (
     AddBody,
@@ -17,6 +16,7 @@ from entrypoints.http.requests import (
     UpdateTrackerBody,
 )
 from entrypoints.http.routing import RouteTable
+from entrypoints.responses import api as res
 from tracker_core.errors import Conflict, Forbidden, NotFound, RateLimited, RuleViolation
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 from tracker_core.use_cases.trackers import (
@@ -50,10 +50,11 @@ def tracker_query(query: OwnTrackersQuery) -> TrackerQuery:
     )
 
 
-def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> ser.Json:
+def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> res.TrackerPage:
     """A page of trackers."""
     trackers, total = found
-    return ser.page([ser.tracker(t) for t in trackers], total, query.page, query.limit)
+    items = [res.tracker(t) for t in trackers]
+    return res.TrackerPage(items, res.pagination(total, query.page, query.limit))
 
 
 @ROUTES.route(
@@ -64,12 +65,12 @@ def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> s
     body=RegisterBody,
     errors=(RuleViolation, Conflict),
 )
-def register(body: RegisterBody) -> list[ser.Json]:
+def register(body: RegisterBody) -> list[res.Tracker]:
     """Register the caller's first trackers, all or nothing."""
     me = deps.principal()
     cmd = RegisterTrackers(user_id=me.user_id, urls=tuple(body.urls), profile=me.profile)
     trackers = deps.use_cases().register_trackers(cmd)
-    return [ser.tracker(t) for t in trackers]
+    return [res.tracker(t) for t in trackers]
 
 
 @ROUTES.route(
@@ -80,18 +81,18 @@ def register(body: RegisterBody) -> list[ser.Json]:
     body=AddBody,
     errors=(RuleViolation, Conflict),
 )
-def add(body: AddBody) -> ser.Json:
+def add(body: AddBody) -> res.Tracker:
     """Add one tracker within the per-user limit."""
     me = deps.principal()
     cmd = AddTracker(user_id=me.user_id, url=body.url, profile=me.profile)
     tracker = deps.use_cases().add_tracker(cmd)
-    return ser.tracker(tracker)
+    return res.tracker(tracker)
 
 
 @ROUTES.route(
     "GET", "/me", summary="The caller's trackers", response="TrackerPage", query=OwnTrackersQuery
 )
-def mine(query: OwnTrackersQuery) -> ser.Json:
+def mine(query: OwnTrackersQuery) -> res.TrackerPage:
     """The caller's trackers, filtered, sorted and paged."""
     me = deps.principal()
     found = deps.use_cases().list_user_trackers(me.viewer, me.user_id, tracker_query(query))
@@ -106,7 +107,7 @@ def mine(query: OwnTrackersQuery) -> ser.Json:
     query=TrackersQuery,
     errors=READ,
 )
-def listing(query: TrackersQuery) -> ser.Json:
+def listing(query: TrackersQuery) -> res.TrackerPage:
     """Own trackers, or (guild admins and system admins) the trackers of a guild's members."""
     me = deps.principal()
     core = tracker_query(query)
@@ -125,7 +126,7 @@ def listing(query: TrackersQuery) -> ser.Json:
     query=OwnTrackersQuery,
     errors=(Forbidden,),
 )
-def of_user(userId: str, query: OwnTrackersQuery) -> ser.Json:
+def of_user(userId: str, query: OwnTrackersQuery) -> res.TrackerPage:
     """A user's trackers, for the user, an admin of a shared guild, or a system admin."""
     me = deps.principal()
     found = deps.use_cases().list_user_trackers(me.viewer, userId, tracker_query(query))
@@ -139,36 +140,36 @@ def of_user(userId: str, query: OwnTrackersQuery) -> ser.Json:
     response="TrackerWithDetails",
     errors=READ,
 )
-def show(id: str) -> ser.Json:
+def show(id: str) -> res.TrackerWithDetails:
     """One tracker in full."""
     detail = deps.use_cases().get_tracker_detail(deps.principal().viewer, id)
-    return ser.tracker_with_details(detail)
+    return res.tracker_with_details(detail)
 
 
 @ROUTES.route(
     "GET", "/<id>/detail", summary="{tracker, seasons}", response="TrackerDetail", errors=READ
 )
-def detail(id: str) -> ser.Json:
+def detail(id: str) -> res.TrackerDetail:
     """The tracker and its seasons."""
     found = deps.use_cases().get_tracker_detail(deps.principal().viewer, id)
-    return ser.tracker_detail(found)
+    return res.tracker_detail(found)
 
 
 @ROUTES.route(
     "GET", "/<id>/status", summary="Scraping status", response="TrackerStatus", errors=READ
 )
-def scraping_status(id: str) -> ser.Json:
+def scraping_status(id: str) -> res.TrackerStatus:
     """Where the tracker's scraping stands."""
-    return ser.status(deps.use_cases().get_tracker_status(deps.principal().viewer, id))
+    return res.status(deps.use_cases().get_tracker_status(deps.principal().viewer, id))
 
 
 @ROUTES.route(
     "GET", "/<id>/seasons", summary="Seasons, newest first", response="SeasonArray", errors=READ
 )
-def seasons(id: str) -> list[ser.Json]:
+def seasons(id: str) -> list[res.Season]:
     """The tracker's seasons."""
     found = deps.use_cases().get_tracker_seasons(deps.principal().viewer, id)
-    return [ser.season(s) for s in found]
+    return [res.season(s) for s in found]
 
 
 @ROUTES.route(
@@ -179,11 +180,11 @@ def seasons(id: str) -> list[ser.Json]:
     query=SnapshotsQuery,
     errors=READ,
 )
-def snapshots(id: str, query: SnapshotsQuery) -> list[ser.Json]:
+def snapshots(id: str, query: SnapshotsQuery) -> list[res.Snapshot]:
     """The tracker's snapshots, optionally of one season."""
     viewer = deps.principal().viewer
     found = deps.use_cases().get_tracker_snapshots(viewer, id, query.season)
-    return [ser.snapshot(s) for s in found]
+    return [res.snapshot(s) for s in found]
 
 
 @ROUTES.route(
@@ -194,7 +195,7 @@ def snapshots(id: str, query: SnapshotsQuery) -> list[ser.Json]:
     body=SnapshotBody,
     errors=(*WRITE, RuleViolation),
 )
-def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
+def add_snapshot(id: str, body: SnapshotBody) -> res.Snapshot:
     """Record ratings entered by the owner."""
     cmd = CreateManualSnapshot(
         actor_id=deps.principal().user_id,
@@ -208,7 +209,7 @@ def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
             "4v4": body.fours_games_played,
         },
     )
-    return ser.snapshot(deps.use_cases().create_manual_snapshot(cmd))
+    return res.snapshot(deps.use_cases().create_manual_snapshot(cmd))
 
 
 @ROUTES.route(
@@ -219,14 +220,14 @@ def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
     body=EmptyBody,
     errors=(*WRITE, RateLimited),
 )
-def refresh(id: str, body: EmptyBody) -> ser.Json:
+def refresh(id: str, body: EmptyBody) -> res.RefreshResult:
     """Queue the tracker at high priority unless a job already has it."""
     cmd = RefreshTracker(tracker_id=id, actor_id=deps.principal().user_id)
     outcome = deps.use_cases().refresh_tracker(cmd)
     return refresh_answer(outcome.tracker_id, outcome.status, outcome.enqueued)
 
 
-def refresh_answer(tracker_id: str, status: str, enqueued: bool) -> ser.Json:
+def refresh_answer(tracker_id: str, status: TrackerStatus, enqueued: bool) -> res.RefreshResult:
     """``{message, trackerId, status}`` of a refresh."""
     if enqueued:
         text = ENQUEUED
@@ -234,7 +235,7 @@ def refresh_answer(tracker_id: str, status: str, enqueued: bool) -> ser.Json:
         text = ALREADY_RUNNING
     else:
         text = ALREADY_QUEUED
-    return ser.message(text, trackerId=tracker_id, status=str(status))
+    return res.RefreshResult(text, tracker_id, status)
 
 
 @ROUTES.route(
@@ -245,7 +246,7 @@ def refresh_answer(tracker_id: str, status: str, enqueued: bool) -> ser.Json:
     body=UpdateTrackerBody,
     errors=(*WRITE, RuleViolation),
 )
-def update(id: str, body: UpdateTrackerBody) -> ser.Json:
+def update(id: str, body: UpdateTrackerBody) -> res.Tracker:
     """Update one's own tracker."""
     cmd = UpdateTracker(
         actor_id=deps.principal().user_id,
@@ -253,11 +254,11 @@ def update(id: str, body: UpdateTrackerBody) -> ser.Json:
         display_name=body.display_name,
         is_active=body.is_active,
     )
-    return ser.tracker(deps.use_cases().update_tracker(cmd))
+    return res.tracker(deps.use_cases().update_tracker(cmd))
 
 
 @ROUTES.route("DELETE", SELF, summary="Soft delete (owner)", response="Deleted", errors=WRITE)
 def delete(id: str) -> Any:
     """Soft-delete one's own tracker."""
     tracker = deps.use_cases().delete_tracker(deps.principal().user_id, id)
-    return ser.message(DELETED, id=tracker.id)
+    return res.Deleted(DELETED, tracker.id)

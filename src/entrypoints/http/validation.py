@@ -34,12 +34,12 @@ from entrypoints.http.constraints import (
     MEMBER_COUNT_NEGATIVE,
     MEMBER_COUNT_TOO_LARGE,
     MemberCount,
-    camel,
     check_constraints,
     failure,
     join,
 )
 from entrypoints.http.input_limits import check_text, decode_json
+from entrypoints.responses.base import camel
 from tracker_core.errors import FieldError, ValidationFailed
 
 T = TypeVar("T", bound=AttrsInstance)
