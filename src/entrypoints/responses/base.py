@@ -88,6 +88,14 @@ def _unstructure_optional(kind: Any) -> Any:
     return lambda value: None if value is None else hook(value)
 
 
+def _unstructure_list(kind: Any) -> Any:
+    args = get_args(kind)
+    hook = converter.get_unstructure_hook(args[0]) if args else converter.unstructure
+    if hook is identity:
+        return list
+    return lambda values: [hook(value) for value in values]
+
+
 def _unstructure_fn(cls: type) -> Any:
     fields = attrs.fields(attrs.resolve_types(cls))
     overrides: dict[str, Any] = {
@@ -100,6 +108,7 @@ converter = cattrs.Converter(detailed_validation=False)
 """Response objects (and lists and dicts of them) → JSON-able data."""
 converter.register_unstructure_hook(datetime, instant)
 converter.register_unstructure_hook_factory(_is_optional, _unstructure_optional)
+converter.register_unstructure_hook_factory(lambda t: get_origin(t) is list, _unstructure_list)
 converter.register_unstructure_hook_factory(attrs.has, _unstructure_fn)
 
 
