@@ -88,6 +88,11 @@ def _unstructure_optional(kind: Any) -> Any:
     return lambda value: None if value is None else hook(value)
 
 
+def _is_list(kind: Any) -> bool:
+    origin: Any = get_origin(kind)
+    return origin is list
+
+
 def _unstructure_list(kind: Any) -> Any:
     args = get_args(kind)
     hook = converter.get_unstructure_hook(args[0]) if args else converter.unstructure
@@ -108,7 +113,7 @@ converter = cattrs.Converter(detailed_validation=False)
 """Response objects (and lists and dicts of them) → JSON-able data."""
 converter.register_unstructure_hook(datetime, instant)
 converter.register_unstructure_hook_factory(_is_optional, _unstructure_optional)
-converter.register_unstructure_hook_factory(lambda t: get_origin(t) is list, _unstructure_list)
+converter.register_unstructure_hook_factory(_is_list, _unstructure_list)
 converter.register_unstructure_hook_factory(attrs.has, _unstructure_fn)
 
 
