@@ -26,7 +26,7 @@ WHEN_FORMAT = "%Y-%m-%dT%H:%M"
 NOTE_MAX = 200
 
 
-def _staff(guild_id: str) -> Principal:
+def require_staff(guild_id: str) -> Principal:
     """The signed-in user, once known to be the guild's staff. Raises NotFound, Forbidden."""
     me = require_user()
     deps.use_cases().get_settings(guild_id, viewer=me.viewer)
@@ -35,7 +35,7 @@ def _staff(guild_id: str) -> Principal:
 
 def process(guild_id: str) -> Response:
     """Queue the members' pending, never-scraped or stale trackers; back to the roster."""
-    _staff(guild_id)
+    require_staff(guild_id)
     check_form_csrf()
     result = deps.use_cases().process_guild(guild_id)
     target = url_for("dashboard.roster", guild_id=guild_id, queued=result.processed)
@@ -44,7 +44,7 @@ def process(guild_id: str) -> Response:
 
 def schedules(guild_id: str) -> Response:
     """The guild's schedules, newest instant last, with the form to add one."""
-    _staff(guild_id)
+    require_staff(guild_id)
     found = deps.use_cases().list_schedules(guild_id, status=None, include_completed=True)
     return page("dashboard/schedules.html", guild_id=guild_id, schedules=found)
 
@@ -61,7 +61,7 @@ def _when() -> datetime:
 
 def create(guild_id: str) -> Response:
     """Schedule the processing of the guild at a future UTC instant."""
-    me = _staff(guild_id)
+    me = require_staff(guild_id)
     check_form_csrf()
     note = request.form.get("reason", "").strip()[:NOTE_MAX]
     cmd = CreateSchedule(
@@ -76,7 +76,7 @@ def create(guild_id: str) -> Response:
 
 def cancel(guild_id: str, schedule_id: str) -> Response:
     """Cancel one of this guild's pending schedules."""
-    _staff(guild_id)
+    require_staff(guild_id)
     check_form_csrf()
     use_cases = deps.use_cases()
     mine = use_cases.list_schedules(guild_id, status=None, include_completed=True)
@@ -113,7 +113,7 @@ def _settings_patch() -> dict[str, Any]:
 
 def save_settings(guild_id: str) -> Response:
     """Save the processing switch and the MMR settings; back to the settings page."""
-    me = _staff(guild_id)
+    me = require_staff(guild_id)
     check_form_csrf()
     deps.use_cases().update_settings(guild_id, _settings_patch(), viewer=me.viewer)
     target = url_for("dashboard.formula", guild_id=guild_id, saved=1)

@@ -96,7 +96,7 @@ def roster(guild_id: str) -> Response:
     )
 
 
-def _cell(value: object) -> str:
+def sheet_cell(value: object) -> str:
     """A CSV cell a spreadsheet shows as text, never evaluates."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_CHARS) else text
@@ -112,11 +112,11 @@ def roster_csv(guild_id: str) -> Response:
     for e in entries:
         writer.writerow(
             [
-                _cell(e.user_id),
-                _cell(e.name),
+                sheet_cell(e.user_id),
+                sheet_cell(e.name),
                 e.rating.mmr if e.rating else "",
                 e.games if e.games is not None else "",
-                _cell(" ".join(t.url for t in e.trackers)),
+                sheet_cell(" ".join(t.url for t in e.trackers)),
                 " ".join(str(t.scraping_status) for t in e.trackers),
             ]
         )
