@@ -2,7 +2,7 @@
 
 Adapters implement them structurally (no inheritance); mypy checks conformance where they
 are wired. Every repository ``save`` is a compare-and-set on the aggregate's ``version``: it
-raises :class:`tracker_core.errors.Conflict` when another writer got there first.
+raises :class:`tracker_core.errors.ConflictError` when another writer got there first.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class JobQueue(Protocol):
 
 
 class Notifier(Protocol):
-    """Delivers one notification on one channel; raises DeliveryFailed on failure."""
+    """Delivers one notification on one channel; raises DeliveryError on failure."""
 
     def send(self, notification: Notification) -> None: ...
 
@@ -153,11 +153,11 @@ class TrackerRepository(Protocol):
         ...
 
     def add(self, tracker: Tracker) -> None:
-        """Insert; raises AlreadyRegistered if a live tracker has the same identity."""
+        """Insert; raises AlreadyRegisteredError if a live tracker has the same identity."""
         ...
 
     def save(self, tracker: Tracker) -> None:
-        """Compare-and-set on ``version``; raises Conflict (or AlreadyRegistered)."""
+        """Compare-and-set on ``version``; raises ConflictError (or AlreadyRegisteredError)."""
         ...
 
     def claim(self, tracker_id: str, now: datetime, lease: timedelta, token: str) -> Tracker | None:
@@ -259,7 +259,7 @@ class ScheduleRepository(Protocol):
     def get(self, schedule_id: str) -> Schedule | None: ...
     def add(self, schedule: Schedule) -> None: ...
     def save(self, schedule: Schedule) -> None:
-        """Compare-and-set on ``version``; raises Conflict."""
+        """Compare-and-set on ``version``; raises ConflictError."""
         ...
 
     def for_guild(
@@ -306,7 +306,7 @@ class PullRepository(Protocol):
         ...
 
     def add(self, pull: Pull, rows: Sequence[PullRow]) -> None:
-        """Insert a pull with its rows (bulk); Conflict when the number is taken."""
+        """Insert a pull with its rows (bulk); ConflictError when the number is taken."""
         ...
 
     def get(self, guild_id: str, pull_id: str) -> Pull | None: ...
@@ -338,12 +338,12 @@ class PullRepository(Protocol):
 class FlagRepository(Protocol):
     def open_flag(self, guild_id: str, user_id: str, kind: FlagKind) -> ReviewFlag | None: ...
     def add(self, flag: ReviewFlag) -> None:
-        """Insert; Conflict when an open flag of that kind exists for the member."""
+        """Insert; ConflictError when an open flag of that kind exists for the member."""
         ...
 
     def get(self, guild_id: str, flag_id: str) -> ReviewFlag | None: ...
     def save(self, flag: ReviewFlag) -> None:
-        """Compare-and-set on ``version``; raises Conflict."""
+        """Compare-and-set on ``version``; raises ConflictError."""
         ...
 
     def search(
@@ -403,7 +403,7 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def ping(self) -> None:
-        """One round trip to the store. Raises StorageUnavailable when it cannot be reached."""
+        """One round trip to the store. Raises StorageUnavailableError when it cannot be reached."""
         ...
 
     def next_id(self) -> str:
