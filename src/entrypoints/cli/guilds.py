@@ -21,7 +21,7 @@ from entrypoints.cli.services import OPERATOR, services
 from entrypoints.cli.views import guild_view, guilds_table, mmr_table, settings_lines
 from entrypoints.http.requests import SyncBody
 from entrypoints.http.validation import parse_json, structure
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases.guilds import GuildData
 from tracker_core.use_cases.members import MemberData, SyncGuild
@@ -112,13 +112,13 @@ def _members(body: SyncBody) -> tuple[MemberData, ...]:
 
 
 def _sync_command(guild_id: str, body: SyncBody) -> SyncGuild:
-    from tracker_core.errors import FieldError, ValidationFailed
+    from tracker_core.errors import FieldError, ValidationError
 
     info = None
     if body.guild is not None:
         if body.guild.id != guild_id:
             message = "guild.id must be the GUILD_ID argument"
-            raise ValidationFailed([FieldError("guild.id", message)], message=message)
+            raise ValidationError([FieldError("guild.id", message)], message=message)
         info = GuildData(
             name=body.guild.name,
             icon=body.guild.icon,
@@ -247,7 +247,7 @@ def _names(svc: Any, user_ids: Sequence[str]) -> dict[str, str]:
     for user_id in dict.fromkeys(user_ids):
         try:
             user = svc.use_cases.get_user(user_id)
-        except NotFound:
+        except NotFoundError:
             continue
         names[user_id] = user.global_name or user.username
     return names

@@ -12,7 +12,7 @@ from entrypoints.http.requests import (
     UserData,
 )
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases import guilds as uc
 from tracker_core.use_cases.trackers import RegisterTrackers
@@ -35,7 +35,7 @@ def users(query: PageQuery) -> ser.Json:
     summary="Create a user (or update the supplied fields)",
     response="User",
     body=CreateUserBody,
-    errors=(Conflict,),
+    errors=(ConflictError,),
 )
 def create_user(body: CreateUserBody) -> ser.Json:
     """The saved user."""
@@ -45,7 +45,7 @@ def create_user(body: CreateUserBody) -> ser.Json:
     return ser.user(deps.use_cases().save_user(body.id, data))
 
 
-@ROUTES.route("GET", USER, summary="One user", response="User", errors=(NotFound,))
+@ROUTES.route("GET", USER, summary="One user", response="User", errors=(NotFoundError,))
 def user(userId: str) -> ser.Json:
     """The user."""
     return ser.user(deps.use_cases().get_user(userId))
@@ -57,7 +57,7 @@ def user(userId: str) -> ser.Json:
     summary="Update the supplied fields of a user",
     response="User",
     body=UserData,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
 def update_user(userId: str, body: UserData) -> ser.Json:
     """The updated user."""
@@ -72,7 +72,7 @@ def update_user(userId: str, body: UserData) -> ser.Json:
     USER,
     summary="Delete a user (trackers soft-deleted, memberships dropped)",
     response="Deleted",
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
 def delete_user(userId: str) -> ser.Json:
     """``{message, id}``."""
@@ -86,7 +86,7 @@ def delete_user(userId: str) -> ser.Json:
     summary="A guild admin registers trackers for a member",
     response="StaffRegistration",
     body=StaffRegisterBody,
-    errors=(NotFound, Forbidden, RuleViolation, Conflict),
+    errors=(NotFoundError, ForbiddenError, RuleViolationError, ConflictError),
 )
 def register_by_staff(body: StaffRegisterBody) -> ser.Json:
     """``{user, trackers: {count, items}}``."""

@@ -16,35 +16,35 @@ from werkzeug.exceptions import HTTPException
 
 from entrypoints.serializers import instant
 from tracker_core.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    QueueUnavailable,
-    RateLimited,
-    RuleViolation,
-    StorageUnavailable,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    QueueUnavailableError,
+    RateLimitedError,
+    RuleViolationError,
+    StorageUnavailableError,
     TrackerError,
-    Unauthorized,
-    ValidationFailed,
+    UnauthorizedError,
+    ValidationError,
 )
 
 log = logging.getLogger("trackers.http")
 
 ERROR_STATUS: dict[type[TrackerError], int] = {
-    RuleViolation: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    RateLimited: 429,
-    StorageUnavailable: 503,
-    QueueUnavailable: 503,
+    RuleViolationError: 400,
+    UnauthorizedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    RateLimitedError: 429,
+    StorageUnavailableError: 503,
+    QueueUnavailableError: 503,
 }
 """Each base class of :mod:`tracker_core.errors` and its status; subclasses inherit it."""
 
 UNAVAILABLE_MESSAGES: dict[type[TrackerError], str] = {
-    StorageUnavailable: "Database unavailable",
-    QueueUnavailable: "Job queue unavailable",
+    StorageUnavailableError: "Database unavailable",
+    QueueUnavailableError: "Job queue unavailable",
 }
 """What a client is told when a dependency is down: never a host, port or driver error."""
 
@@ -103,9 +103,9 @@ def _tracker_error(exc: TrackerError) -> Response:
     status = status_for(type(exc))
     if status == 500:
         return _unexpected(exc)
-    errors = [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationFailed) else None
+    errors = [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationError) else None
     response = error_body(status, public_message(exc), exc.code, errors)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimitedError):
         response.headers["Retry-After"] = str(exc.retry_after)
     if status == 503:
         log_unavailable(exc, f"{request.method} {request.path}")

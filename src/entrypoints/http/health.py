@@ -14,7 +14,7 @@ from flask import Flask, Response, current_app, jsonify
 
 from entrypoints.http import deps
 from entrypoints.http.errors import log_unavailable, public_message
-from tracker_core.errors import QueueUnavailable, StorageUnavailable
+from tracker_core.errors import QueueUnavailableError, StorageUnavailableError
 
 STARTED_KEY = "trackers.started"
 CHECKS_KEY = "trackers.health_checks"
@@ -25,7 +25,7 @@ def _database() -> dict[str, Any]:
     try:
         with deps.uow() as uow:
             uow.ping()
-    except StorageUnavailable as exc:
+    except StorageUnavailableError as exc:
         log_unavailable(exc, "health check: database down")
         return {"status": "down", "error": public_message(exc)}
     return {"status": "up"}
@@ -34,7 +34,7 @@ def _database() -> dict[str, Any]:
 def _queue() -> dict[str, Any]:
     try:
         depth = deps.queue().depth()
-    except QueueUnavailable as exc:
+    except QueueUnavailableError as exc:
         log_unavailable(exc, "health check: queue down")
         return {"status": "down", "error": public_message(exc)}
     return {"status": "up", "depth": depth}

@@ -17,7 +17,7 @@ from entrypoints.http.requests import (
     UserData,
 )
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, NotFoundError, RuleViolationError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases.schedules import CreateSchedule
 from tracker_core.use_cases.trackers import (
@@ -52,7 +52,7 @@ def health() -> Response:
     summary="Register 1-4 trackers for a user",
     response="TrackerArray",
     body=BotRegisterBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
 def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
     """Register a user's first trackers, all or nothing."""
@@ -73,7 +73,7 @@ def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
     summary="Add one tracker for a user",
     response="Tracker",
     body=BotAddBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
 def add(body: BotAddBody) -> ser.Json:
     """Add one tracker within the per-user limit."""
@@ -106,7 +106,7 @@ def pending(body: EmptyBody) -> ser.Json:
     summary="Queue a guild's pending, never-scraped or stale trackers",
     response="ProcessResult",
     body=ProcessGuildBody,
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
 def process(body: ProcessGuildBody) -> ser.Json:
     """``{processed, trackers}`` (bypasses the processing guard)."""
@@ -120,7 +120,7 @@ def process(body: ProcessGuildBody) -> ser.Json:
     summary="Schedule the processing of a guild at a future instant",
     response="Schedule",
     body=ScheduleBody,
-    errors=(NotFound, RuleViolation),
+    errors=(NotFoundError, RuleViolationError),
 )
 def schedule(body: ScheduleBody) -> ser.Json:
     """A new PENDING schedule."""
@@ -154,7 +154,7 @@ def schedules(guildId: str, query: ScheduleListQuery) -> list[ser.Json]:
     summary="Cancel a PENDING schedule",
     response="Schedule",
     body=EmptyBody,
-    errors=(NotFound, RuleViolation, Conflict),
+    errors=(NotFoundError, RuleViolationError, ConflictError),
 )
 def cancel(scheduleId: str, body: EmptyBody) -> ser.Json:
     """The cancelled schedule."""

@@ -21,7 +21,7 @@ from entrypoints.http import deps
 from entrypoints.http.constraints import USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.requests import PageQuery
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.use_cases import league as uc
 from tracker_core.use_cases.queries import Viewer
 
@@ -29,7 +29,7 @@ BOT = RouteTable("league_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("league_staff", "/api", "user", "Staff")
 PLAYER = RouteTable("league_player", "/api", "user", "Trackers")
 TABLES = (BOT, STAFF, PLAYER)
-STAFF_ERRORS = (NotFound, Forbidden)
+STAFF_ERRORS = (NotFoundError, ForbiddenError)
 GUILD = "/guilds/<guildId>"
 PULL = GUILD + "/pulls/<pullId>"
 
@@ -129,7 +129,7 @@ def eligibility(guildId: str, userId: str) -> ser.Json:
     summary="Freeze every member's numbers into the guild's next numbered pull",
     response="Pull",
     body=PullBody,
-    errors=(*STAFF_ERRORS, Conflict),
+    errors=(*STAFF_ERRORS, ConflictError),
 )
 @STAFF.route(
     "POST",
@@ -137,7 +137,7 @@ def eligibility(guildId: str, userId: str) -> ser.Json:
     summary="Freeze every member's numbers into the guild's next numbered pull (guild staff)",
     response="Pull",
     body=PullBody,
-    errors=(*STAFF_ERRORS, Conflict),
+    errors=(*STAFF_ERRORS, ConflictError),
 )
 def create_pull(guildId: str, body: PullBody) -> ser.Json:
     """The new pull (its rows: ``GET …/pulls/:pullId``)."""
@@ -249,7 +249,7 @@ def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
     summary="Set a staff MMR beside a member's frozen number, with a reason (audited)",
     response="PullRow",
     body=OverrideBody,
-    errors=(*STAFF_ERRORS, RuleViolation),
+    errors=(*STAFF_ERRORS, RuleViolationError),
 )
 @STAFF.route(
     "PUT",
@@ -257,7 +257,7 @@ def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
     summary="Set a staff MMR beside a member's frozen number, with a reason (guild staff)",
     response="PullRow",
     body=OverrideBody,
-    errors=(*STAFF_ERRORS, RuleViolation),
+    errors=(*STAFF_ERRORS, RuleViolationError),
 )
 def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> ser.Json:
     """The frozen row with the new override beside it."""

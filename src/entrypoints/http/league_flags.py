@@ -13,7 +13,7 @@ from entrypoints.http import deps
 from entrypoints.http.constraints import USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.league import staff_actor, staff_viewer
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.flags import FlagKind, FlagStatus
 from tracker_core.use_cases import flags as uc
 
@@ -21,7 +21,7 @@ BOT = RouteTable("flags_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("flags_staff", "/api", "user", "Staff")
 TABLES = (BOT, STAFF)
 FLAGS = "/guilds/<guildId>/flags"
-STAFF_ERRORS = (NotFound, Forbidden)
+STAFF_ERRORS = (NotFoundError, ForbiddenError)
 
 
 @attrs.frozen
@@ -70,7 +70,7 @@ def flags(guildId: str, query: FlagsQuery) -> list[ser.Json]:
     summary="Resolve a review flag as confirmed or dismissed (audited)",
     response="Flag",
     body=ResolveBody,
-    errors=(*STAFF_ERRORS, RuleViolation, Conflict),
+    errors=(*STAFF_ERRORS, RuleViolationError, ConflictError),
 )
 @STAFF.route(
     "POST",
@@ -78,7 +78,7 @@ def flags(guildId: str, query: FlagsQuery) -> list[ser.Json]:
     summary="Resolve a review flag as confirmed or dismissed (guild staff)",
     response="Flag",
     body=ResolveBody,
-    errors=(*STAFF_ERRORS, RuleViolation, Conflict),
+    errors=(*STAFF_ERRORS, RuleViolationError, ConflictError),
 )
 def resolve(guildId: str, flagId: str, body: ResolveBody) -> ser.Json:
     """The resolved flag."""

@@ -11,7 +11,7 @@ from entrypoints.http.constraints import CUID_PATTERN, USER_ID_MESSAGE, rules, s
 from entrypoints.http.league import staff_actor, staff_viewer
 from entrypoints.http.requests import CUID_MESSAGE, GAMES, RATING
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.stats import RankedPlaylist
 from tracker_core.use_cases import manual as uc
 
@@ -19,7 +19,7 @@ BOT = RouteTable("manual_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("manual_staff", "/api", "user", "Staff")
 TABLES = (BOT, STAFF)
 PATH = "/guilds/<guildId>/members/<userId>/manual-ratings"
-ERRORS = (NotFound, Forbidden, RuleViolation)
+ERRORS = (NotFoundError, ForbiddenError, RuleViolationError)
 PLAYLISTS: dict[str, RankedPlaylist] = {
     "ones": "1v1",
     "twos": "2v2",

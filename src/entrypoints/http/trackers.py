@@ -17,7 +17,13 @@ from entrypoints.http.requests import (
     UpdateTrackerBody,
 )
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, Forbidden, NotFound, RateLimited, RuleViolation
+from tracker_core.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    RuleViolationError,
+)
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 from tracker_core.use_cases.trackers import (
     AddTracker,
@@ -28,8 +34,8 @@ from tracker_core.use_cases.trackers import (
 )
 
 ROUTES = RouteTable("trackers", "/api/trackers", "user", "Trackers")
-READ = (NotFound, Forbidden)
-WRITE = (NotFound, Forbidden, Conflict)
+READ = (NotFoundError, ForbiddenError)
+WRITE = (NotFoundError, ForbiddenError, ConflictError)
 ENQUEUED = "Refresh job enqueued successfully"
 ALREADY_RUNNING = "Tracker is already being refreshed"
 ALREADY_QUEUED = "Tracker is already queued for refresh"
@@ -62,7 +68,7 @@ def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> s
     summary="Register 1-4 trackers (the user must have none)",
     response="TrackerArray",
     body=RegisterBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
 def register(body: RegisterBody) -> list[ser.Json]:
     """Register the caller's first trackers, all or nothing."""
@@ -78,7 +84,7 @@ def register(body: RegisterBody) -> list[ser.Json]:
     summary="Add one tracker (or restore one's own deleted one)",
     response="Tracker",
     body=AddBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
 def add(body: AddBody) -> ser.Json:
     """Add one tracker within the per-user limit."""
@@ -123,7 +129,7 @@ def listing(query: TrackersQuery) -> ser.Json:
     summary="Another user's trackers (read rule)",
     response="TrackerPage",
     query=OwnTrackersQuery,
-    errors=(Forbidden,),
+    errors=(ForbiddenError,),
 )
 def of_user(userId: str, query: OwnTrackersQuery) -> ser.Json:
     """A user's trackers, for the user, an admin of a shared guild, or a system admin."""
@@ -192,7 +198,7 @@ def snapshots(id: str, query: SnapshotsQuery) -> list[ser.Json]:
     summary="Record a manual snapshot (owner)",
     response="Snapshot",
     body=SnapshotBody,
-    errors=(*WRITE, RuleViolation),
+    errors=(*WRITE, RuleViolationError),
 )
 def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
     """Record ratings entered by the owner."""
@@ -217,7 +223,7 @@ def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
     summary="Refresh now (owner; cooldown applies)",
     response="RefreshResult",
     body=EmptyBody,
-    errors=(*WRITE, RateLimited),
+    errors=(*WRITE, RateLimitedError),
 )
 def refresh(id: str, body: EmptyBody) -> ser.Json:
     """Queue the tracker at high priority unless a job already has it."""
@@ -243,7 +249,7 @@ def refresh_answer(tracker_id: str, status: str, enqueued: bool) -> ser.Json:
     summary="Change displayName or isActive (owner)",
     response="Tracker",
     body=UpdateTrackerBody,
-    errors=(*WRITE, RuleViolation),
+    errors=(*WRITE, RuleViolationError),
 )
 def update(id: str, body: UpdateTrackerBody) -> ser.Json:
     """Update one's own tracker."""

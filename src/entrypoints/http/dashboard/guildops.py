@@ -18,7 +18,7 @@ from entrypoints.http.auth import Principal
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
-from tracker_core.errors import FieldError, NotFound, ValidationFailed
+from tracker_core.errors import FieldError, NotFoundError, ValidationError
 from tracker_core.mmr import PLAYLIST_KEYS
 from tracker_core.use_cases.schedules import CreateSchedule
 
@@ -27,7 +27,10 @@ NOTE_MAX = 200
 
 
 def require_staff(guild_id: str) -> Principal:
-    """The signed-in user, once known to be the guild's staff. Raises NotFound, Forbidden."""
+    """The signed-in user, once known to be the guild's staff.
+
+    Raises NotFoundError, ForbiddenError.
+    """
     me = require_user()
     deps.use_cases().get_settings(guild_id, viewer=me.viewer)
     return me
@@ -54,7 +57,7 @@ def _when() -> datetime:
     try:
         return datetime.strptime(raw, WHEN_FORMAT).replace(tzinfo=UTC)
     except ValueError:
-        raise ValidationFailed(
+        raise ValidationError(
             [FieldError("scheduledAt", "scheduledAt must be a date and time (UTC)")]
         ) from None
 
@@ -81,7 +84,7 @@ def cancel(guild_id: str, schedule_id: str) -> Response:
     use_cases = deps.use_cases()
     mine = use_cases.list_schedules(guild_id, status=None, include_completed=True)
     if schedule_id not in {s.id for s in mine}:
-        raise NotFound(f"Schedule {schedule_id} not found")
+        raise NotFoundError(f"Schedule {schedule_id} not found")
     use_cases.cancel_schedule(schedule_id)
     return redirect(url_for("dashboard.schedules", guild_id=guild_id), 303)  # type: ignore[return-value]
 
@@ -91,9 +94,9 @@ def _number(name: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValidationFailed([FieldError(name, f"{name} must be a number")]) from None
+        raise ValidationError([FieldError(name, f"{name} must be a number")]) from None
     if not math.isfinite(value):
-        raise ValidationFailed([FieldError(name, f"{name} must be a finite number")])
+        raise ValidationError([FieldError(name, f"{name} must be a finite number")])
     return value
 
 

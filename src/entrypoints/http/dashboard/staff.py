@@ -16,7 +16,7 @@ from entrypoints.http.auth import require_system_admin
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
-from tracker_core.errors import FETCH_ERROR_CATEGORIES, FieldError, ValidationFailed
+from tracker_core.errors import FETCH_ERROR_CATEGORIES, FieldError, ValidationError
 from tracker_core.mmr import ALGORITHMS, PLAYLIST_KEYS
 from tracker_core.model import LogStatus, Priority, TrackerStatus
 from tracker_core.use_cases import calculator as calc
@@ -42,7 +42,7 @@ _FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     value = request.args.get(name, default)
     if value not in allowed:
-        raise ValidationFailed([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
+        raise ValidationError([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
     return value
 
 
@@ -75,7 +75,7 @@ def roster(guild_id: str) -> Response:
     pages = max(1, -(-len(entries) // ROSTER_PAGE))
     number = request.args.get("page", 1, type=int)
     if not 1 <= number <= pages:
-        raise ValidationFailed([FieldError("page", f"page must be between 1 and {pages}")])
+        raise ValidationError([FieldError("page", f"page must be between 1 and {pages}")])
     shown = entries[(number - 1) * ROSTER_PAGE : number * ROSTER_PAGE]
     counts = Counter(str(t.scraping_status) for e in found.entries for t in e.trackers)
     queued = request.args.get("queued", type=int)
@@ -127,7 +127,7 @@ def roster_csv(guild_id: str) -> Response:
 
 def _formula_result(text: str) -> dict[str, Any]:
     if len(text) > FORMULA_MAX:
-        raise ValidationFailed(
+        raise ValidationError(
             [FieldError("formula", f"formula must be at most {FORMULA_MAX} characters")]
         )
     if not text.strip():
@@ -187,7 +187,7 @@ def admin() -> Response:
 def _log_filter(name: str, allowed: tuple[str, ...]) -> str | None:
     value = request.args.get(name, "")
     if value and value not in allowed:
-        raise ValidationFailed([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
+        raise ValidationError([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
     return value or None
 
 
@@ -199,13 +199,13 @@ def admin_logs() -> Response:
     category = _log_filter("category", LOG_CATEGORIES)
     number = request.args.get("page", 1, type=int)
     if number < 1:
-        raise ValidationFailed([FieldError("page", "page must be at least 1")])
+        raise ValidationError([FieldError("page", "page must be at least 1")])
     logs, total = deps.use_cases().search_scraping_logs(
         None, status, number, LOGS_PAGE, category=category
     )
     pages = max(1, -(-total // LOGS_PAGE))
     if number > pages:
-        raise ValidationFailed([FieldError("page", f"page must be between 1 and {pages}")])
+        raise ValidationError([FieldError("page", f"page must be between 1 and {pages}")])
     chosen = {k: v for k, v in (("status", status), ("category", category)) if v}
     return page(
         "dashboard/admin_logs.html",
