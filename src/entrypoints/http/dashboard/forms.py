@@ -17,7 +17,7 @@ from flask import request
 from entrypoints.http import audit
 from entrypoints.http.input_limits import check_text
 from entrypoints.http.validation import check_path, structure
-from tracker_core.errors import RuleViolation, ValidationFailed
+from tracker_core.errors import RuleViolationError, ValidationError
 
 T = TypeVar("T", bound=AttrsInstance)
 _WHOLE = re.compile(r"-?[0-9]{1,15}")
@@ -50,7 +50,7 @@ def remember(data: dict[str, Any]) -> None:
     and refuse text no store can hold, as the API does.
 
     Raises:
-        ValidationFailed: a value holds NUL (or a lone surrogate), naming its field.
+        ValidationError: a value holds NUL (or a lone surrogate), naming its field.
     """
     audit.remember_body(data)
     check_text(data)
@@ -60,15 +60,15 @@ def validated(data: dict[str, Any], cls: type[T]) -> T:
     """``data`` kept for the audit row and validated as the API's request class ``cls``.
 
     Raises:
-        ValidationFailed: naming each bad field by its JSON path.
+        ValidationError: naming each bad field by its JSON path.
     """
     remember(data)
     return structure(data, cls)
 
 
-def field_errors(exc: RuleViolation) -> dict[str, str]:
+def field_errors(exc: RuleViolationError) -> dict[str, str]:
     """Field path → message (a rule of the core, naming no field, under :data:`FORM`)."""
-    if isinstance(exc, ValidationFailed) and exc.errors:
+    if isinstance(exc, ValidationError) and exc.errors:
         found: dict[str, str] = {}
         for error in exc.errors:
             found.setdefault(error.field or FORM, error.message)
@@ -77,5 +77,5 @@ def field_errors(exc: RuleViolation) -> dict[str, str]:
 
 
 def check_id(name: str, value: str, pattern: str, message: str) -> None:
-    """A path id as the API checks it. Raises ValidationFailed (400)."""
+    """A path id as the API checks it. Raises ValidationError (400)."""
     check_path(name, value, pattern, message.replace("{value}", value))

@@ -22,7 +22,7 @@ from entrypoints.http.dashboard.session import check_form_csrf
 from entrypoints.http.league_flags import ResolveBody
 from entrypoints.http.league_manual import PLAYLISTS, ManualRatingsBody
 from entrypoints.http.requests import CUID_MESSAGE
-from tracker_core.errors import FieldError, RuleViolation, ValidationFailed
+from tracker_core.errors import FieldError, RuleViolationError, ValidationError
 from tracker_core.flags import FLAG_KINDS, FlagKind, FlagStatus
 from tracker_core.league import GAME_KEYS
 from tracker_core.mmr import PLAYLIST_KEYS
@@ -40,20 +40,20 @@ def page_of(items: list[Any], size: int) -> tuple[list[Any], int, int]:
     """The ``?page=`` slice of ``items``, its number and the number of pages.
 
     Raises:
-        ValidationFailed: the page is out of range.
+        ValidationError: the page is out of range.
     """
     pages = max(1, -(-len(items) // size))
     number = request.args.get("page", 1, type=int)
     if not 1 <= number <= pages:
-        raise ValidationFailed([FieldError("page", f"page must be between 1 and {pages}")])
+        raise ValidationError([FieldError("page", f"page must be between 1 and {pages}")])
     return items[(number - 1) * size : number * size], number, pages
 
 
 def choice(name: str, allowed: tuple[str, ...]) -> str | None:
-    """An optional query filter. Raises ValidationFailed naming it when not one of ``allowed``."""
+    """An optional query filter. Raises ValidationError naming it when not one of ``allowed``."""
     value = request.args.get(name, "")
     if value and value not in allowed:
-        raise ValidationFailed([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
+        raise ValidationError([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
     return value or None
 
 
@@ -111,7 +111,7 @@ def save_eligibility(guild_id: str) -> Response:
     try:
         forms.remember(patch)
         deps.use_cases().update_settings(guild_id, patch, viewer=me.viewer)
-    except RuleViolation as exc:
+    except RuleViolationError as exc:
         return _league_page(guild_id, 400, forms.field_errors(exc), patch["eligibility"])
     return redirect(url_for("dashboard.league", guild_id=guild_id, saved=1), 303)  # type: ignore[return-value]
 
@@ -167,7 +167,7 @@ def resolve(guild_id: str, flag_id: str) -> Response:
             actor=me.user_id,
         )
         deps.use_cases().resolve_flag(cmd, viewer=me.viewer)
-    except RuleViolation as exc:
+    except RuleViolationError as exc:
         return _flags_page(guild_id, 400, failed=flag_id, errors=forms.field_errors(exc))
     back: dict[str, Any] = {k: v for k in ("status", "kind") if (v := request.form.get(k))}
     target = url_for("dashboard.flags", guild_id=guild_id, resolved=flag_id, **back)
@@ -249,7 +249,7 @@ def enter_manual(guild_id: str, user_id: str) -> Response:
             note=body.note,
         )
         deps.use_cases().enter_manual_ratings(cmd, viewer=me.viewer)
-    except RuleViolation as exc:
+    except RuleViolationError as exc:
         values = {k: v for k, v in request.form.items() if k != "csrf_token"}
         return _manual_page(guild_id, user_id, 400, forms.field_errors(exc), values)
     target = url_for("dashboard.manual", guild_id=guild_id, user_id=user_id, saved=body.tracker_id)

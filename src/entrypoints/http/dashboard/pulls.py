@@ -25,7 +25,7 @@ from entrypoints.http.dashboard.session import check_form_csrf
 from entrypoints.http.dashboard.staff import sheet_cell
 from entrypoints.http.league import OverrideBody, PullBody
 from entrypoints.http.requests import CUID_MESSAGE
-from tracker_core.errors import FieldError, RuleViolation, ValidationFailed
+from tracker_core.errors import FieldError, RuleViolationError, ValidationError
 from tracker_core.pulls import ROW_FILTERS, RowFilter
 from tracker_core.use_cases import league as lc
 
@@ -54,7 +54,7 @@ def create(guild_id: str) -> Response:
         body = forms.validated(data, PullBody)
         cmd = lc.CreatePull(guild_id=guild_id, name=body.name, note=body.note, actor=me.user_id)
         made = deps.use_cases().create_pull(cmd, viewer=me.viewer)
-    except RuleViolation as exc:
+    except RuleViolationError as exc:
         return _pulls_page(guild_id, 400, errors=forms.field_errors(exc), values=data)
     return redirect(url_for("dashboard.pull", guild_id=guild_id, pull_id=made.id), 303)  # type: ignore[return-value]
 
@@ -76,13 +76,13 @@ def _pull_page(
     row_filter = cast(RowFilter | None, choice("filter", ROW_FILTERS))
     number = request.args.get("page", 1, type=int)
     if number < 1:
-        raise ValidationFailed([FieldError("page", "page must be at least 1")])
+        raise ValidationError([FieldError("page", "page must be at least 1")])
     found = deps.use_cases().get_pull(
         guild_id, pull_id, row_filter, number, ROWS_PAGE, viewer=me.viewer
     )
     pages = max(1, -(-found.total // ROWS_PAGE))
     if number > pages:
-        raise ValidationFailed([FieldError("page", f"page must be between 1 and {pages}")])
+        raise ValidationError([FieldError("page", f"page must be between 1 and {pages}")])
     chosen = {"filter": row_filter} if row_filter else {}
     member = request.args.get("member", "")[:20]
     return page(
@@ -145,7 +145,7 @@ def override(guild_id: str, pull_id: str) -> Response:
             actor=me.user_id,
         )
         deps.use_cases().override_pull_row(cmd, viewer=me.viewer)
-    except RuleViolation as exc:
+    except RuleViolationError as exc:
         values = {"userId": user_id, **{k: request.form.get(k, "") for k in ("mmr", "reason")}}
         return _pull_page(guild_id, pull_id, 400, forms.field_errors(exc), values)
     target = url_for("dashboard.pull", guild_id=guild_id, pull_id=pull_id, overridden=user_id)
