@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from entrypoints import serializers as ser
+from entrypoints.csvcells import sheet_csv
 from tracker_core.flags import ReviewFlag
 from tracker_core.league import GAME_KEYS, Standing
 from tracker_core.pulls import Pull, PullDiff, PullOverride, PullRow, effective_mmr
+from tracker_core.use_cases.league import PullPage
 
 
 def standing(guild_id: str, s: Standing, now: datetime) -> ser.Json:
@@ -150,3 +152,14 @@ def csv_line(rank: int, p: Pull, r: PullRow, o: PullOverride | None) -> list[Any
         r.reason or "",
         " ".join(r.flags),
     ]
+
+
+def pull_csv(found: PullPage) -> str:
+    """A pull as CSV: ``CSV_COLUMNS``, then one line per row in pull order (text cells safe)."""
+    return sheet_csv(
+        CSV_COLUMNS,
+        (
+            csv_line(rank, found.pull, row, found.overrides.get(row.user_id))
+            for rank, row in enumerate(found.rows, start=1)
+        ),
+    )

@@ -8,8 +8,6 @@ the bot acts as the guild's staff and a user must be one of its admins.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Literal
 
 import attrs
@@ -210,14 +208,9 @@ def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> ser.Json:
 def pull_csv(guildId: str, pullId: str) -> Response:
     """A header line, then the rows in pull order (overrides beside the computed MMR)."""
     found = deps.use_cases().export_pull(guildId, pullId, viewer=staff_viewer())
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(js.CSV_COLUMNS)
-    for rank, row in enumerate(found.rows, start=1):
-        writer.writerow(js.csv_line(rank, found.pull, row, found.overrides.get(row.user_id)))
     filename = f"pull-{found.pull.number}.csv"
     return Response(
-        out.getvalue(),
+        js.pull_csv(found),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

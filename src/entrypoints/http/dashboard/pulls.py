@@ -7,8 +7,6 @@ Every page and action applies the staff rule first, then calls the same use case
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any, cast
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -22,7 +20,6 @@ from entrypoints.http.dashboard.league import choice, page_of
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
-from entrypoints.http.dashboard.staff import sheet_cell
 from entrypoints.http.league import OverrideBody, PullBody
 from entrypoints.http.requests import CUID_MESSAGE
 from tracker_core.errors import FieldError, RuleViolationError, ValidationError
@@ -113,13 +110,7 @@ def pull_csv(guild_id: str, pull_id: str) -> Response:
     me = require_user()
     _pull_id("pullId", pull_id)
     found = deps.use_cases().export_pull(guild_id, pull_id, viewer=me.viewer)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(js.CSV_COLUMNS)
-    for rank, row in enumerate(found.rows, start=1):
-        line = js.csv_line(rank, found.pull, row, found.overrides.get(row.user_id))
-        writer.writerow([sheet_cell(v) if isinstance(v, str) else v for v in line])
-    response = Response(out.getvalue(), mimetype="text/csv")
+    response = Response(js.pull_csv(found), mimetype="text/csv")
     filename = f"pull-{found.pull.number}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

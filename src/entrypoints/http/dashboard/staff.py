@@ -11,6 +11,7 @@ from typing import Any, get_args
 
 from flask import Blueprint, Response, redirect, request, url_for
 
+from entrypoints.csvcells import sheet_cell
 from entrypoints.http import deps
 from entrypoints.http.auth import require_system_admin
 from entrypoints.http.dashboard.pages import require_user
@@ -36,7 +37,6 @@ SORTS: dict[str, Callable[[RosterEntry], Any]] = {
     "trackers": lambda e: len(e.trackers),
 }
 STATUSES = tuple(str(s) for s in TrackerStatus)
-_FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -94,12 +94,6 @@ def roster(guild_id: str) -> Response:
         busy=any(counts.get(s, 0) for s in ("PENDING", "IN_PROGRESS")),
         queued=queued,
     )
-
-
-def sheet_cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text, never evaluates."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_CHARS) else text
 
 
 def roster_csv(guild_id: str) -> Response:
