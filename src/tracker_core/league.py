@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.errors import FieldError, ValidationError
 from tracker_core.flags import FlagKind
 from tracker_core.mmr import PLAYLIST_KEYS, Algorithm, MmrConfig, MmrInputs, calculate_mmr
 from tracker_core.stats import PlaylistStats, RankedPlaylist, SeasonStats
@@ -67,7 +67,7 @@ class EligibilityRules:
         """Read the setting; missing keys take the defaults.
 
         Raises:
-            ValidationFailed: naming each bad field, e.g. ``eligibility.minGames.twos``.
+            ValidationError: naming each bad field, e.g. ``eligibility.minGames.twos``.
         """
         errors: list[FieldError] = []
         counted = data.get("seasonsCounted", 1)
@@ -98,7 +98,7 @@ class EligibilityRules:
             errors.append(FieldError(f"{_ELIGIBILITY}.combinedPlaylists", message))
             combined = ["twos", "threes"]
         if errors:
-            raise ValidationFailed(errors)
+            raise ValidationError(errors)
         return cls(
             seasons_counted=int(counted), min_games=found, combined_playlists=tuple(combined)
         )
@@ -127,7 +127,7 @@ class FlagRules:
         """Read the setting; missing keys take the defaults.
 
         Raises:
-            ValidationFailed: naming each bad field, e.g. ``flags.staleDays``.
+            ValidationError: naming each bad field, e.g. ``flags.staleDays``.
         """
         errors: list[FieldError] = []
         defaults = cls()
@@ -148,7 +148,7 @@ class FlagRules:
         if not isinstance(notify, bool):
             errors.append(FieldError(f"{_FLAGS}.notify", "must be a boolean"))
         if errors:
-            raise ValidationFailed(errors)
+            raise ValidationError(errors)
         return cls(**values, notify=notify)
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import attrs
 
-from tracker_core.errors import IllegalTransition
+from tracker_core.errors import IllegalTransitionError
 from tracker_core.stats import RankedPlaylist, SeasonStats
 from tracker_core.urls import Platform
 
@@ -90,7 +90,7 @@ class Tracker:
 
     def _move(self, target: TrackerStatus, now: datetime) -> None:
         if (self.scraping_status, target) not in LEGAL_TRANSITIONS:
-            raise IllegalTransition(
+            raise IllegalTransitionError(
                 f"Tracker {self.id} cannot go from {self.scraping_status} to {target}"
             )
         self.scraping_status = target
@@ -120,7 +120,7 @@ class Tracker:
     def renew_lease(self, now: datetime, lease: timedelta) -> None:
         """Push the lease end to ``now + lease`` (the job is still working)."""
         if self.scraping_status != TrackerStatus.IN_PROGRESS:
-            raise IllegalTransition(f"Tracker {self.id} holds no lease")
+            raise IllegalTransitionError(f"Tracker {self.id} holds no lease")
         self.lease_expires_at = now + lease
         self.updated_at = now
 

@@ -34,8 +34,8 @@ from tests.integration.conftest_trn import (
 )
 
 from adapters.trackergg.budget import (
-    BudgetExhausted,
-    BudgetUnavailable,
+    BudgetExhaustedError,
+    BudgetUnavailableError,
     InProcessBudget,
     RateBudget,
     RedisBudget,
@@ -149,7 +149,7 @@ def test_in_process_acquire_times_out_without_sleeping_past_the_deadline() -> No
     clock = FakeClock()
     budget = InProcessBudget(60, clock, sleep=clock.sleep)
     budget.acquire()
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(BudgetExhaustedError) as caught:
         budget.acquire(timeout=0.5)
     assert caught.value.retry_after == pytest.approx(60.25 / 60)
     assert clock.sleeps == []
@@ -180,7 +180,7 @@ def test_redis_pause_holds_every_client_back(redis_url: str, redis_key_prefix: s
     second = RedisBudget(redis.Redis.from_url(redis_url), 6000, key)
     first.pause(0.6)
     started = time.monotonic()
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(BudgetExhaustedError) as caught:
         second.acquire(timeout=0.05)
     assert 0.4 < caught.value.retry_after <= 0.6
     second.acquire(timeout=2)
@@ -191,7 +191,7 @@ def test_redis_down_is_budget_unavailable() -> None:
     client = redis.Redis(
         host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
     )
-    with pytest.raises(BudgetUnavailable):
+    with pytest.raises(BudgetUnavailableError):
         RedisBudget(client, 60, "unused").acquire(timeout=1)
 
 

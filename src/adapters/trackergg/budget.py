@@ -28,7 +28,7 @@ DEFAULT_WINDOW_SECONDS = 60.0
 DEFAULT_MARGIN_SECONDS = 0.25
 
 
-class BudgetExhausted(TimeoutError):
+class BudgetExhaustedError(TimeoutError):
     """No request slot came free within the caller's timeout; ``retry_after`` is the wait."""
 
     def __init__(self, retry_after: float) -> None:
@@ -36,7 +36,7 @@ class BudgetExhausted(TimeoutError):
         self.retry_after = retry_after
 
 
-class BudgetUnavailable(RuntimeError):
+class BudgetUnavailableError(RuntimeError):
     """The shared budget cannot be reached (Redis is down)."""
 
 
@@ -44,7 +44,7 @@ class RateBudget(Protocol):
     """A request budget shared by every caller that holds it."""
 
     def acquire(self, timeout: float | None = None) -> None:
-        """Block until one request may be sent; raise BudgetExhausted after ``timeout``."""
+        """Block until one request may be sent; raise BudgetExhaustedError after ``timeout``."""
         ...
 
     def pause(self, seconds: float) -> None:
@@ -75,7 +75,7 @@ def _wait_for_slot(
         if wait <= 0.0:
             return
         if remaining is not None and wait > remaining:
-            raise BudgetExhausted(wait)
+            raise BudgetExhaustedError(wait)
         sleep(wait)
 
 
@@ -99,7 +99,7 @@ class InProcessBudget:
         self._tat = float("-inf")
 
     def acquire(self, timeout: float | None = None) -> None:
-        """Block (sleeping) until a request may be sent; BudgetExhausted after ``timeout``."""
+        """Block (sleeping) until a request may be sent; BudgetExhaustedError after ``timeout``."""
         _wait_for_slot(self._try_take, timeout, self._clock, self._sleep)
 
     def pause(self, seconds: float) -> None:
@@ -161,7 +161,7 @@ class RedisBudget:
         self._sleep = sleep
 
     def acquire(self, timeout: float | None = None) -> None:
-        """Block (sleeping) until a request may be sent; BudgetExhausted after ``timeout``."""
+        """Block (sleeping) until a request may be sent; BudgetExhaustedError after ``timeout``."""
         _wait_for_slot(self._try_take, timeout, self._clock, self._sleep)
 
     def pause(self, seconds: float) -> None:
@@ -176,5 +176,5 @@ class RedisBudget:
         try:
             answer = self._script(keys=[self.key], args=[action, micros])
         except redis.RedisError as exc:
-            raise BudgetUnavailable(f"rate budget unavailable: {exc}") from exc
+            raise BudgetUnavailableError(f"rate budget unavailable: {exc}") from exc
         return int(answer) / 1_000_000

@@ -24,7 +24,7 @@ from entrypoints.cli.options import (
 from entrypoints.cli.output import json_mode, note, progress_bar
 from entrypoints.cli.services import OPERATOR, Services, services
 from entrypoints.responses.base import instant
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.model import Tracker, TrackerQuery, TrackerSeason, TrackerStatus
 from tracker_core.stats import RANKED_PLAYLISTS
 from tracker_core.urls import Platform
@@ -128,7 +128,7 @@ class _Owners:
         if user_id not in self._names:
             try:
                 self._names[user_id] = self._svc.use_cases.get_user(user_id).username
-            except NotFound:
+            except NotFoundError:
                 self._names[user_id] = None
         return self._names[user_id]
 

@@ -22,7 +22,7 @@ from entrypoints.http.validation import parse_json, structure
 from entrypoints.responses import api as res
 from entrypoints.responses import league as league_res
 from entrypoints.responses.base import to_json
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases.guilds import GuildData
 from tracker_core.use_cases.members import MemberData, SyncGuild
@@ -113,13 +113,13 @@ def _members(body: SyncBody) -> tuple[MemberData, ...]:
 
 
 def _sync_command(guild_id: str, body: SyncBody) -> SyncGuild:
-    from tracker_core.errors import FieldError, ValidationFailed
+    from tracker_core.errors import FieldError, ValidationError
 
     info = None
     if body.guild is not None:
         if body.guild.id != guild_id:
             message = "guild.id must be the GUILD_ID argument"
-            raise ValidationFailed([FieldError("guild.id", message)], message=message)
+            raise ValidationError([FieldError("guild.id", message)], message=message)
         info = GuildData(
             name=body.guild.name,
             icon=body.guild.icon,
@@ -249,7 +249,7 @@ def _names(svc: Any, user_ids: Sequence[str]) -> dict[str, str]:
     for user_id in dict.fromkeys(user_ids):
         try:
             user = svc.use_cases.get_user(user_id)
-        except NotFound:
+        except NotFoundError:
             continue
         names[user_id] = user.global_name or user.username
     return names

@@ -14,7 +14,7 @@ from entrypoints.cli.output import emit
 from entrypoints.cli.services import OPERATOR, services
 from entrypoints.responses.base import to_json
 from entrypoints.responses.league import flag, pull, pull_diff, pull_row, standing
-from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.errors import FieldError, ValidationError
 from tracker_core.flags import FLAG_KINDS, FlagStatus, Resolution
 from tracker_core.league import GAME_KEYS
 from tracker_core.pulls import ROW_FILTERS
@@ -49,7 +49,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     for value in values:
         key, sep, rest = value.partition("=")
         if not sep or not key or not rest:
-            raise ValidationFailed([FieldError(option, f"expected KEY=VALUE, got {value!r}")])
+            raise ValidationError([FieldError(option, f"expected KEY=VALUE, got {value!r}")])
         found[key] = rest
     return found
 
@@ -78,7 +78,7 @@ def eligibility(
     elif minimums:
         pairs = _pairs(minimums, "--min")
         if not all(v.isdigit() for v in pairs.values()):
-            raise ValidationFailed([FieldError("--min", "games must be whole numbers")])
+            raise ValidationError([FieldError("--min", "games must be whole numbers")])
         section["minGames"] = {k: int(v) for k, v in pairs.items()}
     if combined is not None:
         section["combinedPlaylists"] = [p.strip() for p in combined.split(",") if p.strip()]
@@ -279,12 +279,12 @@ def manual(
 ) -> None:
     """Enter a member's ratings for one season of one tracker (a MANUAL snapshot)."""
     if evidence is not None and not evidence.startswith(("https://", "http://")):
-        raise ValidationFailed([FieldError("--evidence", "must be an http(s) URL")])
+        raise ValidationError([FieldError("--evidence", "must be an http(s) URL")])
     entered: dict[RankedPlaylist, mc.ManualPlaylist] = {}
     for key, value in _pairs(playlists, "--playlist").items():
         parts = value.split(":")
         if key not in PLAYLISTS or len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-            raise ValidationFailed(
+            raise ValidationError(
                 [FieldError("--playlist", f"expected NAME=RATING:GAMES[:PEAK], got {key}={value}")]
             )
         numbers = [int(p) for p in parts]

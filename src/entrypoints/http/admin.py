@@ -7,7 +7,7 @@ from entrypoints.http.requests import AdminTrackersQuery, BatchRefreshBody, Empt
 from entrypoints.http.routing import RouteTable
 from entrypoints.http.trackers import ENQUEUED
 from entrypoints.responses import api as res
-from tracker_core.errors import Conflict, NotFound
+from tracker_core.errors import ConflictError, NotFoundError
 from tracker_core.model import Priority, TrackerQuery
 from tracker_core.use_cases.trackers import RefreshTracker
 
@@ -71,7 +71,7 @@ def scraping_logs(query: LogsQuery) -> res.ScrapingLogPage:
     summary="Refresh a tracker now (no ownership, no cooldown)",
     response="RefreshResult",
     body=EmptyBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
 def refresh(id: str, body: EmptyBody) -> res.RefreshResult:
     """Queue the tracker at high priority unless a job already has it."""

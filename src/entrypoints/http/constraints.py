@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from entrypoints.responses.base import camel
-from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.errors import FieldError, ValidationError
 
 SNOWFLAKE_PATTERN = r"^\d{17,20}$"
 CUID_PATTERN = r"^c[a-z0-9]{24}$"
@@ -58,11 +58,11 @@ def join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else part
 
 
-def failure(errors: list[FieldError], headlines: list[str | None]) -> ValidationFailed:
+def failure(errors: list[FieldError], headlines: list[str | None]) -> ValidationError:
     """``Validation failed``, or a lone error's own headline message."""
     if len(errors) == 1 and headlines[0] is not None:
-        return ValidationFailed(errors, message=headlines[0])
-    return ValidationFailed(errors)
+        return ValidationError(errors, message=headlines[0])
+    return ValidationError(errors)
 
 
 _Checked = tuple[tuple[str, str, Mapping[str, Any], str | None], ...]

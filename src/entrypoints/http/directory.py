@@ -12,7 +12,7 @@ from entrypoints.http.requests import (
 )
 from entrypoints.http.routing import RouteTable
 from entrypoints.responses import api as res
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases import guilds as uc
 from tracker_core.use_cases.trackers import RegisterTrackers
@@ -37,7 +37,7 @@ def users(query: PageQuery) -> res.UserPage:
     summary="Create a user (or update the supplied fields)",
     response="User",
     body=CreateUserBody,
-    errors=(Conflict,),
+    errors=(ConflictError,),
 )
 def create_user(body: CreateUserBody) -> res.User:
     """The saved user."""
@@ -47,7 +47,7 @@ def create_user(body: CreateUserBody) -> res.User:
     return res.user(deps.use_cases().save_user(body.id, data))
 
 
-@ROUTES.route("GET", USER, summary="One user", response="User", errors=(NotFound,))
+@ROUTES.route("GET", USER, summary="One user", response="User", errors=(NotFoundError,))
 def user(userId: str) -> res.User:
     """The user."""
     return res.user(deps.use_cases().get_user(userId))
@@ -59,7 +59,7 @@ def user(userId: str) -> res.User:
     summary="Update the supplied fields of a user",
     response="User",
     body=UserData,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
 def update_user(userId: str, body: UserData) -> res.User:
     """The updated user."""
@@ -74,7 +74,7 @@ def update_user(userId: str, body: UserData) -> res.User:
     USER,
     summary="Delete a user (trackers soft-deleted, memberships dropped)",
     response="Deleted",
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
 def delete_user(userId: str) -> res.Deleted:
     """``{message, id}``."""
@@ -88,7 +88,7 @@ def delete_user(userId: str) -> res.Deleted:
     summary="A guild admin registers trackers for a member",
     response="StaffRegistration",
     body=StaffRegisterBody,
-    errors=(NotFound, Forbidden, RuleViolation, Conflict),
+    errors=(NotFoundError, ForbiddenError, RuleViolationError, ConflictError),
 )
 def register_by_staff(body: StaffRegisterBody) -> res.StaffRegistration:
     """``{user, trackers: {count, items}}``."""

@@ -16,35 +16,35 @@ from werkzeug.exceptions import HTTPException
 from entrypoints.responses import api as res
 from entrypoints.responses.base import to_json
 from tracker_core.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    QueueUnavailable,
-    RateLimited,
-    RuleViolation,
-    StorageUnavailable,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    QueueUnavailableError,
+    RateLimitedError,
+    RuleViolationError,
+    StorageUnavailableError,
     TrackerError,
-    Unauthorized,
-    ValidationFailed,
+    UnauthorizedError,
+    ValidationError,
 )
 
 log = logging.getLogger("trackers.http")
 
 ERROR_STATUS: dict[type[TrackerError], int] = {
-    RuleViolation: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    RateLimited: 429,
-    StorageUnavailable: 503,
-    QueueUnavailable: 503,
+    RuleViolationError: 400,
+    UnauthorizedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    RateLimitedError: 429,
+    StorageUnavailableError: 503,
+    QueueUnavailableError: 503,
 }
 """Each base class of :mod:`tracker_core.errors` and its status; subclasses inherit it."""
 
 UNAVAILABLE_MESSAGES: dict[type[TrackerError], str] = {
-    StorageUnavailable: "Database unavailable",
-    QueueUnavailable: "Job queue unavailable",
+    StorageUnavailableError: "Database unavailable",
+    QueueUnavailableError: "Job queue unavailable",
 }
 """What a client is told when a dependency is down: never a host, port or driver error."""
 
@@ -98,11 +98,11 @@ def _tracker_error(exc: TrackerError) -> Response:
         return _unexpected(exc)
     errors = (
         [res.FieldError(e.field, e.message) for e in exc.errors]
-        if isinstance(exc, ValidationFailed)
+        if isinstance(exc, ValidationError)
         else None
     )
     response = error_body(status, public_message(exc), exc.code, errors)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimitedError):
         response.headers["Retry-After"] = str(exc.retry_after)
     if status == 503:
         log_unavailable(exc, f"{request.method} {request.path}")

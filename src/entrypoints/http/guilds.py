@@ -21,7 +21,13 @@ from entrypoints.http.requests import (
 from entrypoints.http.routing import RouteTable, answer
 from entrypoints.responses import api as res
 from entrypoints.responses.base import camel
-from tracker_core.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
+from tracker_core.errors import (
+    ConflictError,
+    FieldError,
+    NotFoundError,
+    RuleViolationError,
+    ValidationError,
+)
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases import guilds as uc
 from tracker_core.use_cases import members as mc
@@ -50,7 +56,7 @@ def guild_data(body: GuildBody | GuildPatchBody) -> uc.GuildData:
     summary="Create a guild",
     response="Guild",
     body=GuildBody,
-    errors=(Conflict,),
+    errors=(ConflictError,),
 )
 def create_guild(body: GuildBody) -> res.Guild:
     """The new guild; 409 if it exists."""
@@ -64,7 +70,7 @@ def create_guild(body: GuildBody) -> res.Guild:
     summary="Create a guild (201) or update the supplied fields and reactivate it (200)",
     response="Guild",
     body=GuildBody,
-    errors=(Conflict,),
+    errors=(ConflictError,),
     also=(200,),
 )
 def upsert_guild(body: GuildBody) -> Response:
@@ -73,7 +79,7 @@ def upsert_guild(body: GuildBody) -> Response:
     return answer(res.guild(saved.guild), 201 if saved.created else 200)
 
 
-@ROUTES.route("GET", GUILD, summary="One guild", response="Guild", errors=(NotFound,))
+@ROUTES.route("GET", GUILD, summary="One guild", response="Guild", errors=(NotFoundError,))
 def guild(guildId: str) -> res.Guild:
     """The guild."""
     return res.guild(deps.use_cases().get_guild(guildId))
@@ -85,7 +91,7 @@ def guild(guildId: str) -> res.Guild:
     summary="Update the supplied fields of a guild",
     response="Guild",
     body=GuildPatchBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
 def update_guild(guildId: str, body: GuildPatchBody) -> res.Guild:
     """The updated guild."""
@@ -98,7 +104,7 @@ def update_guild(guildId: str, body: GuildPatchBody) -> res.Guild:
     GUILD,
     summary="Delete a guild with its settings and memberships",
     response="Deleted",
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
 def delete_guild(guildId: str) -> res.Deleted:
     """``{message, id}``."""
@@ -110,7 +116,7 @@ def delete_guild(guildId: str) -> res.Deleted:
     "/guilds/<guildId>/settings",
     summary="A guild's settings, defaults applied",
     response="GuildSettings",
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
 def settings(guildId: str) -> res.GuildSettings:
     """The settings."""
@@ -136,7 +142,7 @@ def settings_patch(body: SettingsPatchBody) -> dict[str, Any]:
     summary="Merge sections into a guild's settings",
     response="GuildSettings",
     body=SettingsPatchBody,
-    errors=(NotFound, RuleViolation),
+    errors=(NotFoundError, RuleViolationError),
 )
 def update_settings(guildId: str, body: SettingsPatchBody) -> res.GuildSettings:
     """The merged, validated settings."""
@@ -164,7 +170,7 @@ def sync_result(result: mc.SyncResult) -> res.SyncResult:
     summary="Upsert a guild, its admin roles and its complete member set in one transaction",
     response="SyncResult",
     body=SyncBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
     also=(200,),
 )
 def sync(guildId: str, body: SyncBody) -> Response:
@@ -173,7 +179,7 @@ def sync(guildId: str, body: SyncBody) -> Response:
     if body.guild is not None:
         if body.guild.id != guildId:
             message = "guild.id must be the guild id of the path"
-            raise ValidationFailed([FieldError("guild.id", message)], message=message)
+            raise ValidationError([FieldError("guild.id", message)], message=message)
         guild_info = uc.GuildData(
             name=body.guild.name,
             icon=body.guild.icon,
@@ -196,7 +202,7 @@ def sync(guildId: str, body: SyncBody) -> Response:
     summary="A member joined a guild (the user is created if unknown)",
     response="GuildMember",
     body=MemberBody,
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
 def add_member(body: MemberBody) -> res.GuildMember:
     """The membership."""
@@ -217,7 +223,7 @@ def add_member(body: MemberBody) -> res.GuildMember:
     summary="Replace an existing guild's member set",
     response="SyncResult",
     body=MembersSyncBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
     also=(200,),
 )
 def sync_members(guildId: str, body: MembersSyncBody) -> Response:
@@ -233,7 +239,7 @@ def sync_members(guildId: str, body: MembersSyncBody) -> Response:
     summary="Update a member's username, nickname or roles",
     response="GuildMember",
     body=MemberPatchBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
 def update_member(guildId: str, userId: str, body: MemberPatchBody) -> res.GuildMember:
     """The updated membership."""
@@ -252,7 +258,7 @@ def update_member(guildId: str, userId: str, body: MemberPatchBody) -> res.Guild
     MEMBER,
     summary="A member left a guild",
     response="Message",
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
 def remove_member(guildId: str, userId: str) -> res.Message:
     """``{message}``."""

@@ -15,7 +15,7 @@ from entrypoints.http import deps
 from entrypoints.http.errors import log_unavailable, public_message
 from entrypoints.responses import api as res
 from entrypoints.responses.base import to_json
-from tracker_core.errors import QueueUnavailable, StorageUnavailable
+from tracker_core.errors import QueueUnavailableError, StorageUnavailableError
 
 STARTED_KEY = "trackers.started"
 CHECKS_KEY = "trackers.health_checks"
@@ -26,7 +26,7 @@ def _database() -> res.HealthCheck:
     try:
         with deps.uow() as uow:
             uow.ping()
-    except StorageUnavailable as exc:
+    except StorageUnavailableError as exc:
         log_unavailable(exc, "health check: database down")
         return res.HealthCheck("down", error=public_message(exc))
     return res.HealthCheck("up")
@@ -35,7 +35,7 @@ def _database() -> res.HealthCheck:
 def _queue() -> res.HealthCheck:
     try:
         depth = deps.queue().depth()
-    except QueueUnavailable as exc:
+    except QueueUnavailableError as exc:
         log_unavailable(exc, "health check: queue down")
         return res.HealthCheck("down", error=public_message(exc))
     return res.HealthCheck("up", depth=depth)

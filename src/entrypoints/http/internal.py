@@ -17,7 +17,7 @@ from entrypoints.http.requests import (
 )
 from entrypoints.http.routing import RouteTable
 from entrypoints.responses import api as res
-from tracker_core.errors import Conflict, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, NotFoundError, RuleViolationError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases.schedules import CreateSchedule
 from tracker_core.use_cases.trackers import (
@@ -52,7 +52,7 @@ def health() -> Response:
     summary="Register 1-4 trackers for a user",
     response="TrackerArray",
     body=BotRegisterBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
 def register_multiple(body: BotRegisterBody) -> list[res.Tracker]:
     """Register a user's first trackers, all or nothing."""
@@ -73,7 +73,7 @@ def register_multiple(body: BotRegisterBody) -> list[res.Tracker]:
     summary="Add one tracker for a user",
     response="Tracker",
     body=BotAddBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
 def add(body: BotAddBody) -> res.Tracker:
     """Add one tracker within the per-user limit."""
@@ -106,7 +106,7 @@ def pending(body: EmptyBody) -> res.ProcessResult:
     summary="Queue a guild's pending, never-scraped or stale trackers",
     response="ProcessResult",
     body=ProcessGuildBody,
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
 def process(body: ProcessGuildBody) -> res.ProcessResult:
     """``{processed, trackers}`` (bypasses the processing guard)."""
@@ -120,7 +120,7 @@ def process(body: ProcessGuildBody) -> res.ProcessResult:
     summary="Schedule the processing of a guild at a future instant",
     response="Schedule",
     body=ScheduleBody,
-    errors=(NotFound, RuleViolation),
+    errors=(NotFoundError, RuleViolationError),
 )
 def schedule(body: ScheduleBody) -> res.Schedule:
     """A new PENDING schedule."""
@@ -154,7 +154,7 @@ def schedules(guildId: str, query: ScheduleListQuery) -> list[res.Schedule]:
     summary="Cancel a PENDING schedule",
     response="Schedule",
     body=EmptyBody,
-    errors=(NotFound, RuleViolation, Conflict),
+    errors=(NotFoundError, RuleViolationError, ConflictError),
 )
 def cancel(scheduleId: str, body: EmptyBody) -> res.Schedule:
     """The cancelled schedule."""

@@ -8,8 +8,6 @@ the bot acts as the guild's staff and a user must be one of its admins.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Literal
 
 import attrs
@@ -21,7 +19,7 @@ from entrypoints.http.requests import PageQuery
 from entrypoints.http.routing import RouteTable
 from entrypoints.responses import api as res
 from entrypoints.responses import league as js
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.use_cases import league as uc
 from tracker_core.use_cases.queries import Viewer
 
@@ -29,7 +27,7 @@ BOT = RouteTable("league_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("league_staff", "/api", "user", "Staff")
 PLAYER = RouteTable("league_player", "/api", "user", "Trackers")
 TABLES = (BOT, STAFF, PLAYER)
-STAFF_ERRORS = (NotFound, Forbidden)
+STAFF_ERRORS = (NotFoundError, ForbiddenError)
 GUILD = "/guilds/<guildId>"
 PULL = GUILD + "/pulls/<pullId>"
 
@@ -122,7 +120,7 @@ def eligibility(guildId: str, userId: str) -> js.MemberEligibility:
     summary="Freeze every member's numbers into the guild's next numbered pull",
     response="Pull",
     body=PullBody,
-    errors=(*STAFF_ERRORS, Conflict),
+    errors=(*STAFF_ERRORS, ConflictError),
 )
 @STAFF.route(
     "POST",
@@ -130,7 +128,7 @@ def eligibility(guildId: str, userId: str) -> js.MemberEligibility:
     summary="Freeze every member's numbers into the guild's next numbered pull (guild staff)",
     response="Pull",
     body=PullBody,
-    errors=(*STAFF_ERRORS, Conflict),
+    errors=(*STAFF_ERRORS, ConflictError),
 )
 def create_pull(guildId: str, body: PullBody) -> js.Pull:
     """The new pull (its rows: ``GET …/pulls/:pullId``)."""
@@ -205,14 +203,9 @@ def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> js.PullPage:
 def pull_csv(guildId: str, pullId: str) -> Response:
     """A header line, then the rows in pull order (overrides beside the computed MMR)."""
     found = deps.use_cases().export_pull(guildId, pullId, viewer=staff_viewer())
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(js.CSV_COLUMNS)
-    for rank, row in enumerate(found.rows, start=1):
-        writer.writerow(js.csv_line(rank, found.pull, row, found.overrides.get(row.user_id)))
     filename = f"pull-{found.pull.number}.csv"
     return Response(
-        out.getvalue(),
+        js.pull_csv(found),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -244,7 +237,7 @@ def pull_diff(guildId: str, pullId: str, otherPullId: str) -> js.PullDiff:
     summary="Set a staff MMR beside a member's frozen number, with a reason (audited)",
     response="PullRow",
     body=OverrideBody,
-    errors=(*STAFF_ERRORS, RuleViolation),
+    errors=(*STAFF_ERRORS, RuleViolationError),
 )
 @STAFF.route(
     "PUT",
@@ -252,7 +245,7 @@ def pull_diff(guildId: str, pullId: str, otherPullId: str) -> js.PullDiff:
     summary="Set a staff MMR beside a member's frozen number, with a reason (guild staff)",
     response="PullRow",
     body=OverrideBody,
-    errors=(*STAFF_ERRORS, RuleViolation),
+    errors=(*STAFF_ERRORS, RuleViolationError),
 )
 def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> js.PullRow:
     """The frozen row with the new override beside it."""

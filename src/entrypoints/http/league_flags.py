@@ -10,7 +10,7 @@ from entrypoints.http.constraints import USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.league import staff_actor, staff_viewer
 from entrypoints.http.routing import RouteTable
 from entrypoints.responses import league as js
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.flags import FlagKind, FlagStatus, Resolution
 from tracker_core.use_cases import flags as uc
 
@@ -18,7 +18,7 @@ BOT = RouteTable("flags_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("flags_staff", "/api", "user", "Staff")
 TABLES = (BOT, STAFF)
 FLAGS = "/guilds/<guildId>/flags"
-STAFF_ERRORS = (NotFound, Forbidden)
+STAFF_ERRORS = (NotFoundError, ForbiddenError)
 
 
 @attrs.frozen
@@ -67,7 +67,7 @@ def flags(guildId: str, query: FlagsQuery) -> list[js.Flag]:
     summary="Resolve a review flag as confirmed or dismissed (audited)",
     response="Flag",
     body=ResolveBody,
-    errors=(*STAFF_ERRORS, RuleViolation, Conflict),
+    errors=(*STAFF_ERRORS, RuleViolationError, ConflictError),
 )
 @STAFF.route(
     "POST",
@@ -75,7 +75,7 @@ def flags(guildId: str, query: FlagsQuery) -> list[js.Flag]:
     summary="Resolve a review flag as confirmed or dismissed (guild staff)",
     response="Flag",
     body=ResolveBody,
-    errors=(*STAFF_ERRORS, RuleViolation, Conflict),
+    errors=(*STAFF_ERRORS, RuleViolationError, ConflictError),
 )
 def resolve(guildId: str, flagId: str, body: ResolveBody) -> js.Flag:
     """The resolved flag."""

@@ -12,7 +12,7 @@ from entrypoints.http.requests import CUID_MESSAGE, GAMES, RATING
 from entrypoints.http.routing import RouteTable
 from entrypoints.responses import api as res
 from entrypoints.responses import league as js
-from tracker_core.errors import Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.stats import RankedPlaylist
 from tracker_core.use_cases import manual as uc
 
@@ -20,7 +20,7 @@ BOT = RouteTable("manual_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("manual_staff", "/api", "user", "Staff")
 TABLES = (BOT, STAFF)
 PATH = "/guilds/<guildId>/members/<userId>/manual-ratings"
-ERRORS = (NotFound, Forbidden, RuleViolation)
+ERRORS = (NotFoundError, ForbiddenError, RuleViolationError)
 PLAYLISTS: dict[str, RankedPlaylist] = {
     "ones": "1v1",
     "twos": "2v2",

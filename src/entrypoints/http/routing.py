@@ -26,7 +26,7 @@ from entrypoints.http.constraints import (
 )
 from entrypoints.http.validation import check_path, parse_json, parse_query, structure
 from entrypoints.responses.base import to_json
-from tracker_core.errors import FieldError, TrackerError, ValidationFailed
+from tracker_core.errors import FieldError, TrackerError, ValidationError
 
 Auth = Literal["public", "user", "admin", "bot"]
 View = Callable[..., Any]
@@ -48,7 +48,7 @@ class PathParam:
     description: str
 
     def check(self, value: str) -> None:
-        """Raises ValidationFailed (400) when ``value`` is malformed."""
+        """Raises ValidationError (400) when ``value`` is malformed."""
         check_path(self.name, value, self.pattern, self.message.replace("{value}", value))
 
 
@@ -197,11 +197,11 @@ def read_body(cls: type) -> Any:
     """The request body structured as ``cls``.
 
     Raises:
-        ValidationFailed: not JSON, or not a valid ``cls``.
+        ValidationError: not JSON, or not a valid ``cls``.
     """
     raw = request.get_data(cache=True)
     if raw.strip() and not request.is_json:
-        raise ValidationFailed([FieldError("body", NOT_JSON)], message=NOT_JSON)
+        raise ValidationError([FieldError("body", NOT_JSON)], message=NOT_JSON)
     data = parse_json(raw)
     audit.remember_body(data)
     return structure(data, cls)

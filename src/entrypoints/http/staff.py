@@ -17,13 +17,13 @@ from entrypoints.http.requests import (
 )
 from entrypoints.http.routing import RouteTable
 from entrypoints.responses import api as res
-from tracker_core.errors import Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.mmr import MmrInputs
 from tracker_core.use_cases import calculator as calc
 
 ROUTES = RouteTable("staff", "/api", "user", "Staff")
 SETTINGS = "/guilds/<guildId>/settings"
-STAFF = (NotFound, Forbidden)
+STAFF = (NotFoundError, ForbiddenError)
 
 
 def settings_paths(guild_id: str) -> tuple[str, ...]:
@@ -54,7 +54,7 @@ def settings(guildId: str) -> res.GuildSettings:
     summary="Merge sections into a guild's settings (guild staff)",
     response="GuildSettings",
     body=SettingsPatchBody,
-    errors=(*STAFF, RuleViolation),
+    errors=(*STAFF, RuleViolationError),
 )
 def update_settings(guildId: str, body: SettingsPatchBody) -> res.GuildSettings:
     """The merged, validated settings."""
@@ -144,7 +144,7 @@ def calculation(body: CalculateBody, *, staff_only: bool) -> res.Calculation:
     summary="MMR under a guild's configuration for the supplied data (any user)",
     response="Calculation",
     body=CalculateBody,
-    errors=(NotFound, RuleViolation),
+    errors=(NotFoundError, RuleViolationError),
 )
 def calculator(body: CalculateBody) -> res.Calculation:
     """``{result, algorithm, config}``."""
@@ -157,7 +157,7 @@ def calculator(body: CalculateBody) -> res.Calculation:
     summary="MMR under a guild's configuration for the supplied data (guild staff)",
     response="Calculation",
     body=CalculateBody,
-    errors=(*STAFF, RuleViolation),
+    errors=(*STAFF, RuleViolationError),
 )
 def calculate_mmr(body: CalculateBody) -> res.Calculation:
     """``{result, algorithm, config}``."""

@@ -17,7 +17,13 @@ from entrypoints.http.requests import (
 )
 from entrypoints.http.routing import RouteTable
 from entrypoints.responses import api as res
-from tracker_core.errors import Conflict, Forbidden, NotFound, RateLimited, RuleViolation
+from tracker_core.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    RuleViolationError,
+)
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 from tracker_core.use_cases.trackers import (
     AddTracker,
@@ -28,8 +34,8 @@ from tracker_core.use_cases.trackers import (
 )
 
 ROUTES = RouteTable("trackers", "/api/trackers", "user", "Trackers")
-READ = (NotFound, Forbidden)
-WRITE = (NotFound, Forbidden, Conflict)
+READ = (NotFoundError, ForbiddenError)
+WRITE = (NotFoundError, ForbiddenError, ConflictError)
 ENQUEUED = "Refresh job enqueued successfully"
 ALREADY_RUNNING = "Tracker is already being refreshed"
 ALREADY_QUEUED = "Tracker is already queued for refresh"
@@ -63,7 +69,7 @@ def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> r
     summary="Register 1-4 trackers (the user must have none)",
     response="TrackerArray",
     body=RegisterBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
 def register(body: RegisterBody) -> list[res.Tracker]:
     """Register the caller's first trackers, all or nothing."""
@@ -79,7 +85,7 @@ def register(body: RegisterBody) -> list[res.Tracker]:
     summary="Add one tracker (or restore one's own deleted one)",
     response="Tracker",
     body=AddBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
 def add(body: AddBody) -> res.Tracker:
     """Add one tracker within the per-user limit."""
@@ -124,7 +130,7 @@ def listing(query: TrackersQuery) -> res.TrackerPage:
     summary="Another user's trackers (read rule)",
     response="TrackerPage",
     query=OwnTrackersQuery,
-    errors=(Forbidden,),
+    errors=(ForbiddenError,),
 )
 def of_user(userId: str, query: OwnTrackersQuery) -> res.TrackerPage:
     """A user's trackers, for the user, an admin of a shared guild, or a system admin."""
@@ -193,7 +199,7 @@ def snapshots(id: str, query: SnapshotsQuery) -> list[res.Snapshot]:
     summary="Record a manual snapshot (owner)",
     response="Snapshot",
     body=SnapshotBody,
-    errors=(*WRITE, RuleViolation),
+    errors=(*WRITE, RuleViolationError),
 )
 def add_snapshot(id: str, body: SnapshotBody) -> res.Snapshot:
     """Record ratings entered by the owner."""
@@ -218,7 +224,7 @@ def add_snapshot(id: str, body: SnapshotBody) -> res.Snapshot:
     summary="Refresh now (owner; cooldown applies)",
     response="RefreshResult",
     body=EmptyBody,
-    errors=(*WRITE, RateLimited),
+    errors=(*WRITE, RateLimitedError),
 )
 def refresh(id: str, body: EmptyBody) -> res.RefreshResult:
     """Queue the tracker at high priority unless a job already has it."""
@@ -244,7 +250,7 @@ def refresh_answer(tracker_id: str, status: TrackerStatus, enqueued: bool) -> re
     summary="Change displayName or isActive (owner)",
     response="Tracker",
     body=UpdateTrackerBody,
-    errors=(*WRITE, RuleViolation),
+    errors=(*WRITE, RuleViolationError),
 )
 def update(id: str, body: UpdateTrackerBody) -> res.Tracker:
     """Update one's own tracker."""

@@ -85,28 +85,6 @@ class Tracker:
     updated_at: datetime
 
 
-def _tracker_fields(t: core.Tracker) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "url": t.url,
-        "game": t.game,
-        "platform": t.platform,
-        "username": t.username,
-        "user_id": t.user_id,
-        "display_name": t.display_name,
-        "is_active": t.is_active,
-        "is_deleted": t.is_deleted,
-        "last_scraped_at": t.last_scraped_at,
-        "scraping_status": t.scraping_status,
-        "scraping_error": t.scraping_error,
-        "scraping_attempts": t.scraping_attempts,
-        "registration_channel_id": t.registration_channel_id,
-        "platform_user_id": t.platform_user_id,
-        "created_at": t.created_at,
-        "updated_at": t.updated_at,
-    }
-
-
 def tracker(t: core.Tracker) -> Tracker:
     """A tracker, without its registration interaction token."""
     return Tracker(
@@ -309,7 +287,7 @@ class TrackerWithDetails(Tracker):
 def tracker_with_details(d: queries.TrackerDetail) -> TrackerWithDetails:
     """GET /api/trackers/:id: the tracker with its owner, latest snapshots and seasons."""
     return TrackerWithDetails(
-        **_tracker_fields(d.tracker),
+        **attrs.asdict(tracker(d.tracker), recurse=False),
         user=user_summary(d.user) if d.user is not None else None,
         snapshots=[snapshot(s) for s in d.snapshots],
         seasons=[season(s) for s in d.seasons],

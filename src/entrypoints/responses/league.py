@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from entrypoints.csvcells import sheet_csv
 from entrypoints.responses.api import MmrInputs, Pagination, Snapshot, mmr_inputs
 from entrypoints.responses.base import instant
 from tracker_core import flags as core_flags
@@ -21,6 +22,7 @@ from tracker_core.flags import FlagKind, FlagStatus, Resolution
 from tracker_core.league import GAME_KEYS
 from tracker_core.mmr import Algorithm
 from tracker_core.pulls import effective_mmr
+from tracker_core.use_cases.league import PullPage as FoundPull
 
 
 @attrs.define
@@ -352,3 +354,14 @@ def csv_line(
         r.reason or "",
         " ".join(r.flags),
     ]
+
+
+def pull_csv(found: FoundPull) -> str:
+    """A pull as CSV: ``CSV_COLUMNS``, then one line per row in pull order (text cells safe)."""
+    return sheet_csv(
+        CSV_COLUMNS,
+        (
+            csv_line(rank, found.pull, row, found.overrides.get(row.user_id))
+            for rank, row in enumerate(found.rows, start=1)
+        ),
+    )
