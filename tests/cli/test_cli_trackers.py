@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from entrypoints import serializers as ser
 from entrypoints.cli.services import OPERATOR
+from entrypoints.responses import api as res
+from entrypoints.responses.base import to_json
 from tests.cli.conftest import (
     GUILD,
     OTHER_USER,
@@ -58,7 +59,7 @@ def test_register_json_is_the_api_shape(run: Invoke, uow: FakeUnitOfWork) -> Non
     assert data[0]["url"] == steam_url("alice")
     assert data[0]["userId"] == USER
     stored = uow.committed.trackers[data[0]["id"]]
-    assert data[0] == ser.tracker(stored) | {"errorCategory": None, "nextAttemptAt": None}
+    assert data[0] == to_json(res.tracker(stored)) | {"errorCategory": None, "nextAttemptAt": None}
     assert uow.committed.users[USER].username == "alice"
 
 
@@ -138,7 +139,10 @@ def test_show_has_seasons_and_owner(run: Invoke, uow: FakeUnitOfWork, clock: Fix
     add_season(uow, clock, tracker_id)
     data = out_json(run("show", tracker_id, "--json"))
     detail = get_tracker_detail(OPERATOR, tracker_id, uow=uow)
-    assert data == ser.tracker_with_details(detail) | {"errorCategory": None, "nextAttemptAt": None}
+    assert data == to_json(res.tracker_with_details(detail)) | {
+        "errorCategory": None,
+        "nextAttemptAt": None,
+    }
     assert data["scrapingStatus"] == "COMPLETED"
     assert data["user"]["id"] == USER
     assert data["seasons"][0]["seasonNumber"] == 34

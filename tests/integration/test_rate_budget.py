@@ -35,8 +35,8 @@ from tests.integration.conftest_trn import (
 
 from adapters.trackergg.budget import (
     STATE_TTL_MS,
-    BudgetExhausted,
-    BudgetUnavailable,
+    BudgetExhaustedError,
+    BudgetUnavailableError,
     InProcessBudget,
     RateBudget,
     RedisBudget,
@@ -153,7 +153,7 @@ def test_in_process_acquire_times_out_without_sleeping_past_the_deadline() -> No
     clock = FakeClock()
     budget = InProcessBudget(60, clock, sleep=clock.sleep)
     budget.acquire()
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(BudgetExhaustedError) as caught:
         budget.acquire(timeout=0.5)
     assert caught.value.retry_after == pytest.approx(60.25 / 60)
     assert clock.sleeps == []
@@ -184,7 +184,7 @@ def test_redis_pause_holds_every_client_back(redis_url: str, redis_key_prefix: s
     second = RedisBudget(redis.Redis.from_url(redis_url), 6000, key)
     first.pause(0.6)
     started = time.monotonic()
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(BudgetExhaustedError) as caught:
         second.acquire(timeout=0.05)
     assert 0.4 < caught.value.retry_after <= 0.6
     second.acquire(timeout=2)
@@ -233,7 +233,7 @@ def test_redis_429_lowers_the_rate_every_client_sees(redis_url: str, redis_key_p
     assert (first.effective_rate(), second.effective_rate()) == (300.0, 300.0)
     assert 0 < clients[0].pttl(first.state_key) <= STATE_TTL_MS
     second.acquire(timeout=2)
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(BudgetExhaustedError) as caught:
         first.acquire(timeout=0)  # the next slot is one interval at the lowered rate away
     assert caught.value.retry_after == pytest.approx(60.25 / 300, abs=0.02)
     first.succeeded()  # recovery period 0: one step per success, up to the limit
@@ -262,7 +262,7 @@ def test_redis_down_is_budget_unavailable() -> None:
     client = redis.Redis(
         host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
     )
-    with pytest.raises(BudgetUnavailable):
+    with pytest.raises(BudgetUnavailableError):
         RedisBudget(client, 60, "unused").acquire(timeout=1)
 
 

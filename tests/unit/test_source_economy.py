@@ -12,7 +12,7 @@ from tests.builders import page, season
 from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock
 from tests.unit.test_scraping import scrape, setup_tracker
 
-from tracker_core.errors import FetchRateLimited, RateLimited
+from tracker_core.errors import FetchRateLimitedError, RateLimitedError
 from tracker_core.model import TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.source import DEFAULT_CACHE_WINDOW
@@ -89,7 +89,7 @@ def test_a_user_still_meets_the_cooldown_first(
 ) -> None:
     _scraped(uow, clock, timedelta(minutes=20))
     clock.advance(minutes=4)
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimitedError):
         _refresh(uow, queue, clock, user="1")
     clock.advance(minutes=2)  # past the 5-minute cooldown, still inside tracker.gg's window
     outcome = _refresh(uow, queue, clock, user="1")
@@ -125,7 +125,7 @@ def test_a_429_midway_keeps_the_earlier_seasons_fetched(
     fetcher = FakeFetcher()
     fetcher.pages[(PATH, None)] = page(available=(30, 31, 32, 33, 34))
     fetcher.pages[(PATH, 33)] = page(stats=season(33, twos=(1033, 10)))
-    fetcher.pages[(PATH, 32)] = FetchRateLimited("429", retry_after=30)
+    fetcher.pages[(PATH, 32)] = FetchRateLimitedError("429", retry_after=30)
     fetcher.pages[(PATH, 31)] = page(stats=season(31, twos=(1031, 10)))
     assert scrape(tid, uow, fetcher, clock).result == "retry"
     assert sorted(n for t, n in uow.committed.seasons if t == tid) == [33]

@@ -15,7 +15,7 @@ from tests.profiles import examples
 
 from adapters.trackergg.parser import as_int, parse_profile
 from adapters.trackergg.transport import unwrap_flaresolverr
-from tracker_core.errors import InvalidPayload, ProfileNotFound
+from tracker_core.errors import InvalidPayloadError, ProfileNotFoundError
 from tracker_core.stats import PlaylistStats, ProfilePage, RankedPlaylist
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "trn"
@@ -141,7 +141,7 @@ def test_unknown_season_name_falls_back_to_season_n() -> None:
 
 def test_errors_array_is_profile_not_found() -> None:
     body = {"errors": [{"code": "CollectorResultStatus::NotFound", "message": "No player x."}]}
-    with pytest.raises(ProfileNotFound) as caught:
+    with pytest.raises(ProfileNotFoundError) as caught:
         parse_profile(json.dumps(body), season=None, api_url=API_URL, upstream_status=200)
     assert caught.value.message == "No player x."
     assert caught.value.upstream_status == 200
@@ -163,7 +163,7 @@ def test_errors_array_is_profile_not_found() -> None:
     ],
 )
 def test_not_a_profile_is_invalid_payload(payload: bytes) -> None:
-    with pytest.raises(InvalidPayload) as caught:
+    with pytest.raises(InvalidPayloadError) as caught:
         parse_profile(payload, season=None, api_url=API_URL, upstream_status=200)
     assert "API changed" in caught.value.message
     assert caught.value.category == "invalid"
@@ -296,7 +296,7 @@ def test_missing_current_season_falls_back_to_the_newest_known_season() -> None:
     del document["data"]["metadata"]["currentSeason"]
     assert_golden(parse_profile(document, season=None, api_url=API_URL))
     bare: dict[str, Any] = {"data": {"segments": []}}
-    with pytest.raises(InvalidPayload):
+    with pytest.raises(InvalidPayloadError):
         parse_profile(bare, season=None, api_url=API_URL)
     assert parse_profile(bare, season=7, api_url=API_URL).current_season == 7
 

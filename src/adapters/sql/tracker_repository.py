@@ -16,7 +16,7 @@ from adapters.sql import mapping
 from adapters.sql.database import SHORT_LIST, Database
 from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tables import LIVE, guild_members, tracker_seasons, trackers
-from tracker_core.errors import AlreadyRegistered
+from tracker_core.errors import AlreadyRegisteredError
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 
 _SORT_COLUMNS = {
@@ -136,8 +136,8 @@ _SAVE_SCRAPE = (
 _RENEW = update(trackers).where(*_HOLDS_LEASE).values(version=trackers.c.version + 1)
 
 
-def _taken(tracker: Tracker) -> AlreadyRegistered:
-    return AlreadyRegistered(f"Tracker identity {tracker.identity} is taken")
+def _taken(tracker: Tracker) -> AlreadyRegisteredError:
+    return AlreadyRegisteredError(f"Tracker identity {tracker.identity} is taken")
 
 
 class SqlAlchemyTrackerRepository:

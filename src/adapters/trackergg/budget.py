@@ -45,7 +45,7 @@ STATE_TTL_MS = 86_400_000
 log = logging.getLogger(__name__)
 
 
-class BudgetExhausted(TimeoutError):
+class BudgetExhaustedError(TimeoutError):
     """No request slot came free within the caller's timeout; ``retry_after`` is the wait."""
 
     def __init__(self, retry_after: float) -> None:
@@ -53,7 +53,7 @@ class BudgetExhausted(TimeoutError):
         self.retry_after = retry_after
 
 
-class BudgetUnavailable(RuntimeError):
+class BudgetUnavailableError(RuntimeError):
     """The shared budget cannot be reached (Redis is down)."""
 
 
@@ -61,7 +61,7 @@ class RateBudget(Protocol):
     """A request budget shared by every caller that holds it."""
 
     def acquire(self, timeout: float | None = None) -> None:
-        """Block until one request may be sent; raise BudgetExhausted after ``timeout``."""
+        """Block until one request may be sent; raise BudgetExhaustedError after ``timeout``."""
         ...
 
     def pause(self, seconds: float) -> None:
@@ -100,7 +100,7 @@ def _wait_for_slot(
         if wait <= 0.0:
             return
         if remaining is not None and wait > remaining:
-            raise BudgetExhausted(wait)
+            raise BudgetExhaustedError(wait)
         sleep(wait)
 
 
@@ -138,7 +138,7 @@ class InProcessBudget:
             return self._state.rate
 
     def acquire(self, timeout: float | None = None) -> None:
-        """Block (sleeping) until a request may be sent; BudgetExhausted after ``timeout``."""
+        """Block (sleeping) until a request may be sent; BudgetExhaustedError after ``timeout``."""
         _wait_for_slot(self._try_take, timeout, self._clock, self._sleep)
 
     def pause(self, seconds: float) -> None:
@@ -254,7 +254,7 @@ class RedisBudget:
         return float(self._call("rate", 0.0))
 
     def acquire(self, timeout: float | None = None) -> None:
-        """Block (sleeping) until a request may be sent; BudgetExhausted after ``timeout``."""
+        """Block (sleeping) until a request may be sent; BudgetExhaustedError after ``timeout``."""
         _wait_for_slot(self._try_take, timeout, self._clock, self._sleep)
 
     def pause(self, seconds: float) -> None:
@@ -268,7 +268,7 @@ class RedisBudget:
         """
         try:
             self._call("success", 0.0)
-        except BudgetUnavailable as exc:
+        except BudgetUnavailableError as exc:
             log.warning("tracker.gg rate not raised after a success: %s", exc)
 
     def _try_take(self) -> float:
@@ -289,5 +289,5 @@ class RedisBudget:
         try:
             answer: bytes | str | int = self._script(keys=[self.key, self.state_key], args=args)
         except redis.RedisError as exc:
-            raise BudgetUnavailable(f"rate budget unavailable: {exc}") from exc
+            raise BudgetUnavailableError(f"rate budget unavailable: {exc}") from exc
         return answer

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from entrypoints import serializers as ser
 from entrypoints.cli.embedded import start_queued
 from entrypoints.cli.options import (
     json_option,
@@ -18,8 +17,11 @@ from entrypoints.cli.output import emit
 from entrypoints.cli.services import OPERATOR, services
 from entrypoints.cli.views import detail_json, detail_view, tracker_json, trackers_table
 from entrypoints.cli.wait import wait_options
+from entrypoints.responses import api as res
+from entrypoints.responses.base import instant
 from tracker_core.guilds import UserProfile
 from tracker_core.model import TrackerQuery, TrackerStatus
+from tracker_core.urls import Platform
 from tracker_core.use_cases.queries import Viewer
 from tracker_core.use_cases.trackers import (
     AddTracker,
@@ -84,7 +86,7 @@ def list_trackers(
     user_id: str | None,
     guild_id: str | None,
     statuses: tuple[TrackerStatus, ...],
-    platforms: tuple[str, ...],
+    platforms: tuple[Platform, ...],
     page: int,
     limit: int,
 ) -> None:
@@ -108,7 +110,10 @@ def list_trackers(
         found, total = svc.use_cases.search_trackers(query)
     title = f"Trackers (page {page}, {len(found)} of {total})"
     emit(
-        ser.page([tracker_json(t) for t in found], total, page, limit),
+        {
+            "data": [tracker_json(t) for t in found],
+            "pagination": res.pagination(total, page, limit),
+        },
         lambda out: out.print(trackers_table(found, title=title, width=out.width)),
     )
 
@@ -152,20 +157,20 @@ def refresh(tracker_id: str, user_id: str | None, wait: bool, timeout: float) ->
     if outcome.fresh_until is not None:
         message = (
             "Tracker data is fresh: served from storage, no request to tracker.gg "
-            f"(its cache expires at {ser.instant(outcome.fresh_until)})"
+            f"(its cache expires at {instant(outcome.fresh_until)})"
         )
     elif outcome.enqueued:
         message = "Refresh job enqueued successfully"
     else:
         message = f"A job already has this tracker ({outcome.status}): no second job"
-    data = ser.message(
-        message,
-        trackerId=outcome.tracker_id,
-        status=str(outcome.status),
-        enqueued=outcome.enqueued,
-    )
+    data: dict[str, object] = {
+        "message": message,
+        "trackerId": outcome.tracker_id,
+        "status": str(outcome.status),
+        "enqueued": outcome.enqueued,
+    }
     if outcome.fresh_until is not None:  # nothing queued: nothing to start or wait for
-        data["freshUntil"] = ser.instant(outcome.fresh_until)
+        data["freshUntil"] = instant(outcome.fresh_until)
         emit(data, lambda out: out.print(message))
         return
     if not wait:

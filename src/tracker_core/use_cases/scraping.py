@@ -9,7 +9,7 @@ from datetime import datetime
 import attrs
 
 from tracker_core.changes import ChangeSet, describe_update, diff_stats, update_is_notable
-from tracker_core.errors import FetchError, LeaseLost
+from tracker_core.errors import FetchError, LeaseLostError
 from tracker_core.fetching import fetch_profile
 from tracker_core.flagging import flag_after_failure, flag_after_scrape
 from tracker_core.guilds import GuildSettings
@@ -76,7 +76,7 @@ def run_scrape(
             before_next_page=lambda: renew_lease(claimed, uow=uow, clock=clock, policy=policy),
             stored={s.season_number for s in claimed.seasons},
         )
-    except LeaseLost:
+    except LeaseLostError:
         return ScrapeOutcome(tracker_id, "skipped")
     except FetchError as error:
         outcome = apply_scrape_failure(claimed, error, uow=uow, clock=clock, policy=policy, rng=rng)

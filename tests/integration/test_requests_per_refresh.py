@@ -35,7 +35,7 @@ from adapters.sql import (
 from adapters.trackergg.budget import InProcessBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from adapters.trackergg.simulator import TrnSimulator
-from tracker_core.errors import FetchRateLimited
+from tracker_core.errors import FetchRateLimitedError
 from tracker_core.policy import Policy
 from tracker_core.source import RateControl
 from tracker_core.use_cases.scraping import run_scrape
@@ -222,7 +222,7 @@ def limit_run(control: RateControl) -> LimitRun:
         while done < FETCHES:
             try:
                 fetcher.fetch_page(f"psn/player{done % 200}", None)
-            except FetchRateLimited:
+            except FetchRateLimitedError:
                 continue
             done += 1
         statuses = [r.status for r in simulator.requests]
