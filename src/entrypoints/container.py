@@ -126,7 +126,9 @@ def _nothing_to_release(_tracker_id: str) -> None:
 
 
 def _in_process_budget(settings: Settings) -> InProcessBudget:
-    return InProcessBudget(settings.trn_rate_limit_per_minute)
+    return InProcessBudget(
+        settings.trn_rate_limit_per_minute, window_seconds=settings.trn_rate_window_seconds
+    )
 
 
 def _in_process_queue(scraper: Scraper, settings: Settings) -> InProcessJobQueue:
@@ -160,7 +162,10 @@ def _redis_throttle(connection: redis.Redis, settings: Settings) -> RedisThrottl
 
 def _redis_budget(connection: redis.Redis, settings: Settings) -> RedisBudget:
     return RedisBudget(
-        connection, settings.trn_rate_limit_per_minute, key=f"{settings.queue_name}:trn-budget"
+        connection,
+        settings.trn_rate_limit_per_minute,
+        key=f"{settings.queue_name}:trn-budget",
+        window_seconds=settings.trn_rate_window_seconds,
     )
 
 

@@ -299,7 +299,8 @@ class SqlAlchemyTrackerRepository:
 
         The guild's members are read first, as one array (PostgreSQL: ``= ANY(ARRAY(SELECT
         ...))``, an InitPlan), so that the trackers are found through
-        ``ix_trackers_user_id_is_deleted`` at the default planner settings. A join lets the
+        ``ix_trackers_user_id_live_refresh`` at the default planner settings, an index-only
+        scan (the index covers every column read here). A join lets the
         planner pick a sequential scan of every tracker once a guild holds a few percent of
         them (at the default ``random_page_cost``).
         """
