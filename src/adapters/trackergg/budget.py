@@ -117,8 +117,9 @@ class InProcessBudget:
         sleep: Callable[[float], None] = time.sleep,
         control: RateControl | None = None,
     ) -> None:
-        emission_interval(per_minute, window_seconds, margin_seconds)  # validates
         self.per_minute = per_minute
+        self.interval = emission_interval(per_minute, window_seconds, margin_seconds)
+        """Seconds between two grants at the configured limit (the closest they ever come)."""
         self.control = control or RateControl(per_minute)
         self._span = window_seconds + margin_seconds
         self._clock = clock
@@ -126,11 +127,6 @@ class InProcessBudget:
         self._lock = threading.Lock()
         self._tat = float("-inf")
         self._state: RateState = initial_state(self.control)
-
-    @property
-    def interval(self) -> float:
-        """Seconds between two grants at the effective rate."""
-        return self._span / self.effective_rate()
 
     def effective_rate(self) -> float:
         """Requests per window granted now."""
@@ -233,8 +229,9 @@ class RedisBudget:
         sleep: Callable[[float], None] = time.sleep,
         control: RateControl | None = None,
     ) -> None:
-        emission_interval(per_minute, window_seconds, margin_seconds)  # validates
         self.per_minute = per_minute
+        self.interval = emission_interval(per_minute, window_seconds, margin_seconds)
+        """Seconds between two grants at the configured limit (the closest they ever come)."""
         self.control = control or RateControl(per_minute)
         self._span = window_seconds + margin_seconds
         self.key = key
@@ -243,11 +240,6 @@ class RedisBudget:
         self._script = redis_client.register_script(_GCRA_LUA)
         self._clock = clock
         self._sleep = sleep
-
-    @property
-    def interval(self) -> float:
-        """Seconds between two grants at the effective rate."""
-        return self._span / self.effective_rate()
 
     def effective_rate(self) -> float:
         """Requests per window granted now, as every process sees it."""
