@@ -2,7 +2,7 @@
 then is answered from storage).
 
 Revision ID: 0009
-Revises: 0010 (0010 reached main first; 0009 comes after it)
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0010"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
