@@ -223,7 +223,7 @@ class Database:
         if not alone and not self._in_transaction:
             self._begin_transaction()
         with storage_errors():
-            self.connection.exec_driver_sql(compiled.string, values)
+            self._send(compiled.string, values, fetch=False)
 
     def execute_alone(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         """Run one writing statement that is complete by itself (a compare-and-set).
@@ -298,21 +298,37 @@ class Database:
         except _Reconnected:
             return self._run(statement, params)
 
-    def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[dict[str, Any]]:
-        """The rows of a plain ``SELECT`` built once (see :func:`prepared`), as dicts keyed by
-        the selected columns' keys, values converted as SQLAlchemy would.
+    def rows(
+        self, statement: Any, params: dict[str, Any], *, alone: bool = False
+    ) -> list[dict[str, Any]]:
+        """The rows of a statement built once (a ``SELECT``, or a write with ``RETURNING``;
+        values as parameters, IN lists of one parameter each), as dicts keyed by the columns'
+        keys, values converted as SQLAlchemy would. ``alone``: see :meth:`execute_alone`.
 
-        PostgreSQL: sent on the driver's cursor with the SQL compiled once per statement, the
-        rows read as tuples (no result metadata, no row objects: for a page of trackers that was
-        most of SQLAlchemy's CPU per request); listeners of ``before_cursor_execute`` still see
-        it, and errors are handled (translated, retried on a dropped connection) as
-        :meth:`execute` handles them. Elsewhere it is :meth:`execute`.
+        PostgreSQL: sent on the driver's cursor with the SQL compiled once per statement (and
+        set of parameter names), the rows read as tuples (no result metadata, no row objects:
+        for a page of trackers that was most of SQLAlchemy's CPU per request); listeners of
+        ``before_cursor_execute`` still see it; transactions, errors (translated, a read or an
+        ``alone`` write retried once on a dropped connection) as :meth:`execute` and
+        :meth:`execute_alone` handle them. Elsewhere it is :meth:`execute`.
         """
         if not self._lazy:
-            return [dict(row) for row in self.execute(statement, params).mappings()]
+            run = self.execute_alone if alone else self.execute
+            return [dict(row) for row in run(statement, params).mappings()]
+        reads = _reads_only(statement)
+        ready = _prepared(statement, self.connection.dialect, () if reads else tuple(params))
+        if alone and not self._in_transaction and not self._deferred:
+            self._forget(statement)
+            try:
+                return self._fetch(ready, params, retry=True)
+            except _Reconnected:
+                return self._fetch(ready, params)  # as in execute_alone
         if self._deferred:
             self.flush()
-        ready = _prepared(statement, self.connection.dialect)
+        if not reads:
+            self._forget(statement)
+            if not self._in_transaction:
+                self._begin_transaction()
         try:
             return self._fetch(ready, params, retry=not self._in_transaction)
         except _Reconnected:
@@ -321,31 +337,33 @@ class Database:
     def _fetch(
         self, ready: _Prepared, params: dict[str, Any], *, retry: bool = False
     ) -> list[dict[str, Any]]:
-        values = ready.parameters(params)
-        connection = self.connection
         try:
             with storage_errors():
-                cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    if connection._has_events or connection.engine._has_events:
-                        connection.dispatch.before_cursor_execute(
-                            connection, cursor, ready.sql, values, None, False
-                        )
-                    cursor.execute(ready.sql, values)
-                    found = cursor.fetchall()
-                except Exception as exc:
-                    # SQLAlchemy's own handling: wraps the driver's error, invalidates a
-                    # dropped connection (as execute would).
-                    connection._handle_dbapi_exception(exc, ready.sql, values, cursor, None)
-                    raise
-                finally:
-                    cursor.close()
+                found = self._send(ready.sql, ready.parameters(params), fetch=True)
         except StorageUnavailable as exc:
             if retry and _dropped(exc):
                 self._reconnect()
                 raise _Reconnected from exc
             raise
         return ready.dicts(found)
+
+    def _send(self, sql: str, values: dict[str, Any], *, fetch: bool) -> list[tuple[Any, ...]]:
+        """Run ``sql`` on the driver's cursor: SQLAlchemy's listeners and error handling (it
+        wraps the driver's error and invalidates a dropped connection, as ``execute`` would)."""
+        connection = self.connection
+        cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if connection._has_events or connection.engine._has_events:
+                connection.dispatch.before_cursor_execute(
+                    connection, cursor, sql, values, None, False
+                )
+            cursor.execute(sql, values)
+            return cursor.fetchall() if fetch else []
+        except Exception as exc:
+            connection._handle_dbapi_exception(exc, sql, values, cursor, None)
+            raise
+        finally:
+            cursor.close()
 
     def _run(self, statement: Any, params: Any, *, retry: bool = False) -> CursorResult[Any]:
         try:
@@ -527,9 +545,10 @@ class _Prepared:
 
 
 @functools.lru_cache(maxsize=256)
-def _prepared(statement: Select[Any], dialect: Dialect) -> _Prepared:
-    """Compile a SELECT without expanding parameters (IN lists of one parameter each)."""
-    compiled = statement.compile(dialect=dialect)
+def _prepared(statement: Any, dialect: Dialect, names: tuple[str, ...]) -> _Prepared:
+    """Compile a statement without expanding parameters (IN lists of one parameter each);
+    ``names``: the parameters given to a write (an UPDATE sets the columns among them)."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(names) or None)
     if compiled.literal_execute_params or compiled.post_compile_params:
         raise ValueError("prepared statements take no expanding or literal-execute parameters")
     required = {name for bind, name in compiled.bind_names.items() if bind.required}
@@ -539,7 +558,7 @@ def _prepared(statement: Select[Any], dialect: Dialect) -> _Prepared:
         if name not in required
     }
     processors = cast(Mapping[str, Callable[[Any], Any]], compiled._bind_processors)
-    columns = list(statement.selected_columns)
+    columns = list(statement.exported_columns)
     results = []
     for index, column in enumerate(columns):
         process = column.type._cached_result_processor(dialect, None)

@@ -213,7 +213,7 @@ class SqlAlchemyTrackerRepository:
         params = {"claim_id": tracker_id, "now": now, "until": now + lease, "token": token}
         if self._db.dialect != "postgresql":
             return self._returned(self._db.execute_alone(_CLAIM, params).mappings().first())
-        rows = self._db.execute_alone(_CLAIM_WITH_SEASONS, params).mappings().all()
+        rows = self._db.rows(_CLAIM_WITH_SEASONS, params, alone=True)
         if not rows:
             return None
         seasons = tuple(
@@ -229,7 +229,8 @@ class SqlAlchemyTrackerRepository:
         values = {name: getattr(tracker, name) for name in _SCRAPE_FIELDS}
         values["scraping_status"] = tracker.scraping_status.value
         params = {**values, "lease_id": tracker.id, "held_token": token}
-        return self._returned(self._db.execute(_SAVE_SCRAPE, params).mappings().first())
+        found = self._db.rows(_SAVE_SCRAPE, params)
+        return self._returned(found[0] if found else None)
 
     def renew_lease(self, tracker: Tracker, token: str) -> bool:
         """One ``UPDATE``; on PostgreSQL, alone in its unit of work, it runs in autocommit."""
