@@ -14,8 +14,17 @@ load of a shared machine falls on every size alike. Timed through ``SqlAlchemyUn
 - ``pk``: ``trackers.get(id)``, the floor;
 - ``overview``: ``trackers.status_counts()`` as the API serves it (the process's 5 s cache);
 - ``overview uncached``: the count itself (what every request paid before);
-- ``guild``: ``pending_or_stale_ids(now - 24 h, guild)``;
+- ``guild``: ``pending_or_stale_ids(now - 24 h, guild)`` (an index-only scan of
+  ``ix_trackers_user_id_live_refresh``);
+- ``guild heap``: the same call on a connection with ``enable_indexonlyscan = off``: an index
+  scan that reads each tracker's heap page, the plan before that covering index (migration
+  0010);
 - ``guild join``: the former join form of the same selection (for comparison).
+
+The 300k / 10k ratio of the guild cases is also given round by round (the sizes of one round
+are timed seconds apart, so a busy minute weighs on both sides), and, as a measure the load of
+the machine does not blur, the shared buffers one guild selection touches (``EXPLAIN (ANALYZE,
+BUFFERS)``).
 
 Exits 1 when the overview at 300k is above 2x its time at 10k, or the guild selection is.
 """
@@ -23,14 +32,16 @@ Exits 1 when the overview at 300k is above 2x its time at 10k, or the guild sele
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import false, select, text, true
+from sqlalchemy import Engine, event, false, select, text, true
 
 from adapters.sql import (
     SqlAlchemyUnitOfWork,
@@ -76,7 +87,35 @@ def median_ms(call: Callable[[], object], repeat: int = 30) -> float:
     return statistics.median(times)
 
 
-def prepare(stack: ExitStack, size: int) -> dict[str, Callable[[], object]]:
+def _no_index_only_scans(dbapi_connection: Any, _record: object) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET enable_indexonlyscan = off")
+    dbapi_connection.commit()
+
+
+def shared_buffers(engine: Engine, call: Callable[[], object]) -> int:
+    """Shared buffers (hit + read) the one statement of ``call`` touches, from ``EXPLAIN
+    (ANALYZE, BUFFERS)`` on ``engine``: a measure of its work that load does not blur."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cur: Any, statement: str, params: Any, _ctx: Any, _many: bool) -> None:
+        sent.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    [(statement, params)] = [(q, p) for q, p in sent if q.lstrip().upper().startswith("SELECT")]
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {statement}", params
+        ).scalar_one()
+    node = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    return int(node["Shared Hit Blocks"] + node["Shared Read Blocks"])
+
+
+def prepare(stack: ExitStack, size: int) -> tuple[dict[str, Callable[[], object]], dict[str, int]]:
     """A seeded database of ``size`` trackers; the timed calls on it."""
     url = stack.enter_context(bench_database())
     upgrade_database(url)
@@ -97,6 +136,10 @@ def prepare(stack: ExitStack, size: int) -> dict[str, Callable[[], object]]:
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
     connect = create_session_factory(engine)
+    heap_engine = create_engine_for(url)
+    stack.callback(heap_engine.dispose)
+    event.listen(heap_engine, "connect", _no_index_only_scans)
+    heap = SqlAlchemyUnitOfWork(create_session_factory(heap_engine))
     cached = SqlAlchemyUnitOfWork(connect, StatusCountsCache())
     plain = SqlAlchemyUnitOfWork(connect)
     stale = NOW - timedelta(hours=24)
@@ -141,13 +184,18 @@ def prepare(stack: ExitStack, size: int) -> dict[str, Callable[[], object]]:
         "overview": in_uow(cached, lambda u: u.trackers.status_counts()),
         "overview uncached": in_uow(plain, lambda u: u.trackers.status_counts()),
         "guild": in_uow(plain, lambda u: u.trackers.pending_or_stale_ids(stale, GUILD)),
+        "guild heap": in_uow(heap, lambda u: u.trackers.pending_or_stale_ids(stale, GUILD)),
         "guild join": joined_ids,
     }
     for call in cases.values():
         call()
         call()
     print(f"  {size:,} trackers: guild selection returns {len(selected):,} ids")
-    return cases
+    buffers = {
+        "guild": shared_buffers(engine, cases["guild"]),
+        "guild heap": shared_buffers(heap_engine, cases["guild heap"]),
+    }
+    return cases, buffers
 
 
 def main() -> int:
@@ -156,7 +204,8 @@ def main() -> int:
     args = parser.parse_args()
     by_size: dict[int, dict[str, list[float]]] = {}
     with ExitStack() as stack:
-        calls = {size: prepare(stack, size) for size in SIZES}
+        prepared = {size: prepare(stack, size) for size in SIZES}
+        calls = {size: cases for size, (cases, _) in prepared.items()}
         for size, cases in calls.items():
             by_size[size] = {name: [] for name in cases}
         for _ in range(args.rounds):  # sizes interleaved: a busy moment hits all of them
@@ -181,6 +230,21 @@ def main() -> int:
             ok = ratio <= 2.0
             failed |= not ok
             print(f"  {name}: 300k / 10k = {ratio:.2f} (goal <= 2.0) {'ok' if ok else 'MISSED'}")
+        if name.startswith("guild"):
+            rounds = zip(by_size[SIZES[0]][name], by_size[SIZES[-1]][name], strict=True)
+            per_round = sorted(big / small for small, big in rounds)
+            print(
+                f"  {name}: 300k / 10k within a round: median {statistics.median(per_round):.2f}"
+                f" ({per_round[0]:.2f}-{per_round[-1]:.2f})"
+            )
+    print("shared buffers one execution touches (hit + read); ratio to 10k")
+    for name in prepared[SIZES[0]][1]:
+        base_buffers = prepared[SIZES[0]][1][name]
+        cells = [
+            f"{prepared[size][1][name]:,} {prepared[size][1][name] / base_buffers:.2f}x"
+            for size in SIZES
+        ]
+        print(f"{name:<20}" + "".join(f"{c:>30}" for c in cells))
     return 1 if failed else 0
 
 

@@ -13,7 +13,7 @@ from typing import Any, Self
 
 import attrs
 
-from tracker_core.errors import AlreadyRegistered, Conflict, FetchError
+from tracker_core.errors import AlreadyRegisteredError, ConflictError, FetchError
 from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
 from tracker_core.league import MemberData, TrackerData, league_view
@@ -97,6 +97,7 @@ SCRAPE_FIELDS = (
     "lease_token",
     "last_scraped_at",
     "platform_user_id",
+    "source_expires_at",
     "updated_at",
 )
 
@@ -104,7 +105,7 @@ SCRAPE_FIELDS = (
 def _cas(table: dict[Any, Any], key: Any, obj: Any) -> None:
     stored = table.get(key)
     if stored is None or stored.version != obj.version:
-        raise Conflict(f"{type(obj).__name__} {key} was changed concurrently")
+        raise ConflictError(f"{type(obj).__name__} {key} was changed concurrently")
     obj.version += 1
     table[key] = copy.deepcopy(obj)
 
@@ -129,7 +130,7 @@ class FakeUserRepository(_Repo):
 
     def add(self, user: User) -> None:
         if user.id in self.s.users:
-            raise Conflict(f"User {user.id} exists")
+            raise ConflictError(f"User {user.id} exists")
         self.s.users[user.id] = copy.deepcopy(user)
 
     def add_many(self, users: Sequence[User]) -> None:
@@ -167,7 +168,7 @@ class FakeGuildRepository(_Repo):
 
     def add(self, guild: Guild) -> None:
         if guild.id in self.s.guilds:
-            raise Conflict(f"Guild {guild.id} exists")
+            raise ConflictError(f"Guild {guild.id} exists")
         self.s.guilds[guild.id] = copy.deepcopy(guild)
 
     def save(self, guild: Guild) -> None:
@@ -244,7 +245,7 @@ class FakeTrackerRepository(_Repo):
                 and not other.is_deleted
                 and (other.identity == tracker.identity)
             ):
-                raise AlreadyRegistered(f"Tracker identity {tracker.identity} is taken")
+                raise AlreadyRegisteredError(f"Tracker identity {tracker.identity} is taken")
 
     def add(self, tracker: Tracker) -> None:
         self._check_identity(tracker)
@@ -580,7 +581,7 @@ class FakePullRepository(_Repo):
     def add(self, pull: Pull, rows: Sequence[PullRow]) -> None:
         for other in self.s.pulls.values():
             if (other.guild_id, other.number) == (pull.guild_id, pull.number):
-                raise Conflict(f"Pull number {pull.number} is taken")
+                raise ConflictError(f"Pull number {pull.number} is taken")
         self.s.pulls[pull.id] = pull
         self.s.pull_rows[pull.id] = sorted(rows, key=row_order)
 
@@ -631,7 +632,7 @@ class FakeFlagRepository(_Repo):
 
     def add(self, flag: ReviewFlag) -> None:
         if flag.status == "open" and self.open_flag(flag.guild_id, flag.user_id, flag.kind):
-            raise Conflict(f"An open {flag.kind} flag exists")
+            raise ConflictError(f"An open {flag.kind} flag exists")
         self.s.flags[flag.id] = copy.deepcopy(flag)
 
     def get(self, guild_id: str, flag_id: str) -> ReviewFlag | None:

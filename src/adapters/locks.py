@@ -7,7 +7,7 @@ from datetime import datetime
 
 import redis as redis_lib
 
-from tracker_core.errors import QueueUnavailable
+from tracker_core.errors import QueueUnavailableError
 
 
 class InProcessTickLock:
@@ -39,4 +39,4 @@ class RedisTickLock:
         try:
             return bool(self._client.set(key, "1", nx=True, ex=ttl_seconds))
         except (redis_lib.ConnectionError, redis_lib.TimeoutError) as exc:
-            raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from exc
+            raise QueueUnavailableError(f"Redis unavailable: {type(exc).__name__}") from exc

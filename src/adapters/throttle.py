@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import redis
 
-from tracker_core.errors import RateLimited
+from tracker_core.errors import RateLimitedError
 
 log = logging.getLogger("trackers.http.throttle")
 
@@ -143,7 +143,7 @@ return {count, ttl}
 
 
 def check(throttle: Throttle, client: str) -> None:
-    """Raises RateLimited (429 with Retry-After) when ``client`` is over its limit."""
+    """Raises RateLimitedError (429 with Retry-After) when ``client`` is over its limit."""
     wait = throttle.hit(client)
     if wait is not None:
-        raise RateLimited(TOO_MANY_REQUESTS, retry_after=wait)
+        raise RateLimitedError(TOO_MANY_REQUESTS, retry_after=wait)

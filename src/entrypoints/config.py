@@ -34,6 +34,7 @@ class Settings:
     trn_api_base_url: str = DEFAULT_TRN_API
     flaresolverr_url: str | None = None
     trn_rate_limit_per_minute: int = 60
+    trn_rate_window_seconds: float = 60
     trn_timeout_seconds: float = 30
     trn_max_retry_after_seconds: int = 900
     tracker_max_per_user: int = 4
@@ -147,6 +148,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TRN_API_BASE_URL": ("trn_api_base_url", _url),
     "FLARESOLVERR_URL": ("flaresolverr_url", _url),
     "TRN_RATE_LIMIT_PER_MINUTE": ("trn_rate_limit_per_minute", _int(1)),
+    "TRN_RATE_WINDOW_SECONDS": ("trn_rate_window_seconds", _float),
     "TRN_TIMEOUT_SECONDS": ("trn_timeout_seconds", _float),
     "TRN_MAX_RETRY_AFTER_SECONDS": ("trn_max_retry_after_seconds", _int(1)),
     "TRACKER_MAX_PER_USER": ("tracker_max_per_user", _int(1)),

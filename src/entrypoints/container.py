@@ -43,7 +43,7 @@ from adapters.trackergg.fetcher import TrackerGgFetcher
 from entrypoints.config import ConfigError, Settings, load_settings
 from entrypoints.shared_metrics import process_metrics
 from entrypoints.use_cases import UseCases
-from tracker_core.errors import QueueUnavailable
+from tracker_core.errors import QueueUnavailableError
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, Notifier, ProfileFetcher, UnitOfWork
 from tracker_core.use_cases.scraping import run_scrape
@@ -80,7 +80,9 @@ class Scraper:
         finally:
             try:
                 self.release(tracker_id)
-            except QueueUnavailable as exc:  # Redis went away: the claim marker expires by itself
+            except (
+                QueueUnavailableError
+            ) as exc:  # Redis went away: the claim marker expires by itself
                 log.warning("scrape %s: queue claim not released (%s)", tracker_id, exc)
         process_metrics().scrapes.labels(outcome.result).inc()
         log.info("scrape %s: %s %s", tracker_id, outcome.result, outcome.error_category or "")
@@ -124,7 +126,9 @@ def _nothing_to_release(_tracker_id: str) -> None:
 
 
 def _in_process_budget(settings: Settings) -> InProcessBudget:
-    return InProcessBudget(settings.trn_rate_limit_per_minute)
+    return InProcessBudget(
+        settings.trn_rate_limit_per_minute, window_seconds=settings.trn_rate_window_seconds
+    )
 
 
 def _in_process_queue(scraper: Scraper, settings: Settings) -> InProcessJobQueue:
@@ -158,7 +162,10 @@ def _redis_throttle(connection: redis.Redis, settings: Settings) -> RedisThrottl
 
 def _redis_budget(connection: redis.Redis, settings: Settings) -> RedisBudget:
     return RedisBudget(
-        connection, settings.trn_rate_limit_per_minute, key=f"{settings.queue_name}:trn-budget"
+        connection,
+        settings.trn_rate_limit_per_minute,
+        key=f"{settings.queue_name}:trn-budget",
+        window_seconds=settings.trn_rate_window_seconds,
     )
 
 

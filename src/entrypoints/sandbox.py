@@ -22,7 +22,7 @@ from adapters.trackergg.simulator import Behaviour, TrnSimulator
 from adapters.trackergg.synthetic import ProfileFactory
 from entrypoints.config import Settings
 from entrypoints.use_cases import UseCases
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.guilds import UserProfile
 from tracker_core.model import Priority
 from tracker_core.ports import JobQueue
@@ -188,7 +188,7 @@ def already_seeded(use_cases: UseCases) -> bool:
     for lookup, key in ((use_cases.get_guild, DEMO_GUILD), (use_cases.get_user, DEMO_PLAYER)):
         try:
             lookup(key)
-        except NotFound:
+        except NotFoundError:
             continue
         return True
     return False

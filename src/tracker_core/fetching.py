@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from tracker_core.errors import FetchError
 from tracker_core.ports import ProfileFetcher
@@ -29,12 +29,16 @@ def fetch_profile(
     first_scrape: bool,
     initial_seasons: int,
     before_next_page: Callable[[], None] | None = None,
+    stored: Collection[int] = (),
 ) -> FetchedProfile:
     """Fetch the current season and, on a first scrape, the most recent earlier seasons.
 
-    Earlier seasons are fetched one after another (each through the fetcher's rate budget).
+    Earlier seasons are fetched one after another (each through the fetcher's rate budget);
+    one already ``stored`` is never asked for again (past seasons do not change).
     A failure of the current-season request fails the scrape; a failure of an earlier season
-    is recorded in ``seasons_failed`` unless it is a rate limit, which stops the scrape.
+    is recorded in ``seasons_failed`` unless it is a rate limit, which stops the scrape: the
+    earlier seasons fetched until then ride on the error (``fetched_seasons``) to be stored,
+    so the retry asks only for the rest.
 
     ``before_next_page`` runs before each request after the first (the job renews its lease
     there, so a scrape waiting long for budget keeps its tracker); what it raises propagates.
@@ -48,12 +52,15 @@ def fetch_profile(
     failed: list[int] = []
     if first_scrape:
         for number in earlier_seasons(current, page.available_seasons, initial_seasons):
+            if number in stored:
+                continue
             if before_next_page is not None:
                 before_next_page()
             try:
                 seasons.append(fetcher.fetch_page(api_path, number).season)
             except FetchError as exc:
                 if exc.category == "rate_limited":
+                    exc.fetched_seasons = tuple(seasons[1:])
                     raise
                 failed.append(number)
     return FetchedProfile(
@@ -64,4 +71,5 @@ def fetch_profile(
         api_url=page.api_url,
         upstream_status=page.upstream_status,
         seasons_failed=tuple(failed),
+        trn_expires_at=page.trn_expires_at,
     )

@@ -9,7 +9,7 @@ from typing import Any, Literal, get_args
 
 import attrs
 
-from tracker_core.errors import RuleViolation
+from tracker_core.errors import RuleViolationError
 from tracker_core.model import TrackerSnapshot
 from tracker_core.stats import RankedPlaylist
 
@@ -43,10 +43,10 @@ class ReviewFlag:
         """open → resolved, with who decided what and why.
 
         Raises:
-            RuleViolation: the flag is resolved already.
+            RuleViolationError: the flag is resolved already.
         """
         if self.status != "open":
-            raise RuleViolation(f"Flag {self.id} is already resolved")
+            raise RuleViolationError(f"Flag {self.id} is already resolved")
         self.status = "resolved"
         self.resolution = resolution
         self.note = note

@@ -113,7 +113,7 @@ class Call:
 Node = Number | Variable | Negate | BinaryOp | Call
 
 
-class _NonFinite(Exception):
+class _NonFiniteError(Exception):
     """An intermediate value overflowed to infinity or NaN."""
 
 
@@ -134,7 +134,7 @@ class Formula:
         """
         try:
             return _evaluate(self.root, values)
-        except _NonFinite:
+        except _NonFiniteError:
             return 0.0
 
 
@@ -170,7 +170,7 @@ def _variables_of(node: Node) -> Iterator[str]:
 
 def _finite(value: float) -> float:
     if not math.isfinite(value):
-        raise _NonFinite
+        raise _NonFiniteError
     return value
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.errors import FieldError, ValidationError
 from tracker_core.league import EligibilityRules, FlagRules
 from tracker_core.mmr import MmrConfig
 
@@ -137,18 +137,18 @@ class GuildSettings:
         """These settings with a (partial, JSON-shaped) patch applied and validated.
 
         Raises:
-            ValidationFailed: a field has the wrong type or value.
+            ValidationError: a field has the wrong type or value.
             InvalidFormulaError: a CUSTOM formula is missing or invalid.
         """
         data = self.to_dict()
         for key, value in patch.items():
             if key not in data:
-                raise ValidationFailed([FieldError(key, f"Unknown setting '{key}'")])
+                raise ValidationError([FieldError(key, f"Unknown setting '{key}'")])
             if not isinstance(value, Mapping):
-                raise ValidationFailed([FieldError(key, "must be an object")])
+                raise ValidationError([FieldError(key, "must be an object")])
             for sub in value:
                 if sub not in data[key] and key not in ("mmrCalculation", "eligibility"):
-                    raise ValidationFailed([FieldError(f"{key}.{sub}", "Unknown setting")])
+                    raise ValidationError([FieldError(f"{key}.{sub}", "Unknown setting")])
             data[key] = {**data[key], **value}
         current = self.notifications.webhook_url
         if current and data["notifications"].get("webhookUrl") == mask_webhook_url(current):
@@ -160,7 +160,7 @@ class GuildSettings:
         """Settings from their JSON form; missing keys take the defaults.
 
         Raises:
-            ValidationFailed: a field has the wrong type or value.
+            ValidationError: a field has the wrong type or value.
         """
         processing = _section(data, "trackerProcessing")
         roles = _section(data, "roles")
@@ -168,17 +168,17 @@ class GuildSettings:
         enabled = _typed(processing, "enabled", bool, True, "trackerProcessing")
         admin = _typed(roles, "admin", list, [], "roles")
         if not all(isinstance(r, str) for r in admin):
-            raise ValidationFailed([FieldError("roles.admin", "must be a list of role ids")])
+            raise ValidationError([FieldError("roles.admin", "must be a list of role ids")])
         min_change = _typed(notes, "minRatingChange", int, 1, "notifications")
         if isinstance(min_change, bool) or min_change < 0:
-            raise ValidationFailed(
+            raise ValidationError(
                 [FieldError("notifications.minRatingChange", "must be an integer ≥ 0")]
             )
         webhook = notes.get("webhookUrl")
         if webhook is not None and (
             not isinstance(webhook, str) or not webhook.startswith(("https://", "http://"))
         ):
-            raise ValidationFailed([FieldError("notifications.webhookUrl", "must be an URL")])
+            raise ValidationError([FieldError("notifications.webhookUrl", "must be an URL")])
         return cls(
             tracker_processing_enabled=enabled,
             admin_roles=tuple(admin),
@@ -209,7 +209,7 @@ def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValidationFailed([FieldError(key, "must be an object")])
+        raise ValidationError([FieldError(key, "must be an object")])
     return value
 
 
@@ -218,7 +218,7 @@ def _typed(section: Mapping[str, Any], key: str, kind: type, default: Any, prefi
     if value is None:
         return default
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ValidationFailed([FieldError(f"{prefix}.{key}", f"must be a {kind.__name__}")])
+        raise ValidationError([FieldError(f"{prefix}.{key}", f"must be a {kind.__name__}")])
     return value
 
 

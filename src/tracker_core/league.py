@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.errors import FieldError, ValidationError
+from tracker_core.flags import FlagKind
 from tracker_core.mmr import PLAYLIST_KEYS, Algorithm, MmrConfig, MmrInputs, calculate_mmr
 from tracker_core.stats import PlaylistStats, RankedPlaylist, SeasonStats
 
@@ -66,7 +67,7 @@ class EligibilityRules:
         """Read the setting; missing keys take the defaults.
 
         Raises:
-            ValidationFailed: naming each bad field, e.g. ``eligibility.minGames.twos``.
+            ValidationError: naming each bad field, e.g. ``eligibility.minGames.twos``.
         """
         errors: list[FieldError] = []
         counted = data.get("seasonsCounted", 1)
@@ -97,7 +98,7 @@ class EligibilityRules:
             errors.append(FieldError(f"{_ELIGIBILITY}.combinedPlaylists", message))
             combined = ["twos", "threes"]
         if errors:
-            raise ValidationFailed(errors)
+            raise ValidationError(errors)
         return cls(
             seasons_counted=int(counted), min_games=found, combined_playlists=tuple(combined)
         )
@@ -126,7 +127,7 @@ class FlagRules:
         """Read the setting; missing keys take the defaults.
 
         Raises:
-            ValidationFailed: naming each bad field, e.g. ``flags.staleDays``.
+            ValidationError: naming each bad field, e.g. ``flags.staleDays``.
         """
         errors: list[FieldError] = []
         defaults = cls()
@@ -147,7 +148,7 @@ class FlagRules:
         if not isinstance(notify, bool):
             errors.append(FieldError(f"{_FLAGS}.notify", "must be a boolean"))
         if errors:
-            raise ValidationFailed(errors)
+            raise ValidationError(errors)
         return cls(**values, notify=notify)
 
 
@@ -301,7 +302,7 @@ class Standing:
     eligibility: Eligibility
     stale: bool
     seasons_counted: int = 1
-    flags: tuple[str, ...] = ()
+    flags: tuple[FlagKind, ...] = ()
     """Kinds of the member's open review flags."""
 
     @property
@@ -315,7 +316,7 @@ def standing(
     rules: EligibilityRules,
     stale_after: timedelta,
     now: datetime,
-    flags: Sequence[str] = (),
+    flags: Sequence[FlagKind] = (),
 ) -> Standing:
     """The member's standing; ``stale`` when the best data is older than ``stale_after`` (or
     there is none)."""

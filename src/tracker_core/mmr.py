@@ -24,7 +24,7 @@ from typing import Any, Literal, get_args
 
 import attrs
 
-from tracker_core.errors import FieldError, InvalidFormulaError, ValidationFailed
+from tracker_core.errors import FieldError, InvalidFormulaError, ValidationError
 from tracker_core.formula import Formula, compile_formula
 from tracker_core.formula import round_half_up as round_half_up
 from tracker_core.stats import PlaylistStats, RankedPlaylist, SeasonStats
@@ -111,7 +111,7 @@ class MmrInputs:
         """Read the camelCase JSON form; missing keys are None, unknown keys are ignored.
 
         Raises:
-            ValidationFailed: a value is neither null nor a finite number.
+            ValidationError: a value is neither null nor a finite number.
         """
         errors: list[FieldError] = []
         values: dict[str, Numeric | None] = {}
@@ -122,7 +122,7 @@ class MmrInputs:
                 errors.append(FieldError(key, "must be a finite number or null"))
             values[field.name] = raw
         if errors:
-            raise ValidationFailed(errors)
+            raise ValidationError(errors)
         return cls(**values)
 
     def _items(self) -> list[tuple[str, Numeric | None]]:
@@ -178,7 +178,7 @@ class MmrConfig:
         """Read the ``mmrCalculation`` JSON object; missing keys take the defaults.
 
         Raises:
-            ValidationFailed: naming each bad field, e.g. ``mmrCalculation.weights.ones``.
+            ValidationError: naming each bad field, e.g. ``mmrCalculation.weights.ones``.
             InvalidFormulaError: CUSTOM without a formula, or a formula that does not compile.
         """
         return _ConfigReader(data).read()
@@ -203,7 +203,7 @@ class _ConfigReader:
 
     def read(self) -> MmrConfig:
         if not isinstance(self._data, Mapping):
-            raise ValidationFailed([FieldError(_FIELD, "must be an object")])
+            raise ValidationError([FieldError(_FIELD, "must be an object")])
         defaults = MmrConfig()
         algorithm = self._algorithm(defaults.algorithm)
         weights = self._playlist_values("weights", defaults.weights)
@@ -211,7 +211,7 @@ class _ConfigReader:
         current, peak = self._ascendancy(defaults)
         formula = self._formula(algorithm)
         if self._errors:
-            raise ValidationFailed(self._errors)
+            raise ValidationError(self._errors)
         return MmrConfig(algorithm, weights, minimums, current, peak, formula)
 
     def _error(self, field: str, message: str) -> None:

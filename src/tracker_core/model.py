@@ -8,8 +8,12 @@ from typing import Any, Literal
 
 import attrs
 
-from tracker_core.errors import IllegalTransition
+from tracker_core.errors import IllegalTransitionError
 from tracker_core.stats import RankedPlaylist, SeasonStats
+from tracker_core.urls import Platform
+
+Game = Literal["ROCKET_LEAGUE"]
+"""The games a tracker can follow."""
 
 GUARD_REFUSED_MESSAGE = "Tracker processing disabled by guild settings"
 LEASE_EXPIRED_MESSAGE = "Worker lost: lease expired"
@@ -58,14 +62,14 @@ class Tracker:
 
     id: str
     url: str
-    platform: str
+    platform: Platform
     username: str
     identity: str
     api_path: str
     user_id: str
     created_at: datetime
     updated_at: datetime
-    game: str = "ROCKET_LEAGUE"
+    game: Game = "ROCKET_LEAGUE"
     display_name: str | None = None
     is_active: bool = True
     is_deleted: bool = False
@@ -82,11 +86,14 @@ class Tracker:
     registration_channel_id: str | None = None
     registration_interaction_token: str | None = attrs.field(default=None, repr=False)
     platform_user_id: str | None = None
+    source_expires_at: datetime | None = None
+    """Until when tracker.gg's own cache of the profile is fresh (from the last scrape): a
+    refresh before then is answered from storage (``tracker_core.source``)."""
     version: int = 0
 
     def _move(self, target: TrackerStatus, now: datetime) -> None:
         if (self.scraping_status, target) not in LEGAL_TRANSITIONS:
-            raise IllegalTransition(
+            raise IllegalTransitionError(
                 f"Tracker {self.id} cannot go from {self.scraping_status} to {target}"
             )
         self.scraping_status = target
@@ -116,7 +123,7 @@ class Tracker:
     def renew_lease(self, now: datetime, lease: timedelta) -> None:
         """Push the lease end to ``now + lease`` (the job is still working)."""
         if self.scraping_status != TrackerStatus.IN_PROGRESS:
-            raise IllegalTransition(f"Tracker {self.id} holds no lease")
+            raise IllegalTransitionError(f"Tracker {self.id} holds no lease")
         self.lease_expires_at = now + lease
         self.updated_at = now
 
@@ -135,6 +142,17 @@ class Tracker:
         self.lease_token = None
         if platform_user_id:
             self.platform_user_id = platform_user_id
+
+    def serve_from_storage(self, now: datetime) -> None:
+        """IN_PROGRESS → COMPLETED without a request: tracker.gg's cache of the profile is still
+        fresh, so the stored data is what it would answer. ``lastScrapedAt`` keeps the time
+        of the scrape that fetched that data."""
+        self._move(TrackerStatus.COMPLETED, now)
+        self.scraping_attempts = 0
+        self.scraping_error = None
+        self.error_category = None
+        self.lease_expires_at = None
+        self.lease_token = None
 
     def fail_attempt(
         self,
@@ -312,6 +330,7 @@ class AuditEntry:
 
 
 SortField = Literal["createdAt", "updatedAt", "lastScrapedAt"]
+SortOrder = Literal["asc", "desc"]
 
 
 @attrs.frozen(kw_only=True)
@@ -319,10 +338,10 @@ class TrackerQuery:
     """Filters, sort and paging of a tracker list; deleted trackers are never listed."""
 
     user_ids: tuple[str, ...] | None = None
-    platforms: tuple[str, ...] = ()
+    platforms: tuple[Platform, ...] = ()
     statuses: tuple[TrackerStatus, ...] = ()
     is_active: bool | None = None
     sort_by: SortField = "createdAt"
-    sort_order: Literal["asc", "desc"] = "desc"
+    sort_order: SortOrder = "desc"
     page: int = 1
     limit: int = 50

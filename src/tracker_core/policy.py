@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import attrs
 
-from tracker_core.errors import LimitReached, RuleViolation
+from tracker_core.errors import LimitReachedError, RuleViolationError
 
 
 @attrs.frozen(kw_only=True)
@@ -29,10 +29,10 @@ class Policy:
         """A first registration brings 1 to ``max_trackers_per_user`` URLs.
 
         Raises:
-            RuleViolation: too few or too many.
+            RuleViolationError: too few or too many.
         """
         if not 1 <= count <= self.max_trackers_per_user:
-            raise RuleViolation(
+            raise RuleViolationError(
                 f"You must provide between 1 and {self.max_trackers_per_user} tracker URLs"
             )
 
@@ -40,11 +40,11 @@ class Policy:
         """Adding or restoring one tracker keeps the user within ``max_trackers_per_user``.
 
         Raises:
-            LimitReached: the user already holds the maximum.
+            LimitReachedError: the user already holds the maximum.
         """
         limit = self.max_trackers_per_user
         if live_count >= limit:
-            raise LimitReached(
+            raise LimitReachedError(
                 f"You have reached the maximum of {limit} trackers. "
                 "Please remove one before adding another."
             )

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import attrs
 
+from tracker_core.flags import FlagKind
 from tracker_core.league import Eligibility, Standing
 from tracker_core.mmr import Algorithm, MmrInputs
 
@@ -51,7 +52,7 @@ class PullRow:
     """When the data the MMR was computed from was scraped (its age at ``Pull.created_at``)."""
     stale: bool
     reason: str | None
-    flags: tuple[str, ...] = ()
+    flags: tuple[FlagKind, ...] = ()
     """Kinds of the member's open review flags at the pull."""
 
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from tracker_core.errors import IllegalTransition
+from tracker_core.errors import IllegalTransitionError
 
 
 class ScheduleStatus(enum.StrEnum):
@@ -50,7 +50,7 @@ class Schedule:
     def claim(self, now: datetime, lease: timedelta) -> None:
         """PENDING → RUNNING (attempt 1) with a lease, only once its instant has come."""
         if not self.is_due(now):
-            raise IllegalTransition(f"Schedule {self.id} is not due (status {self.status})")
+            raise IllegalTransitionError(f"Schedule {self.id} is not due (status {self.status})")
         self.status = ScheduleStatus.RUNNING
         self.attempts = 1
         self._lease(now, lease)
@@ -74,10 +74,10 @@ class Schedule:
         or FAILED when ``max_attempts`` are used up (False).
 
         Raises:
-            IllegalTransition: it is not RUNNING with an expired lease.
+            IllegalTransitionError: it is not RUNNING with an expired lease.
         """
         if not self.lease_expired(now):
-            raise IllegalTransition(f"Schedule {self.id} is {self.status} and not abandoned")
+            raise IllegalTransitionError(f"Schedule {self.id} is {self.status} and not abandoned")
         if self.attempts >= max_attempts:
             self.status = ScheduleStatus.FAILED
             self.error_message = (
@@ -98,7 +98,7 @@ class Schedule:
     def miss(self, now: datetime) -> None:
         """PENDING → FAILED because no scheduler ran in time."""
         if self.status != ScheduleStatus.PENDING:
-            raise IllegalTransition(f"Schedule {self.id} is {self.status}")
+            raise IllegalTransitionError(f"Schedule {self.id} is {self.status}")
         self.status = ScheduleStatus.FAILED
         instant = self.scheduled_at.isoformat().replace("+00:00", "Z")
         self.error_message = f"Missed: scheduler was not running at {instant}"
@@ -115,13 +115,13 @@ class Schedule:
         """RUNNING → COMPLETED with its result, or FAILED with the error.
 
         Raises:
-            IllegalTransition: it is not RUNNING, or ``attempt`` is no longer the current one
+            IllegalTransitionError: it is not RUNNING, or ``attempt`` is no longer the current one
                 (another scheduler took it back after this one's lease expired).
         """
         if self.status != ScheduleStatus.RUNNING:
-            raise IllegalTransition(f"Schedule {self.id} is {self.status}, not RUNNING")
+            raise IllegalTransitionError(f"Schedule {self.id} is {self.status}, not RUNNING")
         if attempt != self.attempts:
-            raise IllegalTransition(
+            raise IllegalTransitionError(
                 f"Schedule {self.id} attempt {attempt} was taken over (now attempt {self.attempts})"
             )
         self.status = ScheduleStatus.FAILED if error else ScheduleStatus.COMPLETED
@@ -134,9 +134,9 @@ class Schedule:
         """PENDING → CANCELLED.
 
         Raises:
-            IllegalTransition: the schedule is not PENDING (message per the spec).
+            IllegalTransitionError: the schedule is not PENDING (message per the spec).
         """
         if self.status != ScheduleStatus.PENDING:
-            raise IllegalTransition(f"Cannot cancel schedule with status {self.status}")
+            raise IllegalTransitionError(f"Cannot cancel schedule with status {self.status}")
         self.status = ScheduleStatus.CANCELLED
         self.updated_at = now

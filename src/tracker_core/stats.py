@@ -51,6 +51,8 @@ class ProfilePage:
     trn_last_updated: datetime | None = None
     api_url: str = ""
     upstream_status: int = 200
+    trn_expires_at: datetime | None = None
+    """tracker.gg's ``data.expiryDate``: its cache of this profile lasts until then."""
 
 
 @attrs.frozen
@@ -64,6 +66,7 @@ class FetchedProfile:
     api_url: str = ""
     upstream_status: int = 200
     seasons_failed: tuple[int, ...] = ()
+    trn_expires_at: datetime | None = None
 
     def current(self) -> SeasonStats | None:
         for season in self.seasons:

@@ -265,3 +265,24 @@ def test_staff_roster_and_live_formula_validation_then_admin_overview(
     assert no_horizontal_scroll(admin) and _axe_serious(admin) == []
     assert admin_console.errors == []
     admin_context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_staff_take_a_pull_and_see_its_rows(
+    server: Server, browser: Browser, demo_guild: str, width: int
+) -> None:
+    context = new_context(browser, width)
+    page = context.new_page()
+    console = ConsoleErrors(page)
+    sign_in(page, server.base_url, "staff")
+    page.goto(f"{server.base_url}/guilds/{demo_guild}")
+    page.get_by_role("link", name="Pulls", exact=True).click()
+    page.fill("#pull-name", f"Placement {width}")
+    page.click("button:has-text('Take the pull')")
+    expect(page.locator("h1")).to_contain_text(f"Placement {width}")
+    rows = page.locator("table tbody")
+    expect(rows).to_contain_text(DEMO_PLAYER)
+    expect(rows).to_contain_text(DEMO_STAFF)
+    assert no_horizontal_scroll(page) and _axe_serious(page) == []
+    assert console.errors == []
+    context.close()

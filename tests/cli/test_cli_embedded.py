@@ -17,7 +17,7 @@ from entrypoints.runtime import wakeup
 from tests.builders import page
 from tests.cli.conftest import USER, FakeServer, Invoke, make_container, register_one, steam_url
 from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock
-from tracker_core.errors import ProfileNotFound
+from tracker_core.errors import ProfileNotFoundError
 from tracker_core.model import TrackerStatus
 
 API_PATH = "steam/alice"
@@ -72,7 +72,7 @@ def test_a_failed_scrape_in_the_command_exits_1_with_wait(
 ) -> None:
     tracker_id = register_one(run)
     server.running = False
-    fetcher.pages[(API_PATH, None)] = ProfileNotFound("no such player")
+    fetcher.pages[(API_PATH, None)] = ProfileNotFoundError("no such player")
     result = run("batch-refresh", tracker_id, "--wait")
     assert result.exit_code == 1
     assert "1 tracker(s) FAILED" in result.stderr

@@ -12,8 +12,9 @@ import attrs
 import pytest
 
 import entrypoints.cli.wait as cli_wait
-from entrypoints import serializers as ser
 from entrypoints.config import Settings
+from entrypoints.responses import api as res
+from entrypoints.responses.base import to_json
 from tests.cli.conftest import (
     GUILD,
     OTHER_USER,
@@ -172,7 +173,7 @@ def test_logs(run: Invoke, uow: FakeUnitOfWork, clock: FixedClock) -> None:
         "totalPages": 1,
     }
     failed = out_json(run("logs", "--tracker", tracker_id, "--status", "failed", "--json"))
-    assert failed["data"] == [ser.scraping_log(uow.committed.scraping_logs[1])]
+    assert failed["data"] == [to_json(res.scraping_log(uow.committed.scraping_logs[1]))]
     assert [e["errorCategory"] for e in failed["data"]] == ["upstream"]
     assert failed["data"][0]["metadata"] == {"durationMs": 2000, "attempt": 1}
     assert "upstream" in run("logs").stdout

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
-from entrypoints import serializers as ser
 from entrypoints.cli.services import OPERATOR
+from entrypoints.responses import api as res
+from entrypoints.responses.base import to_json
 from tests.cli.conftest import (
     GUILD,
     OTHER_USER,
@@ -57,7 +59,7 @@ def test_register_json_is_the_api_shape(run: Invoke, uow: FakeUnitOfWork) -> Non
     assert data[0]["url"] == steam_url("alice")
     assert data[0]["userId"] == USER
     stored = uow.committed.trackers[data[0]["id"]]
-    assert data[0] == ser.tracker(stored) | {"errorCategory": None, "nextAttemptAt": None}
+    assert data[0] == to_json(res.tracker(stored)) | {"errorCategory": None, "nextAttemptAt": None}
     assert uow.committed.users[USER].username == "alice"
 
 
@@ -137,7 +139,10 @@ def test_show_has_seasons_and_owner(run: Invoke, uow: FakeUnitOfWork, clock: Fix
     add_season(uow, clock, tracker_id)
     data = out_json(run("show", tracker_id, "--json"))
     detail = get_tracker_detail(OPERATOR, tracker_id, uow=uow)
-    assert data == ser.tracker_with_details(detail) | {"errorCategory": None, "nextAttemptAt": None}
+    assert data == to_json(res.tracker_with_details(detail)) | {
+        "errorCategory": None,
+        "nextAttemptAt": None,
+    }
     assert data["scrapingStatus"] == "COMPLETED"
     assert data["user"]["id"] == USER
     assert data["seasons"][0]["seasonNumber"] == 34
@@ -170,6 +175,26 @@ def test_refresh_as_operator_queues_high(
         "enqueued": True,
     }
     assert queue.jobs[tracker_id][0] == Priority.HIGH
+
+
+def test_refresh_inside_the_cache_window_answers_from_storage(
+    run: Invoke, uow: FakeUnitOfWork, clock: FixedClock, queue: FakeQueue
+) -> None:
+    tracker_id = register_one(run)
+    add_season(uow, clock, tracker_id)
+    uow.committed.trackers[tracker_id].source_expires_at = clock.now() + timedelta(minutes=4)
+    queue.jobs.clear()
+    result = run("refresh", tracker_id, "--wait", "--json")
+    assert result.exit_code == 0
+    data = out_json(result)
+    assert data["message"].startswith("Tracker data is fresh: served from storage")
+    assert (data["status"], data["enqueued"]) == ("COMPLETED", False)
+    assert data["freshUntil"] == "2026-01-01T12:04:00.000Z"
+    assert queue.jobs == {}
+    text = run("refresh", tracker_id).stdout
+    assert "no request to tracker.gg" in text
+    clock.advance(minutes=4)
+    assert out_json(run("refresh", tracker_id, "--json"))["enqueued"] is True
 
 
 def test_refresh_already_queued_makes_no_second_job(run: Invoke, queue: FakeQueue) -> None:

@@ -121,6 +121,7 @@ def busy_tracker(tracker_id: str, user_id: str) -> Tracker:
         registration_channel_id="200000000000000002",
         registration_interaction_token="secret-interaction-token",
         platform_user_id="76561198000000000",
+        source_expires_at=at(-56),
         updated_at=at(3),
         version=7,
     )

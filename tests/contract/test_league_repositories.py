@@ -7,7 +7,7 @@ import pytest
 
 from tests.contract import aggregates as a
 from tests.contract.aggregates import G1, G2, U1, U2, U3
-from tracker_core.errors import Conflict
+from tracker_core.errors import ConflictError
 from tracker_core.flags import ReviewFlag
 from tracker_core.league import Eligibility, EligibilityRules, evaluate_eligibility, league_view
 from tracker_core.mmr import MmrInputs
@@ -124,7 +124,7 @@ def test_pull_number_is_unique_per_guild(uow: UnitOfWork) -> None:
     with uow:
         uow.pulls.add(_pull(P1, G1, 1), [])
         uow.commit()
-    with uow, pytest.raises(Conflict):
+    with uow, pytest.raises(ConflictError):
         uow.pulls.add(_pull(P2, G1, 1), [])
 
 
@@ -185,7 +185,7 @@ def test_one_open_flag_per_member_and_kind(uow: UnitOfWork) -> None:
         uow.flags.add(first)
         uow.flags.add(_review_flag(F2, U1, "STALE", 2))
         uow.commit()
-    with uow, pytest.raises(Conflict):
+    with uow, pytest.raises(ConflictError):
         uow.flags.add(_review_flag(F3, U1, "RATING_DROP", 3))
     with uow:
         found = uow.flags.open_flag(G1, U1, "RATING_DROP")
@@ -215,7 +215,7 @@ def test_one_open_flag_per_member_and_kind(uow: UnitOfWork) -> None:
         fresh.resolve("confirmed", None, "x", a.at(6))
         uow.flags.save(fresh)
         uow.commit()
-    with uow, pytest.raises(Conflict):
+    with uow, pytest.raises(ConflictError):
         stale_copy.resolve("dismissed", None, "y", a.at(7))
         uow.flags.save(stale_copy)
 

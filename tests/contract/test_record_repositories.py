@@ -11,7 +11,7 @@ import pytest
 from tests.contract import aggregates as a
 from tests.contract.aggregates import G1, G2, U1, U2, U3
 from tests.contract.conftest import Backend
-from tracker_core.errors import Conflict
+from tracker_core.errors import ConflictError
 from tracker_core.model import ActivityLog
 from tracker_core.notifications import DeliveryStatus
 from tracker_core.ports import UnitOfWork
@@ -194,7 +194,7 @@ def test_schedule_round_trip_and_compare_and_set(uow: UnitOfWork) -> None:
         claimer.claim(a.at(6), timedelta(minutes=10))
         uow.schedules.save(claimer)
         stale.cancel(a.at(6))
-        with pytest.raises(Conflict):
+        with pytest.raises(ConflictError):
             uow.schedules.save(stale)
         uow.commit()
     with uow:
@@ -281,7 +281,7 @@ def test_notifications_due_round_trip_and_compare_and_set(uow: UnitOfWork) -> No
         sent.mark_sent(a.at(30))
         uow.notifications.save(sent)
         stale.status = DeliveryStatus.FAILED
-        with pytest.raises(Conflict):
+        with pytest.raises(ConflictError):
             uow.notifications.save(stale)
         uow.commit()
     with uow:

@@ -14,7 +14,7 @@ import pytest
 from tests.contract import aggregates as a
 from tests.contract.aggregates import G1, G2, U1, U2, U3
 from tests.contract.conftest import Backend
-from tracker_core.errors import Conflict
+from tracker_core.errors import ConflictError
 from tracker_core.guilds import GuildSettings
 from tracker_core.ports import UnitOfWork
 
@@ -77,7 +77,7 @@ def test_user_round_trip_and_duplicate_add(uow: UnitOfWork) -> None:
         assert loaded == original
         assert loaded is not None and loaded.created_at.utcoffset() is not None
         assert uow.users.get(U2) is None
-        with pytest.raises(Conflict):
+        with pytest.raises(ConflictError):
             uow.users.add(a.user(U1, username="other"))
 
 
@@ -92,7 +92,7 @@ def test_user_save_is_compare_and_set(uow: UnitOfWork) -> None:
         uow.users.save(first)
         assert first.version == 1
         stale.avatar = "lost update"
-        with pytest.raises(Conflict):
+        with pytest.raises(ConflictError):
             uow.users.save(stale)
         uow.commit()
     with uow:
@@ -164,11 +164,11 @@ def test_guild_round_trip_compare_and_set_and_delete(uow: UnitOfWork) -> None:
     with uow:
         loaded, stale = uow.guilds.get(G1), uow.guilds.get(G1)
         assert loaded == original and stale is not None
-        with pytest.raises(Conflict):
+        with pytest.raises(ConflictError):
             uow.guilds.add(a.guild(G1))
         loaded.name, loaded.icon = "Renamed", None
         uow.guilds.save(loaded)
-        with pytest.raises(Conflict):
+        with pytest.raises(ConflictError):
             uow.guilds.save(stale)
         uow.commit()
     with uow:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.contract import aggregates as a
 from tests.contract.aggregates import G1, G2, U1, U2, U3
-from tracker_core.errors import AlreadyRegistered, Conflict
+from tracker_core.errors import AlreadyRegisteredError, ConflictError
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 from tracker_core.ports import UnitOfWork
 
@@ -46,7 +46,7 @@ def test_live_identity_is_unique_and_a_deleted_tracker_frees_it(uow: UnitOfWork)
     _add(uow, a.tracker("ctrk01", U1, "Taken"))
     with uow:
         uow.users.add(a.user(U2))
-        with pytest.raises(AlreadyRegistered):
+        with pytest.raises(AlreadyRegisteredError):
             uow.trackers.add(a.tracker("ctrk02", U2, "taken"))
         uow.trackers.add(a.tracker("ctrk03", U2, "free"))  # the transaction is still usable
         uow.commit()
@@ -71,7 +71,7 @@ def test_restoring_onto_a_taken_identity_is_already_registered(uow: UnitOfWork) 
         restored = uow.trackers.get("ctrk01")
         assert restored is not None
         restored.restore(a.at(5))
-        with pytest.raises(AlreadyRegistered):
+        with pytest.raises(AlreadyRegisteredError):
             uow.trackers.save(restored)
         uow.trackers.add(a.tracker("ctrk03", U2, "another"))
         uow.commit()
@@ -92,7 +92,7 @@ def test_save_is_compare_and_set_within_and_across_transactions(uow: UnitOfWork)
         uow.commit()
     with uow:
         mine.update(a.at(2), display_name="mine", is_active=False)
-        with pytest.raises(Conflict):
+        with pytest.raises(ConflictError):
             uow.trackers.save(mine)
         again = uow.trackers.get("ctrk01")
         assert again == theirs and again is not None
@@ -244,7 +244,7 @@ def test_mark_pending_in_bulk(uow: UnitOfWork) -> None:
         untouched = uow.trackers.get("ctrk05")
         assert untouched is not None and untouched.scraping_status == IP
         assert untouched.version == 0
-        with pytest.raises(Conflict):
+        with pytest.raises(ConflictError):
             uow.trackers.save(stale)
 
 
@@ -321,6 +321,7 @@ def test_save_scrape_writes_the_scrape_fields_while_the_lease_is_held(uow: UnitO
         uow.commit()
     done = attrs.evolve(claimed)
     done.complete(a.at(4), "platform-42")
+    done.source_expires_at = a.at(8)
     with uow:
         assert uow.trackers.save_scrape(done, "wrong") is None
         stored = uow.trackers.save_scrape(done, "tok1")
@@ -330,6 +331,7 @@ def test_save_scrape_writes_the_scrape_fields_while_the_lease_is_held(uow: UnitO
     assert (stored.scraping_status, stored.last_scraped_at) == (C, a.at(4))
     assert (stored.lease_token, stored.lease_expires_at) == (None, None)
     assert stored.platform_user_id == "platform-42"
+    assert stored.source_expires_at == a.at(8)
     assert stored.version == claimed.version + 3  # rename, renewal, completion
     with uow:
         assert uow.trackers.get("ctrk01") == stored

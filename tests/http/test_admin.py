@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from entrypoints.http.trackers import FROM_STORAGE
 from tests.http.conftest import ADMIN, OTHER, USER, ApiClient, Env
 from tracker_core.model import Priority, ScrapingLog, TrackerStatus
 
@@ -109,6 +110,29 @@ def test_admin_refresh_ignores_ownership_and_cooldown(env: Env) -> None:
     assert env.queue.history[-1] == (tracker_id, Priority.HIGH)
     response = env.client.post(f"{BASE}/{MISSING}/refresh", as_user=ADMIN)
     assert (response.status_code, response.get_json()["message"]) == (404, "Tracker not found")
+
+
+def test_admin_refresh_inside_the_cache_window_answers_from_storage(env: Env) -> None:
+    tracker_id = env.register(USER)[0]["id"]
+    env.queue.jobs.clear()
+    tracker = env.uow.committed.trackers[tracker_id]
+    tracker.scraping_status = TrackerStatus.COMPLETED
+    tracker.last_scraped_at = env.clock.now()
+    tracker.source_expires_at = env.clock.now() + timedelta(minutes=4)
+    response = env.client.post(f"{BASE}/{tracker_id}/refresh", as_user=ADMIN)
+    assert response.status_code == 201
+    assert FROM_STORAGE.startswith("Tracker data is fresh: served from storage")
+    assert response.get_json() == {
+        "message": FROM_STORAGE,
+        "trackerId": tracker_id,
+        "status": "COMPLETED",
+        "freshUntil": "2026-01-01T12:04:00.000Z",
+    }
+    assert env.queue.jobs == {}
+    env.clock.advance(minutes=4)
+    response = env.client.post(f"{BASE}/{tracker_id}/refresh", as_user=ADMIN)
+    assert response.get_json()["message"] == "Refresh job enqueued successfully"
+    assert env.queue.jobs[tracker_id][0] == Priority.HIGH
 
 
 def test_batch_refresh_of_given_ids_or_all_stale(env: Env) -> None:

@@ -29,19 +29,19 @@ class BrokenUnitOfWork(FakeUnitOfWork):
 
 def test_every_core_error_class_has_a_status() -> None:
     expected = {
-        errors.ValidationFailed: 400,
+        errors.ValidationError: 400,
         errors.InvalidTrackerUrlError: 400,
         errors.InvalidFormulaError: 400,
-        errors.AlreadyRegistered: 400,
-        errors.LimitReached: 400,
-        errors.IllegalTransition: 400,
-        errors.Unauthorized: 401,
-        errors.Forbidden: 403,
-        errors.NotFound: 404,
-        errors.Conflict: 409,
-        errors.RateLimited: 429,
-        errors.StorageUnavailable: 503,
-        errors.QueueUnavailable: 503,
+        errors.AlreadyRegisteredError: 400,
+        errors.LimitReachedError: 400,
+        errors.IllegalTransitionError: 400,
+        errors.UnauthorizedError: 401,
+        errors.ForbiddenError: 403,
+        errors.NotFoundError: 404,
+        errors.ConflictError: 409,
+        errors.RateLimitedError: 429,
+        errors.StorageUnavailableError: 503,
+        errors.QueueUnavailableError: 503,
     }
     assert {cls: status_for(cls) for cls in expected} == expected
     assert set(ERROR_STATUS.values()) == {400, 401, 403, 404, 409, 429, 503}
@@ -62,7 +62,7 @@ def test_unexpected_errors_are_500_without_internals(
 
 def test_database_unavailable_is_503(env: Env) -> None:
     env.container.uow.override(
-        providers.Object(BrokenUnitOfWork(errors.StorageUnavailable("Database unavailable")))
+        providers.Object(BrokenUnitOfWork(errors.StorageUnavailableError("Database unavailable")))
     )
     response = env.client.get("/api/trackers/me", as_user=USER)
     assert (response.status_code, response.get_json()["message"]) == (503, "Database unavailable")
@@ -78,7 +78,7 @@ def test_failed_audit_write_does_not_change_the_answer(
     env: Env, caplog: pytest.LogCaptureFixture
 ) -> None:
     env.container.uow.override(
-        providers.Object(BrokenUnitOfWork(errors.StorageUnavailable("Database unavailable")))
+        providers.Object(BrokenUnitOfWork(errors.StorageUnavailableError("Database unavailable")))
     )
     with caplog.at_level(logging.ERROR, logger="trackers.http.audit"):
         response = env.client.post("/internal/trackers/process-pending", bot=True)

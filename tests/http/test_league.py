@@ -213,6 +213,19 @@ def test_csv_has_a_line_per_member_with_the_override(league: Env) -> None:
     assert lines[0]["overrideActor"] == f"bot:{STAFF_MEMBER}"
 
 
+def test_csv_cells_written_by_staff_never_run_as_spreadsheet_formulas(league: Env) -> None:
+    pull = _pull(league)
+    league.client.put(
+        f"/internal/guilds/{GUILD}/pulls/{pull['id']}/members/{USER}/override",
+        bot=True,
+        json={"mmr": 1600, "reason": '=HYPERLINK("http://x","y")', "actorId": STAFF_MEMBER},
+    )
+    response = league.client.get(f"/internal/guilds/{GUILD}/pulls/{pull['id']}.csv", bot=True)
+    lines = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert lines[0]["overrideReason"] == '\'=HYPERLINK("http://x","y")'
+    assert lines[0]["overrideMmr"] == "1600"
+
+
 def test_diff_two_pulls(league: Env) -> None:
     a = _pull(league, "before")
     seed(league, OTHER, tid(3), season(34, twos=(1300, 60), threes=(1100, 10)))

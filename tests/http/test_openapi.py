@@ -9,9 +9,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from entrypoints.http.app import all_routes
-from entrypoints.http.constraints import camel
 from entrypoints.http.errors import status_for
 from entrypoints.http.routing import openapi_path
+from entrypoints.responses.base import camel
 from tests.http.conftest import ApiClient, Env
 
 IMPLICIT = {"HEAD", "OPTIONS"}

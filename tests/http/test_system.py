@@ -16,7 +16,7 @@ from adapters.queue.rq_queue import RqJobQueue
 from entrypoints.http.health import CHECKS_KEY, RecentChecks
 from tests.http.conftest import USER, ApiClient, Env
 from tests.http.test_errors_and_audit import BrokenUnitOfWork
-from tracker_core.errors import StorageUnavailable
+from tracker_core.errors import StorageUnavailableError
 
 
 def test_health_reports_checks_and_mode(client: ApiClient) -> None:
@@ -108,7 +108,7 @@ def test_health_reuses_passing_checks_for_a_second_and_never_failing_ones(env: E
     assert env.client.get("/health").status_code == 200
     working = env.container.uow()
     env.container.uow.override(
-        providers.Object(BrokenUnitOfWork(StorageUnavailable("Database unavailable")))
+        providers.Object(BrokenUnitOfWork(StorageUnavailableError("Database unavailable")))
     )
     clock[0] = 100.9
     assert env.client.get("/health").status_code == 200  # the passing checks of 0.9 s ago
@@ -124,7 +124,7 @@ def test_health_cache_seconds_zero_checks_on_every_call(make_env: Callable[..., 
     env = make_env(health_cache_seconds=0)
     assert env.client.get("/health").status_code == 200
     env.container.uow.override(
-        providers.Object(BrokenUnitOfWork(StorageUnavailable("Database unavailable")))
+        providers.Object(BrokenUnitOfWork(StorageUnavailableError("Database unavailable")))
     )
     assert env.client.get("/health").status_code == 503
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -292,6 +293,25 @@ def test_refresh_enqueues_at_high_priority_then_cools_down(env: Env) -> None:
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "290"
     assert message(response) == "Please wait 290 seconds before refreshing this tracker again"
+
+
+def test_refresh_inside_the_cache_window_answers_from_storage(env: Env) -> None:
+    tracker_id = env.register(USER)[0]["id"]
+    env.queue.jobs.clear()
+    tracker = env.uow.committed.trackers[tracker_id]
+    tracker.scraping_status = TrackerStatus.COMPLETED
+    tracker.last_scraped_at = env.clock.now()
+    tracker.source_expires_at = env.clock.now() + timedelta(minutes=20)
+    path = f"/api/trackers/{tracker_id}/refresh"
+    assert env.client.post(path, as_user=USER).status_code == 429  # the cooldown comes first
+    env.clock.advance(minutes=6)
+    response = env.client.post(path, as_user=USER)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["message"].startswith("Tracker data is fresh: served from storage")
+    assert (body["status"], body["freshUntil"]) == ("COMPLETED", "2026-01-01T12:20:00.000Z")
+    assert env.queue.jobs == {}
+    assert env.uow.committed.trackers[tracker_id].scraping_status == TrackerStatus.COMPLETED
 
 
 def test_refresh_of_foreign_or_unknown_tracker(env: Env) -> None:

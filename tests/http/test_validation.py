@@ -12,7 +12,7 @@ from entrypoints.http.input_limits import HAS_NUL, HAS_SURROGATE, NOT_FINITE, TO
 from entrypoints.http.requests import OwnTrackersQuery
 from entrypoints.http.validation import parse_json, parse_query
 from tests.http.conftest import USER, ApiClient, Env, trn
-from tracker_core.errors import ValidationFailed
+from tracker_core.errors import ValidationError
 
 TRACKER = "c" + "a" * 24
 
@@ -230,7 +230,7 @@ def test_nesting_is_measured_without_parsing(raw: bytes, deep: bool) -> None:
     ],
 )
 def test_input_limits_name_the_field(raw: bytes, field: str, message: str) -> None:
-    with pytest.raises(ValidationFailed) as caught:
+    with pytest.raises(ValidationError) as caught:
         parse_json(raw)
     assert [(e.field, e.message) for e in caught.value.errors] == [(field, message)]
     assert caught.value.message == "Validation failed"
@@ -247,5 +247,5 @@ def test_a_query_without_parameters_is_the_checked_default_built_once() -> None:
     first = parse_query(MultiDict(), OwnTrackersQuery)
     assert first == OwnTrackersQuery()
     assert parse_query(MultiDict(), OwnTrackersQuery) is first
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationError):
         parse_query(MultiDict({"limit": "0"}), OwnTrackersQuery)

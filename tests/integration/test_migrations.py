@@ -24,7 +24,7 @@ from adapters.sql.tables import metadata
 from tracker_core.guilds import User
 from tracker_core.schedules import ScheduleStatus
 
-HEAD = "0008"
+HEAD = "0009"
 BEFORE_LEASE = "0003"
 SECONDARY = {"ix_trackers_status", "ix_trackers_user_id_is_deleted", "ix_trackers_lease_expires_at"}
 
@@ -77,6 +77,15 @@ def test_upgrade_downgrade_one_step_and_upgrade_again_keeps_data(empty_url: str)
         uow.commit()
     engine.dispose()
 
+    assert "source_expires_at" in _columns(empty_url, "trackers")
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0010"
+    assert "source_expires_at" not in _columns(empty_url, "trackers")
+    covering = "ix_trackers_user_id_live_refresh"
+    assert covering in _tracker_indexes(empty_url)
+    downgrade_database(empty_url, "-1")
+    assert current_revision(empty_url) == "0008"
+    assert covering not in _tracker_indexes(empty_url)
     assert "stale" in _columns(empty_url, "league_pull_rows")
     downgrade_database(empty_url, "-1")
     assert current_revision(empty_url) == "0007"

@@ -14,7 +14,7 @@ from tests.integration.fake_discord import FakeDiscord
 from tests.integration.redis_support import closed_port
 
 from adapters.notify import ChannelRouter, DiscordDmNotifier, LogNotifier, WebhookNotifier
-from tracker_core.errors import DeliveryFailed
+from tracker_core.errors import DeliveryError
 from tracker_core.notifications import Channel, DeliveryStatus, Notification
 from tracker_core.policy import Policy
 from tracker_core.ports import Notifier
@@ -151,7 +151,7 @@ def test_retry_after_header_is_used_without_a_json_value(
 ) -> None:
     discord.rate_limit_next(1, retry_after=2, in_body=False)
 
-    with pytest.raises(DeliveryFailed) as caught:
+    with pytest.raises(DeliveryError) as caught:
         dm.send(notification())
 
     assert (caught.value.retry_after, caught.value.permanent) == (2.0, False)
@@ -218,12 +218,12 @@ def test_webhook_errors_map_like_dm_errors_and_hide_the_url(discord: FakeDiscord
     webhook = WebhookNotifier(url_pattern=None, timeout=5)
     try:
         discord.rate_limit_next(1, retry_after=1.5)
-        with pytest.raises(DeliveryFailed) as limited:
+        with pytest.raises(DeliveryError) as limited:
             webhook.send(notification(channel="WEBHOOK", target=url))
         discord.fail_next(1, 500)
-        with pytest.raises(DeliveryFailed) as broken:
+        with pytest.raises(DeliveryError) as broken:
             webhook.send(notification(channel="WEBHOOK", target=url))
-        with pytest.raises(DeliveryFailed) as unknown:
+        with pytest.raises(DeliveryError) as unknown:
             webhook.send(notification(channel="WEBHOOK", target=url.replace("secret", "other")))
     finally:
         webhook.close()
@@ -240,7 +240,7 @@ def test_only_discord_webhook_urls_are_posted_to(discord: FakeDiscord) -> None:
     url = discord.add_webhook("998877665544332211", "hook-secret-token")
     webhook = WebhookNotifier(timeout=5)
     try:
-        with pytest.raises(DeliveryFailed) as caught:
+        with pytest.raises(DeliveryError) as caught:
             webhook.send(notification(channel="WEBHOOK", target=url))
     finally:
         webhook.close()
@@ -255,9 +255,9 @@ def test_the_bot_token_never_appears_in_errors(discord: FakeDiscord) -> None:
         discord.token, api_url=f"http://127.0.0.1:{closed_port()}/api/v10", timeout=5
     )
     try:
-        with pytest.raises(DeliveryFailed) as refused:
+        with pytest.raises(DeliveryError) as refused:
             wrong.send(notification())
-        with pytest.raises(DeliveryFailed) as unreachable:
+        with pytest.raises(DeliveryError) as unreachable:
             gone.send(notification())
     finally:
         wrong.close()
@@ -274,7 +274,7 @@ def test_an_unreachable_webhook_is_retryable_and_hides_the_url() -> None:
     url = f"http://127.0.0.1:{closed_port()}/api/webhooks/1/hook-secret-token"
     webhook = WebhookNotifier(url_pattern=None, timeout=5)
     try:
-        with pytest.raises(DeliveryFailed) as caught:
+        with pytest.raises(DeliveryError) as caught:
             webhook.send(notification(channel="WEBHOOK", target=url))
     finally:
         webhook.close()

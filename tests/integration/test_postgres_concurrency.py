@@ -20,7 +20,7 @@ from adapters.sql import (
     create_session_factory,
     upgrade_database,
 )
-from tracker_core.errors import AlreadyRegistered, LimitReached
+from tracker_core.errors import AlreadyRegisteredError, LimitReachedError
 from tracker_core.guilds import Guild, User
 from tracker_core.policy import Policy
 from tracker_core.schedules import Schedule, ScheduleStatus
@@ -89,7 +89,7 @@ def _fifty_adds(sessions: Callable[[], Connection], user_id: str) -> None:
 
     outcomes = _race([adder(i) for i in range(50)])
     errors = [o for o in outcomes if isinstance(o, Exception)]
-    assert all(isinstance(e, LimitReached) for e in errors), errors
+    assert all(isinstance(e, LimitReachedError) for e in errors), errors
     assert len(outcomes) - len(errors) == 4
     uow = SqlAlchemyUnitOfWork(sessions)
     with uow:
@@ -126,7 +126,7 @@ def test_two_users_racing_for_one_url_leave_one_owner(
 
         outcomes = _race([registrar(u) for u in users])
         errors = [o for o in outcomes if isinstance(o, Exception)]
-        assert len(errors) == 1 and isinstance(errors[0], AlreadyRegistered), outcomes
+        assert len(errors) == 1 and isinstance(errors[0], AlreadyRegisteredError), outcomes
         uow = SqlAlchemyUnitOfWork(pg_sessions)
         with uow:
             owner = uow.trackers.live_by_identity(f"steam:contested-{round_no}")

@@ -1,5 +1,6 @@
 """Plans that grow with their answer: a guild's selection stays index-driven at the default
-planner settings, on a table large enough for the planner to prefer a sequential scan of a join.
+planner settings, on a table large enough for the planner to prefer a sequential scan of a join,
+and reads only the covering index (an index-only scan: no heap page per member once vacuumed).
 
 60,000 trackers of 15,000 users (``INSERT ... SELECT generate_series``, about a second); the big
 guild holds the owners of 15 % of them, the small one of 1 %.
@@ -105,8 +106,8 @@ def test_a_guild_selection_reads_trackers_through_the_user_index(
     ids, plan = _plan_of_selection(engine, guild_id)
     on_trackers = [n for n in _nodes(plan) if n.get("Relation Name") == "trackers"]
     assert on_trackers, plan
-    assert all(n["Node Type"] != "Seq Scan" for n in on_trackers), plan
-    assert {n.get("Index Name") for n in on_trackers} == {"ix_trackers_user_id_is_deleted"}, plan
+    assert {n["Node Type"] for n in on_trackers} == {"Index Only Scan"}, plan
+    assert {n.get("Index Name") for n in on_trackers} == {"ix_trackers_user_id_live_refresh"}, plan
     owners = USERS * 15 // 100 if guild_id == BIG else USERS // 100
     assert 0 < len(ids) <= owners * 4
 

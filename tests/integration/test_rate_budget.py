@@ -34,8 +34,9 @@ from tests.integration.conftest_trn import (
 )
 
 from adapters.trackergg.budget import (
-    BudgetExhausted,
-    BudgetUnavailable,
+    STATE_TTL_MS,
+    BudgetExhaustedError,
+    BudgetUnavailableError,
     InProcessBudget,
     RateBudget,
     RedisBudget,
@@ -44,6 +45,7 @@ from adapters.trackergg.budget import (
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from adapters.trackergg.simulator import TrnSimulator
 from tracker_core.errors import FetchError
+from tracker_core.source import RateControl
 
 __all__ = ["redis_key_prefix", "redis_url"]
 
@@ -133,23 +135,25 @@ def test_in_process_budget_never_exceeds_the_window_yet_uses_it_fully() -> None:
     assert min_in_full_windows(granted) >= PER_MINUTE - 1
 
 
-def test_in_process_pause_holds_everyone_back() -> None:
+def test_in_process_pause_holds_everyone_back_and_halves_the_rate() -> None:
     clock = FakeClock()
     budget = InProcessBudget(60, clock, sleep=clock.sleep)
     budget.acquire()
     budget.pause(30)
     budget.acquire()
     assert clock.now == pytest.approx(1030.0)
-    budget.pause(1)
+    assert budget.effective_rate() == 30.0
+    budget.pause(1)  # the pause is over: a new 429 halves again; the next slot is already later
     budget.acquire()
-    assert clock.now == pytest.approx(1030.0 + 60.25 / 60)
+    assert clock.now == pytest.approx(1030.0 + 60.25 / 30)
+    assert budget.effective_rate() == 15.0
 
 
 def test_in_process_acquire_times_out_without_sleeping_past_the_deadline() -> None:
     clock = FakeClock()
     budget = InProcessBudget(60, clock, sleep=clock.sleep)
     budget.acquire()
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(BudgetExhaustedError) as caught:
         budget.acquire(timeout=0.5)
     assert caught.value.retry_after == pytest.approx(60.25 / 60)
     assert clock.sleeps == []
@@ -180,18 +184,85 @@ def test_redis_pause_holds_every_client_back(redis_url: str, redis_key_prefix: s
     second = RedisBudget(redis.Redis.from_url(redis_url), 6000, key)
     first.pause(0.6)
     started = time.monotonic()
-    with pytest.raises(BudgetExhausted) as caught:
+    with pytest.raises(BudgetExhaustedError) as caught:
         second.acquire(timeout=0.05)
     assert 0.4 < caught.value.retry_after <= 0.6
     second.acquire(timeout=2)
     assert time.monotonic() - started >= 0.55
 
 
+def test_in_process_429_lowers_the_rate_and_successes_bring_it_back() -> None:
+    clock = FakeClock()
+    control = RateControl(60, step=10, recovery_seconds=60)
+    budget = InProcessBudget(60, clock, sleep=clock.sleep, margin_seconds=0.0, control=control)
+    budget.pause(10)
+    budget.pause(10)  # an answer to a request sent before the pause: no second decrease
+    assert budget.effective_rate() == 30.0
+    budget.acquire()
+    budget.acquire()
+    assert clock.now == pytest.approx(1012.0)  # paused 10 s, then 2 s apart (30/min)
+    budget.succeeded()  # 2 s after the pause: too early to recover
+    assert budget.effective_rate() == 30.0
+    for _ in range(5):
+        clock.now += 60.0
+        budget.succeeded()
+    assert budget.effective_rate() == 60.0  # 30 + 10 + 10 + 10, then the limit, never above
+    budget.acquire()
+    budget.acquire()
+    assert clock.sleeps[-1] == pytest.approx(1.0)
+
+
+def test_in_process_rate_never_drops_below_the_floor() -> None:
+    clock = FakeClock()
+    budget = InProcessBudget(60, clock, sleep=clock.sleep, control=RateControl(60, floor=4))
+    for _ in range(10):
+        budget.pause(0)
+        clock.now += 1.0
+    assert budget.effective_rate() == 4.0
+
+
+@pytest.mark.redis
+def test_redis_429_lowers_the_rate_every_client_sees(redis_url: str, redis_key_prefix: str) -> None:
+    key = redis_key_prefix + "budget"
+    control = RateControl(600, step=100, recovery_seconds=0)
+    clients = [redis.Redis.from_url(redis_url) for _ in range(2)]
+    first, second = (RedisBudget(c, 600, key, control=control) for c in clients)
+    assert second.effective_rate() == 600.0
+    first.pause(0.3)
+    second.pause(0.3)  # inside the pause: the same overload, not a second decrease
+    assert (first.effective_rate(), second.effective_rate()) == (300.0, 300.0)
+    assert 0 < clients[0].pttl(first.state_key) <= STATE_TTL_MS
+    second.acquire(timeout=2)
+    with pytest.raises(BudgetExhaustedError) as caught:
+        first.acquire(timeout=0)  # the next slot is one interval at the lowered rate away
+    assert caught.value.retry_after == pytest.approx(60.25 / 300, abs=0.02)
+    first.succeeded()  # recovery period 0: one step per success, up to the limit
+    assert second.effective_rate() == 400.0
+    for _ in range(3):
+        second.succeeded()
+    assert first.effective_rate() == 600.0
+    for client in clients:
+        client.close()
+
+
+@pytest.mark.redis
+def test_redis_rate_never_drops_below_the_floor(redis_url: str, redis_key_prefix: str) -> None:
+    budget = RedisBudget(
+        redis.Redis.from_url(redis_url),
+        60,
+        redis_key_prefix + "budget",
+        control=RateControl(60, floor=4),
+    )
+    for _ in range(10):
+        budget.pause(0)  # a zero pause ends at once: every 429 is a new one
+    assert budget.effective_rate() == 4.0
+
+
 def test_redis_down_is_budget_unavailable() -> None:
     client = redis.Redis(
         host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0)
     )
-    with pytest.raises(BudgetUnavailable):
+    with pytest.raises(BudgetUnavailableError):
         RedisBudget(client, 60, "unused").acquire(timeout=1)
 
 

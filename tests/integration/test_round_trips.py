@@ -31,7 +31,7 @@ from adapters.throttle import RedisThrottle
 from entrypoints.config import load_settings
 from entrypoints.container import container_for, require_production
 from entrypoints.http.app import create_app
-from tracker_core.errors import StorageUnavailable
+from tracker_core.errors import StorageUnavailableError
 from tracker_core.model import TrackerQuery
 
 pytestmark = pytest.mark.postgres
@@ -156,7 +156,7 @@ def test_connections_go_back_to_the_pool_out_of_autocommit(db: Db) -> None:
 
 
 def test_a_dropped_connection_inside_a_transaction_is_storage_unavailable(db: Db) -> None:
-    with pytest.raises(StorageUnavailable), db.uow as uow:
+    with pytest.raises(StorageUnavailableError), db.uow as uow:
         uow.trackers.mark_pending(["t2"], a.at(30))
         _drop_connections(db.url)
         uow.trackers.get("t2")

@@ -28,7 +28,7 @@ from tests.integration.redis_support import (
 )
 
 from adapters.queue.rq_queue import RqJobQueue, job_id_for
-from tracker_core.errors import QueueUnavailable
+from tracker_core.errors import QueueUnavailableError
 from tracker_core.model import Priority, TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.ports import JobQueue
@@ -325,7 +325,7 @@ def test_an_unreachable_redis_is_queue_unavailable(names: Names) -> None:
     }
     started = time.monotonic()
     for name, call in calls.items():
-        with pytest.raises(QueueUnavailable, match="unavailable"):
+        with pytest.raises(QueueUnavailableError, match="unavailable"):
             call()
         assert name
     assert time.monotonic() - started < 10

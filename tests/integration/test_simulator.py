@@ -13,18 +13,18 @@ import httpx
 import pytest
 from tests.integration.conftest_trn import simulator
 
-from adapters.trackergg.budget import BudgetExhausted, InProcessBudget
+from adapters.trackergg.budget import BudgetExhaustedError, InProcessBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from adapters.trackergg.parser import parse_profile
 from adapters.trackergg.simulator import API_PREFIX, Behaviour, TrnSimulator
 from tracker_core.errors import (
-    ChallengeBlocked,
+    ChallengeBlockedError,
     FetchError,
     FetchNetworkError,
-    FetchRateLimited,
-    FetchTimeout,
-    InvalidPayload,
-    ProfileNotFound,
+    FetchRateLimitedError,
+    FetchTimeoutError,
+    InvalidPayloadError,
+    ProfileNotFoundError,
     UpstreamError,
 )
 from tracker_core.fetching import fetch_profile
@@ -99,7 +99,7 @@ def test_season_query_is_honoured(fetcher: TrackerGgFetcher, simulator: TrnSimul
     assert earlier.season.season_name == "Season 16 (30)"
     assert all(stats is not None for stats in earlier.season.playlists.values())
     assert earlier.season.playlists != current.season.playlists
-    with pytest.raises(ProfileNotFound) as caught:
+    with pytest.raises(ProfileNotFoundError) as caught:
         fetcher.fetch_page("psn/alice", 35)
     assert caught.value.upstream_status == 404
     assert [r.path.rsplit("/", 1)[-1] for r in simulator.requests] == [
@@ -121,7 +121,7 @@ def test_first_scrape_fetches_current_and_three_earlier_seasons(
 
 
 def test_unknown_platform_and_path_are_not_found(fetcher: TrackerGgFetcher) -> None:
-    with pytest.raises(ProfileNotFound):
+    with pytest.raises(ProfileNotFoundError):
         fetcher.fetch_page("nintendo64/alice", None)
 
 
@@ -135,11 +135,11 @@ def test_unknown_paths_and_commands_are_refused(simulator: TrnSimulator) -> None
 
 
 BEHAVIOUR_CASES: list[tuple[Behaviour, type[FetchError], int]] = [
-    ("not_found", ProfileNotFound, 404),
-    ("rate_limited", FetchRateLimited, 429),
-    ("challenge", ChallengeBlocked, 403),
+    ("not_found", ProfileNotFoundError, 404),
+    ("rate_limited", FetchRateLimitedError, 429),
+    ("challenge", ChallengeBlockedError, 403),
     ("server_error", UpstreamError, 502),
-    ("invalid", InvalidPayload, 200),
+    ("invalid", InvalidPayloadError, 200),
 ]
 
 
@@ -165,9 +165,9 @@ def test_each_behaviour_by_username_pattern(
     via_flaresolverr_challenge = behaviour == "challenge" and transport == "flaresolverr"
     assert caught.value.upstream_status == (None if via_flaresolverr_challenge else status)
     assert caught.value.api_url == f"{simulator.base_url}/psn/Ghost-42"
-    if expected is FetchRateLimited:
+    if expected is FetchRateLimitedError:
         assert caught.value.retry_after == 42
-        with pytest.raises(BudgetExhausted) as paused:
+        with pytest.raises(BudgetExhaustedError) as paused:
             budget.acquire(timeout=0)
         assert 40 < paused.value.retry_after <= 42
         return
@@ -182,7 +182,7 @@ def test_slow_answers_time_out_and_bounded_waits_succeed(
     simulator.set_rule("^sluggish", "slow", delay=0.3)
     with make_fetcher(simulator, transport, budget, timeout=0.5) as fetcher:
         started = time.monotonic()
-        with pytest.raises(FetchTimeout) as caught:
+        with pytest.raises(FetchTimeoutError) as caught:
             fetcher.fetch_page("psn/slowpoke", None)
         assert time.monotonic() - started < 2.0
         assert caught.value.retryable is True
@@ -216,7 +216,7 @@ def test_own_per_minute_limit_answers_429(transport: str) -> None:
         with make_fetcher(simulator, transport, InProcessBudget(6000)) as fetcher:
             for index in range(3):
                 fetcher.fetch_page(f"psn/p{index}", None)
-            with pytest.raises(FetchRateLimited) as caught:
+            with pytest.raises(FetchRateLimitedError) as caught:
                 fetcher.fetch_page("psn/p3", None)
         assert caught.value.retry_after is not None
         assert 1 <= caught.value.retry_after <= 60

@@ -1,4 +1,4 @@
-"""An unreachable database is StorageUnavailable (HTTP 503), within a bounded time."""
+"""An unreachable database is StorageUnavailableError (HTTP 503), within a bounded time."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from adapters.sql import (
     create_session_factory,
     upgrade_database,
 )
-from tracker_core.errors import NotFound, StorageUnavailable
+from tracker_core.errors import NotFoundError, StorageUnavailableError
 
 
 def _uow(url: str, connect_timeout: float = 5) -> SqlAlchemyUnitOfWork:
@@ -45,7 +45,7 @@ def silent_server() -> Iterator[int]:
 
 def _assert_unavailable_within(uow: SqlAlchemyUnitOfWork, seconds: float) -> None:
     started = time.monotonic()
-    with pytest.raises(StorageUnavailable), uow:
+    with pytest.raises(StorageUnavailableError), uow:
         uow.users.get("1")
     assert time.monotonic() - started < seconds
 
@@ -70,7 +70,7 @@ def test_connection_lost_mid_transaction_then_recovered() -> None:
         engine = create_engine_for(url)
         uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
         name = url.rpartition("/")[2]
-        with pytest.raises(StorageUnavailable), uow:
+        with pytest.raises(StorageUnavailableError), uow:
             uow.trackers.mark_pending(["t1"], datetime.now(UTC))  # opens the transaction
             with pg.admin() as admin:
                 admin.execute(
@@ -84,7 +84,7 @@ def test_connection_lost_mid_transaction_then_recovered() -> None:
         engine.dispose()
 
 
-class AdminShutdown(Exception):
+class AdminShutdown(Exception):  # noqa: N818 (named after the psycopg class it stands for)
     """Stands for psycopg's AdminShutdown: the server terminated the connection."""
 
     sqlstate = "57P01"
@@ -114,13 +114,13 @@ def test_a_rollback_that_fails_at_the_end_of_a_read_is_storage_unavailable(
     tmp_path: Path,
 ) -> None:
     uow = _closing_fails(tmp_path)
-    with pytest.raises(StorageUnavailable), uow:
+    with pytest.raises(StorageUnavailableError), uow:
         assert uow.users.get("1") is None
-    with pytest.raises(StorageUnavailable), uow:  # the unit of work is usable again
+    with pytest.raises(StorageUnavailableError), uow:  # the unit of work is usable again
         uow.users.get("1")
 
 
 def test_a_failing_rollback_does_not_mask_the_error_of_the_block(tmp_path: Path) -> None:
     uow = _closing_fails(tmp_path)
-    with pytest.raises(NotFound), uow:
-        raise NotFound("Tracker not found")
+    with pytest.raises(NotFoundError), uow:
+        raise NotFoundError("Tracker not found")

@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from adapters.trackergg.budget import BudgetExhausted, InProcessBudget
+from adapters.trackergg.budget import BudgetExhaustedError, InProcessBudget
 
 PER_MINUTE = 120
 WORKERS = 3
@@ -57,7 +57,7 @@ def run_backlog(seed: int) -> list[float]:
         clock.now = moment
         try:
             budget.acquire(timeout=0)
-        except BudgetExhausted as exc:  # not yet: come back when the slot is due
+        except BudgetExhaustedError as exc:  # not yet: come back when the slot is due
             heapq.heappush(ready, (moment + exc.retry_after, worker))
             continue
         arrivals.append(moment + rng.uniform(0, MAX_JITTER))

@@ -60,6 +60,7 @@ def test_values_are_parsed() -> None:
         ("TRN_MAX_RETRY_AFTER_SECONDS", "0"),
         ("TRN_MAX_RETRY_AFTER_SECONDS", "a week"),
         ("HEALTH_CACHE_SECONDS", "-1"),
+        ("TRN_RATE_WINDOW_SECONDS", "0"),
     ],
 )
 def test_a_malformed_setting_is_named(name: str, value: str) -> None:
@@ -80,3 +81,8 @@ def test_the_lease_minimum_is_ten_seconds_unless_a_test_lowers_it() -> None:
     assert lowered.policy().lease.total_seconds() == 2
     with pytest.raises(ConfigError, match="^Invalid setting TRACKER_LEASE_MIN_SECONDS: "):
         load_settings({"TRACKER_LEASE_MIN_SECONDS": "0"})
+
+
+def test_the_budget_window_is_a_minute_unless_a_test_compresses_it() -> None:
+    assert load_settings({}).trn_rate_window_seconds == 60
+    assert load_settings({"TRN_RATE_WINDOW_SECONDS": "10"}).trn_rate_window_seconds == 10

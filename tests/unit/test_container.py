@@ -53,3 +53,16 @@ def test_overriding_a_provider_reaches_the_use_cases(tmp_path: Path) -> None:
     replacement = ReconcilerQueue(container.uow)
     container.queue.override(providers.Object(replacement))
     assert container.use_cases().queue is replacement
+
+
+def test_both_budgets_count_in_the_configured_window(tmp_path: Path) -> None:
+    compressed = {"TRN_RATE_LIMIT_PER_MINUTE": "20", "TRN_RATE_WINDOW_SECONDS": "10"}
+    embedded = container_for(load_settings(compressed, data_dir=tmp_path))
+    production = container_for(
+        load_settings(compressed, data_dir=tmp_path, redis_url=UNREACHABLE_REDIS)
+    )
+    for container in (embedded, production):
+        assert container.budget().interval == pytest.approx(10.25 / 20)
+    assert container_for(load_settings({}, data_dir=tmp_path)).budget().interval == (
+        pytest.approx(60.25 / 60)
+    )

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from tests.fakes import FakeUnitOfWork, FixedClock, RecordingNotifier
 
-from tracker_core.errors import DeliveryFailed
+from tracker_core.errors import DeliveryError
 from tracker_core.notifications import DeliveryStatus, Notification
 from tracker_core.policy import Policy
 from tracker_core.ports import Notifier
@@ -78,7 +78,7 @@ class ScriptedNotifier:
 
 def fail(retry_after: float | None = None) -> Callable[[Notification], None]:
     def action(_: Notification) -> None:
-        raise DeliveryFailed("Discord answered 503", retry_after=retry_after)
+        raise DeliveryError("Discord answered 503", retry_after=retry_after)
 
     return action
 
@@ -147,7 +147,7 @@ def test_permanent_failure_gives_up_at_once_with_the_reason(
     row = add_notification(uow, clock)
 
     def refuse(_: Notification) -> None:
-        raise DeliveryFailed("send DM: Cannot send messages to this user", permanent=True)
+        raise DeliveryError("send DM: Cannot send messages to this user", permanent=True)
 
     assert run(uow, ScriptedNotifier(refuse), clock) == DispatchResult(0, 0, failed=1)
     after = stored(uow, row.id)

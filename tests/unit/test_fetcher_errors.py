@@ -12,16 +12,16 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.trackergg.budget import BudgetExhausted, BudgetUnavailable
+from adapters.trackergg.budget import BudgetExhaustedError, BudgetUnavailableError
 from adapters.trackergg.fetcher import TrackerGgFetcher, parse_retry_after
 from tracker_core.errors import (
-    ChallengeBlocked,
+    ChallengeBlockedError,
     FetchError,
     FetchNetworkError,
-    FetchRateLimited,
-    FetchTimeout,
-    InvalidPayload,
-    ProfileNotFound,
+    FetchRateLimitedError,
+    FetchTimeoutError,
+    InvalidPayloadError,
+    ProfileNotFoundError,
     UpstreamError,
 )
 from tracker_core.fetching import fetch_profile
@@ -48,6 +48,7 @@ class RecordingBudget:
     def __init__(self, fail_with: Exception | None = None) -> None:
         self.acquired = 0
         self.paused: list[float] = []
+        self.successes = 0
         self.fail_with = fail_with
 
     def acquire(self, timeout: float | None = None) -> None:
@@ -57,6 +58,12 @@ class RecordingBudget:
 
     def pause(self, seconds: float) -> None:
         self.paused.append(seconds)
+
+    def succeeded(self) -> None:
+        self.successes += 1
+
+    def effective_rate(self) -> float:
+        return 60.0
 
 
 class Upstream:
@@ -167,24 +174,24 @@ def test_fetch_profile_spends_one_token_per_season_request() -> None:
 
 HTTP_DATE_IN_2_MINUTES = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
 CATEGORY_CASES: list[tuple[str, int, str, dict[str, str], type[FetchError]]] = [
-    ("404 json", 404, NOT_FOUND, {}, ProfileNotFound),
-    ("404 html", 404, "<html>Not Found</html>", {}, ProfileNotFound),
-    ("200 errors array", 200, NOT_FOUND, {}, ProfileNotFound),
-    ("400 errors array", 400, NOT_FOUND, {}, ProfileNotFound),
-    ("429 seconds", 429, "{}", {"Retry-After": "17"}, FetchRateLimited),
-    ("429 no header", 429, "", {}, FetchRateLimited),
-    ("429 http date", 429, "", {"Retry-After": HTTP_DATE_IN_2_MINUTES}, FetchRateLimited),
-    ("429 junk header", 429, "", {"Retry-After": "later"}, FetchRateLimited),
-    ("403", 403, "<html>Forbidden</html>", {}, ChallengeBlocked),
-    ("503 just a moment", 503, CHALLENGE_HTML, {}, ChallengeBlocked),
-    ("200 challenge page", 200, CHALLENGE_HTML, {}, ChallengeBlocked),
+    ("404 json", 404, NOT_FOUND, {}, ProfileNotFoundError),
+    ("404 html", 404, "<html>Not Found</html>", {}, ProfileNotFoundError),
+    ("200 errors array", 200, NOT_FOUND, {}, ProfileNotFoundError),
+    ("400 errors array", 400, NOT_FOUND, {}, ProfileNotFoundError),
+    ("429 seconds", 429, "{}", {"Retry-After": "17"}, FetchRateLimitedError),
+    ("429 no header", 429, "", {}, FetchRateLimitedError),
+    ("429 http date", 429, "", {"Retry-After": HTTP_DATE_IN_2_MINUTES}, FetchRateLimitedError),
+    ("429 junk header", 429, "", {"Retry-After": "later"}, FetchRateLimitedError),
+    ("403", 403, "<html>Forbidden</html>", {}, ChallengeBlockedError),
+    ("503 just a moment", 503, CHALLENGE_HTML, {}, ChallengeBlockedError),
+    ("200 challenge page", 200, CHALLENGE_HTML, {}, ChallengeBlockedError),
     ("500", 500, "Internal Server Error", {}, UpstreamError),
     ("502", 502, "<html>Bad Gateway</html>", {}, UpstreamError),
     ("418", 418, "teapot", {}, UpstreamError),
     ("400 not json", 400, "bad request", {}, UpstreamError),
     ("302 elsewhere", 302, "", {"Location": "https://evil.example/x"}, UpstreamError),
-    ("200 not json", 200, "<html><body>hello</body></html>", {}, InvalidPayload),
-    ("200 no segments", 200, '{"data": {"metadata": {}}}', {}, InvalidPayload),
+    ("200 not json", 200, "<html><body>hello</body></html>", {}, InvalidPayloadError),
+    ("200 no segments", 200, '{"data": {"metadata": {}}}', {}, InvalidPayloadError),
 ]
 EXPECTED_RETRY_AFTER = {"17": (17.0, 17.0), "": (60.0, 60.0), "later": (60.0, 60.0)}
 
@@ -216,23 +223,26 @@ def test_each_upstream_answer_maps_to_its_category(
     assert error.upstream_status == status
     assert error.api_url == API_URL
     assert len(upstream.requests) == 1
-    assert error.retryable is (expected not in (ProfileNotFound, InvalidPayload))
-    if expected is FetchRateLimited:
+    assert error.retryable is (expected not in (ProfileNotFoundError, InvalidPayloadError))
+    if expected is FetchRateLimitedError:
         low, high = EXPECTED_RETRY_AFTER.get(headers.get("Retry-After", ""), (1.0, 121.0))
         assert error.retry_after is not None
         assert low <= error.retry_after <= high
         assert budget.paused == [error.retry_after]
     else:
         assert budget.paused == []
+    # tracker.gg's own answer (a profile, "not found", a changed format) lets the rate recover;
+    # a 429, a challenge or a server error does not.
+    assert budget.successes == (1 if expected in (ProfileNotFoundError, InvalidPayloadError) else 0)
 
 
 @pytest.mark.parametrize("transport", ["direct", "flaresolverr"])
 @pytest.mark.parametrize(
     ("exception", "expected"),
     [
-        (httpx.ReadTimeout("read timed out"), FetchTimeout),
-        (httpx.ConnectTimeout("connect timed out"), FetchTimeout),
-        (httpx.PoolTimeout("pool timed out"), FetchTimeout),
+        (httpx.ReadTimeout("read timed out"), FetchTimeoutError),
+        (httpx.ConnectTimeout("connect timed out"), FetchTimeoutError),
+        (httpx.PoolTimeout("pool timed out"), FetchTimeoutError),
         (httpx.ConnectError("connection refused"), FetchNetworkError),
         (httpx.ReadError("connection reset"), FetchNetworkError),
         (httpx.RemoteProtocolError("server disconnected"), FetchNetworkError),
@@ -253,7 +263,7 @@ def test_transport_failures_map_to_timeout_and_network(
     assert caught.value.retryable is True
 
 
-CHALLENGE = ChallengeBlocked
+CHALLENGE = ChallengeBlockedError
 
 
 @pytest.mark.parametrize(
@@ -296,7 +306,7 @@ def test_paths_outside_the_configured_base_are_refused_before_any_request(
     fetcher, upstream, budget = make_fetcher(
         respond(200, PLAIN), flaresolverr=transport != "direct"
     )
-    with pytest.raises(ProfileNotFound):
+    with pytest.raises(ProfileNotFoundError):
         fetcher.fetch_page(api_path, None)
     assert upstream.requests == []
     assert budget.acquired == 0
@@ -318,9 +328,9 @@ def test_only_configured_hosts_are_contacted(transport: str) -> None:
 
 
 def test_budget_exhausted_is_rate_limited_without_a_request() -> None:
-    budget = RecordingBudget(fail_with=BudgetExhausted(12.5))
+    budget = RecordingBudget(fail_with=BudgetExhaustedError(12.5))
     fetcher, upstream, _ = make_fetcher(respond(200, PLAIN), budget=budget)
-    with pytest.raises(FetchRateLimited) as caught:
+    with pytest.raises(FetchRateLimitedError) as caught:
         fetcher.fetch_page("psn/nssbali_", None)
     assert caught.value.retry_after == 12.5
     assert upstream.requests == []
@@ -328,7 +338,7 @@ def test_budget_exhausted_is_rate_limited_without_a_request() -> None:
 
 
 def test_budget_unavailable_is_a_retryable_network_error_without_a_request() -> None:
-    budget = RecordingBudget(fail_with=BudgetUnavailable("redis down"))
+    budget = RecordingBudget(fail_with=BudgetUnavailableError("redis down"))
     fetcher, upstream, _ = make_fetcher(respond(200, PLAIN), budget=budget)
     with pytest.raises(FetchNetworkError):
         fetcher.fetch_page("psn/nssbali_", None)
@@ -352,7 +362,7 @@ def test_an_absurd_retry_after_is_capped_and_logged(
     fetcher, _, budget = make_fetcher(handler, flaresolverr=via_flaresolverr)
     with (
         caplog.at_level("WARNING", logger="adapters.trackergg.fetcher"),
-        pytest.raises(FetchRateLimited) as caught,
+        pytest.raises(FetchRateLimitedError) as caught,
     ):
         fetcher.fetch_page("psn/nssbali_", None)
     assert caught.value.retry_after == expected
@@ -362,7 +372,7 @@ def test_an_absurd_retry_after_is_capped_and_logged(
 
 def test_the_retry_after_cap_is_configurable() -> None:
     fetcher, _, budget = make_fetcher(respond(429, "", {"Retry-After": "3600"}), max_retry_after=60)
-    with pytest.raises(FetchRateLimited) as caught:
+    with pytest.raises(FetchRateLimitedError) as caught:
         fetcher.fetch_page("psn/nssbali_", None)
     assert (caught.value.retry_after, budget.paused) == (60.0, [60.0])
 

@@ -11,7 +11,7 @@ from tests.builders import page, season
 from tests.fakes import FakeFetcher, FakeUnitOfWork, FixedClock
 from tests.unit.test_scraping import add_guild, scrape, setup_tracker
 
-from tracker_core.errors import ProfileNotFound, UpstreamError
+from tracker_core.errors import ProfileNotFoundError, UpstreamError
 from tracker_core.flags import rating_drop
 from tracker_core.guilds import NotificationSettings
 from tracker_core.league import FlagRules
@@ -145,13 +145,13 @@ def test_shared_account_and_handle_changed() -> None:
 
 def test_source_missing_and_stale_on_failures() -> None:
     uow, clock, fetcher, tid = _world()
-    fetcher.pages[("steam/player", None)] = ProfileNotFound("gone", upstream_status=404)
+    fetcher.pages[("steam/player", None)] = ProfileNotFoundError("gone", upstream_status=404)
     assert scrape(tid, uow, fetcher, clock).result == "failed"
     assert _open(uow, "SOURCE_MISSING") == []  # never had data
     _scrape_at(uow, clock, fetcher, tid, 1500)
     clock.advance(days=8)
     uow.committed.trackers[tid].requeue(clock.now())
-    fetcher.pages[("steam/player", None)] = ProfileNotFound("gone", upstream_status=404)
+    fetcher.pages[("steam/player", None)] = ProfileNotFoundError("gone", upstream_status=404)
     assert scrape(tid, uow, fetcher, clock).result == "failed"
     assert len(_open(uow, "SOURCE_MISSING")) == 1 and len(_open(uow, "STALE")) == 1
     uow.committed.trackers[tid].requeue(clock.now())

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.queue.inline_queue import InProcessJobQueue
-from tracker_core.errors import QueueUnavailable
+from tracker_core.errors import QueueUnavailableError
 from tracker_core.model import Priority
 from tracker_core.ports import JobQueue
 
@@ -177,7 +177,7 @@ def test_stop_lets_the_running_job_finish_and_drops_the_waiting_ones(
     assert stopped == [True]
     assert handler.ran == ["running"]
     assert not queue.is_queued("waiting")
-    with pytest.raises(QueueUnavailable):
+    with pytest.raises(QueueUnavailableError):
         queue.enqueue(["another"], Priority.HIGH)
 
 

@@ -9,7 +9,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from tests.fakes import FakeUnitOfWork, FixedClock
 from tests.profiles import examples
 
-from tracker_core.errors import Forbidden, NotFound
+from tracker_core.errors import ForbiddenError, NotFoundError
 from tracker_core.guilds import UserProfile, is_guild_admin
 from tracker_core.use_cases.guilds import GuildData, get_settings
 from tracker_core.use_cases.members import (
@@ -59,7 +59,7 @@ class Membership(RuleBasedStateMachine):
         )
         try:
             sync_guild(cmd, uow=self.uow, clock=self.clock)
-        except NotFound:
+        except NotFoundError:
             assert not self.exists and not with_guild
             return
         self.exists = True
@@ -72,7 +72,7 @@ class Membership(RuleBasedStateMachine):
         data = MemberData(user_id=user, roles=roles, profile=UserProfile(username="joiner"))
         try:
             add_member(GUILD, data, uow=self.uow, clock=self.clock)
-        except NotFound:
+        except NotFoundError:
             assert not self.exists
             return
         self.members[user] = roles
@@ -82,7 +82,7 @@ class Membership(RuleBasedStateMachine):
         cmd = UpdateMember(guild_id=GUILD, user_id=user, roles=roles, nickname="n")
         try:
             update_member(cmd, uow=self.uow, clock=self.clock)
-        except NotFound:
+        except NotFoundError:
             assert user not in self.members
             return
         if roles is not None:
@@ -92,7 +92,7 @@ class Membership(RuleBasedStateMachine):
     def leave(self, user: str) -> None:
         try:
             remove_member(GUILD, user, uow=self.uow)
-        except NotFound:
+        except NotFoundError:
             assert user not in self.members
             return
         del self.members[user]
@@ -118,7 +118,7 @@ class Membership(RuleBasedStateMachine):
             allowed = True
             try:
                 get_settings(GUILD, uow=self.uow, viewer=Viewer(user))
-            except Forbidden:
+            except ForbiddenError:
                 allowed = False
             assert allowed is expected
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker_core.errors import InvalidFormulaError, ValidationFailed
+from tracker_core.errors import InvalidFormulaError, ValidationError
 from tracker_core.mmr import (
     Algorithm,
     MmrConfig,
@@ -329,7 +329,7 @@ def test_to_dict_from_dict_round_trip(config: MmrConfig) -> None:
 
 
 def field_errors(data: Any) -> dict[str, str]:
-    with pytest.raises(ValidationFailed) as info:
+    with pytest.raises(ValidationError) as info:
         MmrConfig.from_dict(data)
     return {error.field: error.message for error in info.value.errors}
 
@@ -416,7 +416,7 @@ def test_inputs_round_trip(inputs: MmrInputs) -> None:
 
 def test_inputs_from_dict_validates_and_defaults_to_none() -> None:
     assert MmrInputs.from_dict({"twos": 1000.5, "other": "x"}) == MmrInputs(twos=1000.5)
-    with pytest.raises(ValidationFailed) as info:
+    with pytest.raises(ValidationError) as info:
         MmrInputs.from_dict({"onesGames": "ten", "twosPeak": False})
     assert sorted(error.field for error in info.value.errors) == ["onesGames", "twosPeak"]
 

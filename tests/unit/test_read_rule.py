@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
 
-from tracker_core.errors import Forbidden, NotFound
+from tracker_core.errors import ForbiddenError, NotFoundError
 from tracker_core.guilds import Guild, GuildMember, GuildSettings
 from tracker_core.model import TrackerQuery
 from tracker_core.policy import Policy
@@ -56,14 +56,14 @@ def test_owner_guild_admin_and_system_admin_may_read(uow, world, viewer):
 
 @pytest.mark.parametrize("viewer", [Viewer(MEMBER), Viewer(STRANGER)])
 def test_others_may_not_read(uow, world, viewer):
-    with pytest.raises(Forbidden) as err:
+    with pytest.raises(ForbiddenError) as err:
         get_tracker_detail(viewer, world, uow=uow)
     assert (
         str(err.value)
         == READ_DENIED
         == ("You can only view trackers for yourself or members of guilds where you are an admin")
     )
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         list_guild_trackers(viewer, GUILD, TrackerQuery(), uow=uow)
 
 
@@ -77,7 +77,7 @@ def test_a_banned_admin_loses_the_right(uow, world, clock):
             ],
         )
         uow.commit()
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         get_tracker_detail(Viewer(ADMIN), world, uow=uow)
 
 
@@ -88,7 +88,7 @@ def test_guild_admin_lists_the_members_trackers(uow, world):
 
 def test_deleted_trackers_are_404_unlisted_and_never_processed(uow, world, clock):
     delete_tracker(OWNER, world, uow=uow, clock=clock)
-    with pytest.raises(NotFound, match="^Tracker not found$"):
+    with pytest.raises(NotFoundError, match="^Tracker not found$"):
         get_tracker_detail(Viewer(OWNER), world, uow=uow)
     assert list_user_trackers(Viewer(OWNER), OWNER, TrackerQuery(), uow=uow) == ([], 0)
     assert process_pending(uow=uow, queue=FakeQueue(), clock=clock).processed == 0

@@ -23,13 +23,13 @@ from tests.profiles import examples
 
 from tracker_core.changes import diff_stats, update_is_notable
 from tracker_core.errors import (
-    AlreadyRegistered,
-    Forbidden,
-    IllegalTransition,
-    LimitReached,
-    NotFound,
-    RateLimited,
-    RuleViolation,
+    AlreadyRegisteredError,
+    ForbiddenError,
+    IllegalTransitionError,
+    LimitReachedError,
+    NotFoundError,
+    RateLimitedError,
+    RuleViolationError,
     TrackerError,
 )
 from tracker_core.guilds import Guild, GuildMember, GuildSettings
@@ -158,13 +158,13 @@ class TrackerRules(RuleBasedStateMachine):
         self, user: str, identities: list[str]
     ) -> tuple[type[TrackerError], str] | None:
         if not 1 <= len(identities) <= self.policy.max_trackers_per_user:
-            return RuleViolation, f"between 1 and {self.policy.max_trackers_per_user} tracker"
+            return RuleViolationError, f"between 1 and {self.policy.max_trackers_per_user} tracker"
         if len(set(identities)) != len(identities):
-            return RuleViolation, "Duplicate URLs"
+            return RuleViolationError, "Duplicate URLs"
         if self._live(user):
-            return RuleViolation, "You already have"
+            return RuleViolationError, "You already have"
         if any(self._holder(i) for i in identities):
-            return AlreadyRegistered, "have already been registered"
+            return AlreadyRegisteredError, "have already been registered"
         return None
 
     def _registered(
@@ -204,9 +204,9 @@ class TrackerRules(RuleBasedStateMachine):
         identities = [f"epic:{n.casefold()}" for n in names]
         refusal: tuple[type[TrackerError], str] | None
         if staff != STAFF:
-            refusal = Forbidden, "Only guild admins"
+            refusal = ForbiddenError, "Only guild admins"
         elif user == "3":
-            refusal = RuleViolation, "is not a member"
+            refusal = RuleViolationError, "is not a member"
         else:
             refusal = self._register_refusal(user, identities)
         result, error = _outcome(
@@ -227,11 +227,11 @@ class TrackerRules(RuleBasedStateMachine):
         live = self._live(user)
         refusal: tuple[type[TrackerError], str] | None = None
         if any(t.identity == identity for t in live):
-            refusal = AlreadyRegistered, "You have already registered"
+            refusal = AlreadyRegisteredError, "You have already registered"
         elif len(live) >= self.policy.max_trackers_per_user:
-            refusal = LimitReached, f"maximum of {self.policy.max_trackers_per_user} trackers"
+            refusal = LimitReachedError, f"maximum of {self.policy.max_trackers_per_user} trackers"
         elif self._holder(identity) is not None:
-            refusal = AlreadyRegistered, "with another user"
+            refusal = AlreadyRegisteredError, "with another user"
         tracker, error = _outcome(
             lambda: add_tracker(
                 cmd, uow=self.uow, queue=self.queue, clock=self.clock, policy=self.policy
@@ -253,9 +253,9 @@ class TrackerRules(RuleBasedStateMachine):
             lambda: delete_tracker(actor, target.id, uow=self.uow, clock=self.clock)
         )
         if target.deleted:
-            _check_refusal(error, (NotFound, "not found"))
+            _check_refusal(error, (NotFoundError, "not found"))
         elif actor != user:
-            _check_refusal(error, (Forbidden, "your own"))
+            _check_refusal(error, (ForbiddenError, "your own"))
         else:
             assert error is None, error
             target.deleted = True
@@ -267,13 +267,13 @@ class TrackerRules(RuleBasedStateMachine):
         user, actor = target.user, other or target.user
         refusal: tuple[type[TrackerError], str] | None = None
         if not target.deleted:
-            refusal = NotFound, "not found"
+            refusal = NotFoundError, "not found"
         elif actor != user:
-            refusal = Forbidden, "your own"
+            refusal = ForbiddenError, "your own"
         elif len(self._live(user)) >= self.policy.max_trackers_per_user:
-            refusal = LimitReached, f"maximum of {self.policy.max_trackers_per_user} trackers"
+            refusal = LimitReachedError, f"maximum of {self.policy.max_trackers_per_user} trackers"
         elif self._holder(target.identity) is not None:
-            refusal = AlreadyRegistered, "with another user"
+            refusal = AlreadyRegisteredError, "with another user"
         tracker, error = _outcome(
             lambda: restore_tracker(
                 actor,
@@ -308,13 +308,13 @@ class TrackerRules(RuleBasedStateMachine):
             and target.last_refresh_at + self.policy.refresh_cooldown > now
         )
         if target.deleted:
-            _check_refusal(error, (NotFound, "not found"))
+            _check_refusal(error, (NotFoundError, "not found"))
         elif actor is not None and actor != user:
-            _check_refusal(error, (Forbidden, "your own"))
+            _check_refusal(error, (ForbiddenError, "your own"))
         elif target.id in self.queued:
             assert error is None and outcome is not None and not outcome.enqueued, error
         elif actor is not None and cooling:
-            _check_refusal(error, (RateLimited, "Please wait"))
+            _check_refusal(error, (RateLimitedError, "Please wait"))
         else:
             assert error is None and outcome is not None and outcome.enqueued, error
             target.status, target.last_refresh_at = TrackerStatus.PENDING, now
@@ -408,7 +408,7 @@ def test_tracker_status_machine_only_takes_legal_steps(ops: list[str], max_attem
                 tracker.request_refresh(now)
             else:
                 tracker.refuse_by_guard(now)
-        except IllegalTransition:
+        except IllegalTransitionError:
             assert tracker.scraping_status == before
             continue
         after = tracker.scraping_status

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
 
-from tracker_core.errors import IllegalTransition
+from tracker_core.errors import IllegalTransitionError
 from tracker_core.guilds import Guild, GuildMember
 from tracker_core.policy import Policy
 from tracker_core.schedules import Schedule, ScheduleStatus
@@ -100,7 +100,7 @@ def test_the_late_result_of_a_scheduler_that_lost_its_lease_is_dropped(
     assert slow is not None
     clock.advance(minutes=11)
     run_due_schedules(uow=uow, queue=queue, clock=clock, policy=policy)  # takes it back
-    with pytest.raises(IllegalTransition, match="taken over|not RUNNING"):
+    with pytest.raises(IllegalTransitionError, match="taken over|not RUNNING"):
         finish_schedule(sid, attempt=slow.attempts, result=None, error="boom", uow=uow, clock=clock)
     assert _stored(uow, sid).status == ScheduleStatus.COMPLETED
 
@@ -127,15 +127,15 @@ def test_aggregate_rules_of_the_lease() -> None:
     schedule = Schedule(
         id="s", guild_id=GUILD, scheduled_at=T0, created_by="1", created_at=T0, updated_at=T0
     )
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         schedule.take_back(T0, LEASE, 3)  # PENDING is not abandoned
     schedule.claim(T0, LEASE)
     assert not schedule.lease_expired(T0 + LEASE - timedelta(seconds=1))
     assert schedule.lease_expired(T0 + LEASE)
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         schedule.take_back(T0 + timedelta(minutes=1), LEASE, 3)
     assert schedule.take_back(T0 + LEASE, LEASE, 3) is True
-    with pytest.raises(IllegalTransition, match="taken over"):
+    with pytest.raises(IllegalTransitionError, match="taken over"):
         schedule.finish(T0 + LEASE, attempt=1, result={"processed": 0}, error=None)
     schedule.finish(T0 + LEASE, attempt=2, result={"processed": 0}, error=None)
     assert schedule.status == ScheduleStatus.COMPLETED and not schedule.lease_expired(

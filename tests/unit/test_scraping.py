@@ -10,10 +10,10 @@ from tests.builders import page, season
 from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock
 
 from tracker_core.errors import (
-    ChallengeBlocked,
-    FetchRateLimited,
-    InvalidPayload,
-    ProfileNotFound,
+    ChallengeBlockedError,
+    FetchRateLimitedError,
+    InvalidPayloadError,
+    ProfileNotFoundError,
     UpstreamError,
 )
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, NotificationSettings
@@ -130,7 +130,7 @@ def test_retryable_errors_back_off_then_fail_at_the_cap(uow, clock):
 
 
 @pytest.mark.parametrize(
-    "error", [ProfileNotFound("gone", upstream_status=404), InvalidPayload("API changed")]
+    "error", [ProfileNotFoundError("gone", upstream_status=404), InvalidPayloadError("API changed")]
 )
 def test_terminal_errors_fail_at_once(uow, clock, error):
     tid = setup_tracker(uow, clock)
@@ -146,7 +146,7 @@ def test_terminal_errors_fail_at_once(uow, clock, error):
 def test_rate_limit_waits_out_retry_after(uow, clock):
     tid = setup_tracker(uow, clock)
     fetcher = FakeFetcher()
-    fetcher.pages[("steam/player", None)] = FetchRateLimited("429", retry_after=120)
+    fetcher.pages[("steam/player", None)] = FetchRateLimitedError("429", retry_after=120)
     outcome = scrape(tid, uow, fetcher, clock)
     assert outcome.retry_at == clock.now() + timedelta(seconds=120)
 
@@ -155,7 +155,7 @@ def test_earlier_season_failure_is_partial(uow, clock):
     tid = setup_tracker(uow, clock)
     fetcher = FakeFetcher()
     fetcher.pages[("steam/player", None)] = page(available=(33, 34))
-    fetcher.pages[("steam/player", 33)] = ChallengeBlocked("cf")
+    fetcher.pages[("steam/player", 33)] = ChallengeBlockedError("cf")
     assert scrape(tid, uow, fetcher, clock).result == "completed"
     [log] = uow.committed.scraping_logs
     assert (log.status, log.seasons_scraped, log.seasons_failed) == ("PARTIAL", 1, 1)

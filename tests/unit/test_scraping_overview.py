@@ -20,7 +20,7 @@ def _tracker(n: int, status: TrackerStatus, scraped: bool) -> Tracker:
         id=f"c{n:024d}",
         user_id="100000000000000001",
         url=f"https://rocketleague.tracker.network/rocket-league/profile/steam/p{n}/overview",
-        platform="steam",
+        platform="STEAM",
         username=f"p{n}",
         identity=f"steam:p{n}",
         api_path=f"steam/p{n}",

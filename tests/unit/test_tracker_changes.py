@@ -8,7 +8,7 @@ import pytest
 from tests.contract import aggregates as a
 from tests.fakes import FakeUnitOfWork
 
-from tracker_core.errors import Forbidden, NotFound
+from tracker_core.errors import ForbiddenError, NotFoundError
 from tracker_core.use_cases.queries import Viewer, list_tracker_changes
 
 OWNER = "500000000000000005"
@@ -42,8 +42,8 @@ def test_each_text_once_newest_first_within_the_limit(uow: FakeUnitOfWork) -> No
 
 
 def test_the_read_rule_applies(uow: FakeUnitOfWork) -> None:
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         list_tracker_changes(Viewer(STRANGER), TRACKER, 10, uow=uow)
     assert list_tracker_changes(Viewer(STRANGER, is_system_admin=True), TRACKER, 1, uow=uow)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         list_tracker_changes(Viewer(OWNER), "c" + "9" * 24, 10, uow=uow)

@@ -8,12 +8,12 @@ import pytest
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock
 
 from tracker_core.errors import (
-    AlreadyRegistered,
-    Forbidden,
-    LimitReached,
-    NotFound,
-    RateLimited,
-    RuleViolation,
+    AlreadyRegisteredError,
+    ForbiddenError,
+    LimitReachedError,
+    NotFoundError,
+    RateLimitedError,
+    RuleViolationError,
 )
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, UserProfile
 from tracker_core.model import Priority, TrackerStatus
@@ -89,14 +89,14 @@ def test_register_stores_canonical_pending_trackers_and_queues_them(uow, queue, 
 
 @pytest.mark.parametrize("count", [0, 5])
 def test_register_needs_one_to_four_urls(uow, queue, clock, count):
-    with pytest.raises(RuleViolation, match="^You must provide between 1 and 4 tracker URLs$"):
+    with pytest.raises(RuleViolationError, match="^You must provide between 1 and 4 tracker URLs$"):
         register(uow, queue, clock, "1", *[f"p{i}" for i in range(count)])
     assert uow.committed.trackers == {}
 
 
 def test_register_rejects_a_user_who_has_trackers(uow, queue, clock):
     register(uow, queue, clock, "1", "a", "b")
-    with pytest.raises(RuleViolation) as err:
+    with pytest.raises(RuleViolationError) as err:
         register(uow, queue, clock, "1", "c")
     assert str(err.value) == (
         "You already have 2 tracker(s) registered. Use /api/trackers/add to add more."
@@ -104,7 +104,7 @@ def test_register_rejects_a_user_who_has_trackers(uow, queue, clock):
 
 
 def test_register_rejects_duplicate_identities(uow, queue, clock):
-    with pytest.raises(RuleViolation, match="^Duplicate URLs are not allowed$"):
+    with pytest.raises(RuleViolationError, match="^Duplicate URLs are not allowed$"):
         register_trackers(
             RegisterTrackers(user_id="1", urls=(url("Abc"), url("abc") + "/")),
             uow=uow,
@@ -116,7 +116,7 @@ def test_register_rejects_duplicate_identities(uow, queue, clock):
 
 def test_register_is_all_or_nothing_when_a_url_is_taken(uow, queue, clock):
     register(uow, queue, clock, "1", "taken", "other")
-    with pytest.raises(AlreadyRegistered) as err:
+    with pytest.raises(AlreadyRegisteredError) as err:
         register(uow, queue, clock, "2", "free", "TAKEN", "other")
     assert str(err.value) == (
         f"The following tracker URL(s) have already been registered: {url('TAKEN')}, {url('other')}"
@@ -126,14 +126,14 @@ def test_register_is_all_or_nothing_when_a_url_is_taken(uow, queue, clock):
 
 def test_add_respects_the_limit_with_the_exact_message(uow, queue, clock):
     register(uow, queue, clock, "1", "a", "b", "c", "d")
-    with pytest.raises(LimitReached) as err:
+    with pytest.raises(LimitReachedError) as err:
         add(uow, queue, clock, "1", "e")
     assert str(err.value) == (
         "You have reached the maximum of 4 trackers. Please remove one before adding another."
     )
     small = Policy(max_trackers_per_user=1)
     add(uow, queue, clock, "2", "x", small)
-    with pytest.raises(LimitReached, match="maximum of 1 trackers"):
+    with pytest.raises(LimitReachedError, match="maximum of 1 trackers"):
         add(uow, queue, clock, "2", "y", small)
     assert live(uow, "2") == ["x"]
 
@@ -141,7 +141,7 @@ def test_add_respects_the_limit_with_the_exact_message(uow, queue, clock):
 def test_register_honours_the_configured_limit(uow, queue, clock):
     two = Policy(max_trackers_per_user=2)
     cmd = RegisterTrackers(user_id="1", urls=(url("a"), url("b"), url("c")))
-    with pytest.raises(RuleViolation, match="^You must provide between 1 and 2 tracker URLs$"):
+    with pytest.raises(RuleViolationError, match="^You must provide between 1 and 2 tracker URLs$"):
         register_trackers(cmd, uow=uow, queue=queue, clock=clock, policy=two)
     assert uow.committed.trackers == {}
     six = Policy(max_trackers_per_user=6)
@@ -186,14 +186,14 @@ def test_registration_is_queued_when_one_guild_allows_processing(uow, queue, clo
 
 def test_add_rejects_a_url_of_another_user(uow, queue, clock):
     register(uow, queue, clock, "1", "a")
-    with pytest.raises(AlreadyRegistered) as err:
+    with pytest.raises(AlreadyRegisteredError) as err:
         add(uow, queue, clock, "2", "A")
     assert str(err.value) == "This tracker URL has already been registered with another user."
 
 
 def test_add_rejects_ones_own_live_tracker_again(uow, queue, clock):
     register(uow, queue, clock, "1", "a")
-    with pytest.raises(AlreadyRegistered, match="already registered this tracker"):
+    with pytest.raises(AlreadyRegisteredError, match="already registered this tracker"):
         add(uow, queue, clock, "1", "a")
 
 
@@ -204,7 +204,7 @@ def test_soft_delete_frees_the_url_and_hides_the_tracker(uow, queue, clock):
     assert live(uow, "1") == []
     other = add(uow, queue, clock, "2", "a")
     assert live(uow, "2") == ["a"] and other != tid
-    with pytest.raises(NotFound, match="^Tracker not found$"):
+    with pytest.raises(NotFoundError, match="^Tracker not found$"):
         update_tracker(
             UpdateTracker(actor_id="1", tracker_id=tid, display_name="x"), uow=uow, clock=clock
         )
@@ -227,22 +227,22 @@ def test_restore_checks_limit_and_url(uow, queue, clock, policy):
     [tid] = register(uow, queue, clock, "1", "a")
     delete_tracker("1", tid, uow=uow, clock=clock)
     add(uow, queue, clock, "2", "a")
-    with pytest.raises(AlreadyRegistered):
+    with pytest.raises(AlreadyRegisteredError):
         restore_tracker("1", tid, uow=uow, queue=queue, clock=clock, policy=policy)
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         restore_tracker("3", tid, uow=uow, queue=queue, clock=clock, policy=policy)
 
 
 def test_owner_only_operations(uow, queue, clock, policy):
     [tid] = register(uow, queue, clock, "1", "a")
     message = "^You can only perform this operation on your own trackers$"
-    with pytest.raises(Forbidden, match=message):
+    with pytest.raises(ForbiddenError, match=message):
         update_tracker(
             UpdateTracker(actor_id="2", tracker_id=tid, is_active=False), uow=uow, clock=clock
         )
-    with pytest.raises(Forbidden, match=message):
+    with pytest.raises(ForbiddenError, match=message):
         delete_tracker("2", tid, uow=uow, clock=clock)
-    with pytest.raises(Forbidden, match=message):
+    with pytest.raises(ForbiddenError, match=message):
         refresh_tracker(
             RefreshTracker(tracker_id=tid, actor_id="2"),
             uow=uow,
@@ -250,7 +250,7 @@ def test_owner_only_operations(uow, queue, clock, policy):
             clock=clock,
             policy=policy,
         )
-    with pytest.raises(Forbidden, match=message):
+    with pytest.raises(ForbiddenError, match=message):
         create_manual_snapshot(
             CreateManualSnapshot(
                 actor_id="2", tracker_id=tid, season_number=None, ratings={"1v1": 900}
@@ -271,7 +271,7 @@ def test_update_changes_only_given_fields(uow, queue, clock):
     )
     stored = uow.committed.trackers[tid]
     assert (stored.display_name, stored.is_active) == ("Main", False)
-    with pytest.raises(RuleViolation):
+    with pytest.raises(RuleViolationError):
         update_tracker(
             UpdateTracker(actor_id="1", tracker_id=tid, display_name="x" * 101),
             uow=uow,
@@ -282,7 +282,7 @@ def test_update_changes_only_given_fields(uow, queue, clock):
 def test_manual_snapshot_on_deleted_tracker_is_refused(uow, queue, clock):
     [tid] = register(uow, queue, clock, "1", "a")
     delete_tracker("1", tid, uow=uow, clock=clock)
-    with pytest.raises(RuleViolation, match="^Cannot create snapshot for deleted tracker$"):
+    with pytest.raises(RuleViolationError, match="^Cannot create snapshot for deleted tracker$"):
         create_manual_snapshot(
             CreateManualSnapshot(
                 actor_id="1", tracker_id=tid, season_number=34, ratings={"2v2": 1500}
@@ -314,7 +314,7 @@ def test_refresh_does_not_queue_twice_and_honours_the_cooldown(uow, queue, clock
     assert first.enqueued and queue.jobs[tid][0] == Priority.HIGH
     queue.jobs.clear()
     clock.advance(seconds=100)
-    with pytest.raises(RateLimited) as err:
+    with pytest.raises(RateLimitedError) as err:
         refresh_tracker(
             RefreshTracker(tracker_id=tid, actor_id="1"),
             uow=uow,

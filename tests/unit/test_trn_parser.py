@@ -15,7 +15,7 @@ from tests.profiles import examples
 
 from adapters.trackergg.parser import as_int, parse_profile
 from adapters.trackergg.transport import unwrap_flaresolverr
-from tracker_core.errors import InvalidPayload, ProfileNotFound
+from tracker_core.errors import InvalidPayloadError, ProfileNotFoundError
 from tracker_core.stats import PlaylistStats, ProfilePage, RankedPlaylist
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "trn"
@@ -94,6 +94,8 @@ def assert_golden(page: ProfilePage) -> None:
     assert page.season_names[14] == "14"
     assert page.platform_user_id == "4528205205531353068"
     assert page.trn_last_updated == datetime(2025, 12, 9, 4, 27, 55, 897847, tzinfo=UTC)
+    # data.expiryDate (tracker.gg's cache of the profile), not the segments' 0001-01-01.
+    assert page.trn_expires_at == datetime(2025, 12, 9, 4, 31, 55, 945879, tzinfo=UTC)
     assert page.api_url == API_URL
     assert page.upstream_status == 200
 
@@ -139,7 +141,7 @@ def test_unknown_season_name_falls_back_to_season_n() -> None:
 
 def test_errors_array_is_profile_not_found() -> None:
     body = {"errors": [{"code": "CollectorResultStatus::NotFound", "message": "No player x."}]}
-    with pytest.raises(ProfileNotFound) as caught:
+    with pytest.raises(ProfileNotFoundError) as caught:
         parse_profile(json.dumps(body), season=None, api_url=API_URL, upstream_status=200)
     assert caught.value.message == "No player x."
     assert caught.value.upstream_status == 200
@@ -161,7 +163,7 @@ def test_errors_array_is_profile_not_found() -> None:
     ],
 )
 def test_not_a_profile_is_invalid_payload(payload: bytes) -> None:
-    with pytest.raises(InvalidPayload) as caught:
+    with pytest.raises(InvalidPayloadError) as caught:
         parse_profile(payload, season=None, api_url=API_URL, upstream_status=200)
     assert "API changed" in caught.value.message
     assert caught.value.category == "invalid"
@@ -263,6 +265,24 @@ def test_trn_last_updated_is_aware(value: Any, expected: datetime | None) -> Non
     assert page.trn_last_updated == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2025-12-09T04:31:55.9458796+00:00", datetime(2025, 12, 9, 4, 31, 55, 945879, UTC)),
+        ("2025-12-09T04:31:55", datetime(2025, 12, 9, 4, 31, 55, tzinfo=UTC)),
+        ("0001-01-01T00:00:00+00:00", None),
+        ("soon", None),
+        (None, None),
+    ],
+)
+def test_trn_expiry_date_is_aware_and_placeholders_are_absent(
+    value: Any, expected: datetime | None
+) -> None:
+    document = minimal([])
+    document["data"]["expiryDate"] = value
+    assert parse_profile(document, season=None, api_url=API_URL).trn_expires_at == expected
+
+
 def test_platform_user_id_number_becomes_text_and_junk_none() -> None:
     document = minimal([])
     document["data"]["platformInfo"] = {"platformUserId": 123}
@@ -276,7 +296,7 @@ def test_missing_current_season_falls_back_to_the_newest_known_season() -> None:
     del document["data"]["metadata"]["currentSeason"]
     assert_golden(parse_profile(document, season=None, api_url=API_URL))
     bare: dict[str, Any] = {"data": {"segments": []}}
-    with pytest.raises(InvalidPayload):
+    with pytest.raises(InvalidPayloadError):
         parse_profile(bare, season=None, api_url=API_URL)
     assert parse_profile(bare, season=7, api_url=API_URL).current_season == 7
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tracker_core.errors import DeliveryFailed
+from tracker_core.errors import DeliveryError
 from tracker_core.notifications import Notification
 
 DISCORD_API_URL = "https://discord.com/api/v10"
@@ -32,17 +32,17 @@ def message_body(notification: Notification) -> dict[str, Any]:
 
 
 def raise_for_delivery(response: httpx.Response, action: str) -> None:
-    """Raise DeliveryFailed unless Discord accepted the request (2xx)."""
+    """Raise DeliveryError unless Discord accepted the request (2xx)."""
     status = response.status_code
     if status < 300:
         return
     detail = _error_detail(response)
     if status == 429:
-        raise DeliveryFailed(
+        raise DeliveryError(
             f"{action}: Discord rate limit (429){detail}", retry_after=_retry_after(response)
         )
     message = f"{action}: Discord answered {status}{detail}"
-    raise DeliveryFailed(message, permanent=status < 500)
+    raise DeliveryError(message, permanent=status < 500)
 
 
 def post(
@@ -52,16 +52,16 @@ def post(
     secrets: Iterable[str],
     **kwargs: Any,
 ) -> httpx.Response:
-    """POST, turning transport errors into DeliveryFailed with every secret blanked out."""
+    """POST, turning transport errors into DeliveryError with every secret blanked out."""
     try:
         return client.post(url, **kwargs)
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
         reason = redact(f"{action}: invalid URL ({exc})", secrets)
         # "from None": the library's exception holds the request, URL and headers included.
-        raise DeliveryFailed(reason, permanent=True) from None
+        raise DeliveryError(reason, permanent=True) from None
     except httpx.TransportError as exc:
         reason = redact(f"{action}: {type(exc).__name__}: {exc}", secrets)
-        raise DeliveryFailed(reason) from None
+        raise DeliveryError(reason) from None
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -136,11 +136,11 @@ class DiscordDmNotifier:
         """Open (or reuse) the DM channel with ``target`` and post the message with its nonce.
 
         Raises:
-            DeliveryFailed: Discord refused, rate limited or could not be reached.
+            DeliveryError: Discord refused, rate limited or could not be reached.
         """
         recipient = notification.target
         if not _SNOWFLAKE.fullmatch(recipient):
-            raise DeliveryFailed("send DM: target is not a Discord user id", permanent=True)
+            raise DeliveryError("send DM: target is not a Discord user id", permanent=True)
         cached = self._channels.get(recipient)
         response = self._post_message(cached or self._open_dm(recipient), notification)
         if response.status_code == 404 and cached is not None:
@@ -154,7 +154,7 @@ class DiscordDmNotifier:
         raise_for_delivery(response, "open DM channel")
         channel_id = _json(response).get("id")
         if not isinstance(channel_id, str) or not channel_id:
-            raise DeliveryFailed("open DM channel: Discord answered without a channel id")
+            raise DeliveryError("open DM channel: Discord answered without a channel id")
         if len(self._channels) >= _MAX_CACHED_CHANNELS:
             self._channels.clear()
         self._channels[recipient] = channel_id

@@ -22,7 +22,7 @@ class ChannelRouter:
         """Deliver on the notification's channel.
 
         Raises:
-            DeliveryFailed: the channel's notifier failed.
+            DeliveryError: the channel's notifier failed.
         """
         self._pick(notification).send(notification)
 

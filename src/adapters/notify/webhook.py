@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.notify.discord import USER_AGENT, message_body, post, raise_for_delivery
-from tracker_core.errors import DeliveryFailed
+from tracker_core.errors import DeliveryError
 from tracker_core.notifications import Notification
 
 DISCORD_WEBHOOK_URL = (
@@ -47,11 +47,11 @@ class WebhookNotifier:
         """POST the message to the webhook (``?wait=true``, so Discord reports errors).
 
         Raises:
-            DeliveryFailed: Discord refused, rate limited or could not be reached.
+            DeliveryError: Discord refused, rate limited or could not be reached.
         """
         url = notification.target
         if self._url_pattern is not None and not self._url_pattern.fullmatch(url):
-            raise DeliveryFailed("post webhook: not a Discord webhook URL", permanent=True)
+            raise DeliveryError("post webhook: not a Discord webhook URL", permanent=True)
         response = post(
             self._client,
             url,

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from tracker_core.errors import QueueUnavailable
+from tracker_core.errors import QueueUnavailableError
 from tracker_core.model import Priority
 
 log = logging.getLogger(__name__)
@@ -80,13 +80,13 @@ class InProcessJobQueue:
         """Queue each tracker not already queued, deferred or running; how many were new.
 
         Raises:
-            QueueUnavailable: the queue was stopped.
+            QueueUnavailableError: the queue was stopped.
         """
         delay = _seconds_until(not_before)
         new = 0
         with self._cond:
             if self._stopping:
-                raise QueueUnavailable("The in-process job queue is stopped")
+                raise QueueUnavailableError("The in-process job queue is stopped")
             for tracker_id in tracker_ids:
                 if tracker_id in self._waiting or tracker_id in self._running:
                     continue

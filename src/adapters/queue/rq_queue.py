@@ -43,7 +43,7 @@ from rq.job import Job, JobStatus
 from rq.registry import CanceledJobRegistry, FailedJobRegistry, FinishedJobRegistry
 from rq.results import Result
 
-from tracker_core.errors import QueueUnavailable
+from tracker_core.errors import QueueUnavailableError
 from tracker_core.model import Priority
 
 log = logging.getLogger("adapters.queue")
@@ -198,7 +198,7 @@ def _unavailable_as_queue_error() -> Iterator[None]:
     try:
         yield
     except _UNAVAILABLE as exc:
-        raise QueueUnavailable(f"Redis job queue unavailable: {exc}") from exc
+        raise QueueUnavailableError(f"Redis job queue unavailable: {exc}") from exc
 
 
 def _text(value: Any) -> str:
@@ -284,7 +284,7 @@ class RqJobQueue:
         """The worker is alive for another ``worker_ttl``: its started job is not dead.
 
         Raises:
-            QueueUnavailable: Redis cannot be reached.
+            QueueUnavailableError: Redis cannot be reached.
         """
         with _unavailable_as_queue_error():
             self._redis.set(self.worker_key(worker_name), "1", px=self._worker_ttl_ms)
@@ -293,7 +293,7 @@ class RqJobQueue:
         """The worker stopped: drop its heartbeat at once.
 
         Raises:
-            QueueUnavailable: Redis cannot be reached (the heartbeat then expires by itself).
+            QueueUnavailableError: Redis cannot be reached (the heartbeat then expires by itself).
         """
         with _unavailable_as_queue_error():
             self._redis.delete(self.worker_key(worker_name))
@@ -308,7 +308,7 @@ class RqJobQueue:
         scheduled jobs.
 
         Raises:
-            QueueUnavailable: Redis cannot be reached or refuses writes.
+            QueueUnavailableError: Redis cannot be reached or refuses writes.
             ValueError: a tracker id cannot be part of an RQ job id.
         """
         ids = list(dict.fromkeys(tracker_ids))
@@ -333,7 +333,7 @@ class RqJobQueue:
         """Whether the tracker's job is queued, scheduled or running, or is being written now.
 
         Raises:
-            QueueUnavailable: Redis cannot be reached.
+            QueueUnavailableError: Redis cannot be reached.
         """
         with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
             pipe.hget(Job.key_for(self.job_id(tracker_id)), "status")
@@ -345,7 +345,7 @@ class RqJobQueue:
         """Jobs waiting to run across the lanes: queued plus scheduled (not the running ones).
 
         Raises:
-            QueueUnavailable: Redis cannot be reached.
+            QueueUnavailableError: Redis cannot be reached.
         """
         with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
             for queued, scheduled in self._depth_keys:
@@ -357,7 +357,7 @@ class RqJobQueue:
         """Jobs waiting in each lane: queued plus scheduled.
 
         Raises:
-            QueueUnavailable: Redis cannot be reached.
+            QueueUnavailableError: Redis cannot be reached.
         """
         with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
             for queued, scheduled in self._depth_keys:
@@ -376,7 +376,7 @@ class RqJobQueue:
         stale), and deleting it under a live worker breaks RQ's own bookkeeping.
 
         Raises:
-            QueueUnavailable: Redis cannot be reached.
+            QueueUnavailableError: Redis cannot be reached.
         """
         if not tracker_ids:
             return
@@ -387,7 +387,7 @@ class RqJobQueue:
         """Drop the tracker's claim marker; the job calls this when it is done with the tracker.
 
         Raises:
-            QueueUnavailable: Redis cannot be reached (the marker then expires by itself).
+            QueueUnavailableError: Redis cannot be reached (the marker then expires by itself).
         """
         with _unavailable_as_queue_error():
             self._redis.delete(self.marker_key(tracker_id))

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from tracker_core.errors import Conflict, StorageUnavailable
+from tracker_core.errors import ConflictError, StorageUnavailableError
 
 SQLITE_BATCH = 500  # bound parameters per IN list, well under SQLite's variable limit
 SHORT_LIST = 100  # up to this many values, a plain IN (...) is cheaper than an array parameter
@@ -33,18 +33,18 @@ SHORT_LIST = 100  # up to this many values, a plain IN (...) is cheaper than an 
 
 @contextmanager
 def storage_errors() -> Iterator[None]:
-    """Translate "the database cannot be reached" into the domain's StorageUnavailable.
+    """Translate "the database cannot be reached" into the domain's StorageUnavailableError.
 
-    A PostgreSQL serialization failure or deadlock (SQLSTATE class 40) is a Conflict.
+    A PostgreSQL serialization failure or deadlock (SQLSTATE class 40) is a ConflictError.
     """
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
         if _sqlstate(exc).startswith("40"):
-            raise Conflict("Concurrent update, please retry") from exc
-        raise StorageUnavailable("Database unavailable") from exc
+            raise ConflictError("Concurrent update, please retry") from exc
+        raise StorageUnavailableError("Database unavailable") from exc
     except (DisconnectionError, PoolTimeout) as exc:
-        raise StorageUnavailable("Database unavailable") from exc
+        raise StorageUnavailableError("Database unavailable") from exc
 
 
 def _sqlstate(exc: DBAPIError) -> str:
@@ -138,7 +138,7 @@ class Database:
         """Give the connection back; an uncommitted transaction is rolled back.
 
         Raises:
-            StorageUnavailable: the ROLLBACK or the connection's return failed (e.g. the
+            StorageUnavailableError: the ROLLBACK or the connection's return failed (e.g. the
                 server is restarting); the connection is forgotten either way.
         """
         connection, self._connection = self._connection, None
@@ -237,7 +237,7 @@ class Database:
             self._forget(statement)
             try:
                 return self._run(statement, params, retry=True)
-            except _Reconnected:
+            except _ReconnectedError:
                 # Sent again on a new connection: a compare-and-set that did run before the
                 # drop now finds its own result and matches nothing (the caller sees a lost
                 # claim or lease; the lease expires and the tracker is taken back).
@@ -295,7 +295,7 @@ class Database:
                 return self._run(statement, params)
         try:
             return self._run(statement, params, retry=not self._in_transaction)
-        except _Reconnected:
+        except _ReconnectedError:
             return self._run(statement, params)
 
     def rows(
@@ -321,7 +321,7 @@ class Database:
             self._forget(statement)
             try:
                 return self._fetch(ready, params, retry=True)
-            except _Reconnected:
+            except _ReconnectedError:
                 return self._fetch(ready, params)  # as in execute_alone
         if self._deferred:
             self.flush()
@@ -331,7 +331,7 @@ class Database:
                 self._begin_transaction()
         try:
             return self._fetch(ready, params, retry=not self._in_transaction)
-        except _Reconnected:
+        except _ReconnectedError:
             return self._fetch(ready, params)
 
     def _fetch(
@@ -340,10 +340,10 @@ class Database:
         try:
             with storage_errors():
                 found = self._send(ready.sql, ready.parameters(params), fetch=True)
-        except StorageUnavailable as exc:
+        except StorageUnavailableError as exc:
             if retry and _dropped(exc):
                 self._reconnect()
-                raise _Reconnected from exc
+                raise _ReconnectedError from exc
             raise
         return ready.dicts(found)
 
@@ -369,16 +369,16 @@ class Database:
         try:
             with storage_errors():
                 return self.connection.execute(statement, params)
-        except StorageUnavailable as exc:
+        except StorageUnavailableError as exc:
             if retry and _dropped(exc):
                 self._reconnect()
-                raise _Reconnected from exc
+                raise _ReconnectedError from exc
             raise
 
     def _begin_transaction(self) -> None:
         try:
             self._run(_BEGIN, None, retry=True)
-        except _Reconnected:
+        except _ReconnectedError:
             self._run(_BEGIN, None)
         self._in_transaction = True
 
@@ -430,11 +430,11 @@ class Database:
         """Update the row if it still has ``version``, setting ``version + 1``.
 
         Raises:
-            Conflict: the row changed (or vanished) since it was read.
+            ConflictError: the row changed (or vanished) since it was read.
         """
         params = {**values, "version": version + 1, "cas_id": row_id, "cas_version": version}
         if self.execute(_compare_and_set(table), params).rowcount != 1:
-            raise Conflict(f"{table.name} {row_id} was changed concurrently")
+            raise ConflictError(f"{table.name} {row_id} was changed concurrently")
 
     def one_of(self, column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
         """``column IN values`` as one condition (long lists: one array parameter on PostgreSQL)."""
@@ -577,7 +577,7 @@ _BEGIN = text("BEGIN")
 _PING: Select[Any] = select(literal_column("1"))
 
 
-class _Reconnected(Exception):
+class _ReconnectedError(Exception):
     """The statement failed on a dropped connection and may run again on the new one."""
 
 
@@ -586,6 +586,6 @@ def _reads_only(statement: Any) -> bool:
     return isinstance(statement, Select) and statement._for_update_arg is None
 
 
-def _dropped(exc: StorageUnavailable) -> bool:
+def _dropped(exc: StorageUnavailableError) -> bool:
     cause = exc.__cause__
     return isinstance(cause, DBAPIError) and cause.connection_invalidated

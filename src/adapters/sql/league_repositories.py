@@ -20,7 +20,7 @@ from adapters.sql.tables import (
     tracker_seasons,
     trackers,
 )
-from tracker_core.errors import Conflict
+from tracker_core.errors import ConflictError
 from tracker_core.flags import FlagKind, FlagStatus, ReviewFlag
 from tracker_core.league import Eligibility, MemberData, TrackerData, league_playlist
 from tracker_core.mmr import MmrInputs
@@ -200,7 +200,9 @@ class SqlAlchemyPullRepository:
             with self._db.savepoint():
                 self._db.execute(insert(league_pulls).values(pull_to_row(pull)))
         except IntegrityError as exc:
-            raise Conflict(f"Pull number {pull.number} of guild {pull.guild_id} is taken") from exc
+            raise ConflictError(
+                f"Pull number {pull.number} of guild {pull.guild_id} is taken"
+            ) from exc
         if rows:
             self._db.execute(insert(league_pull_rows), [pull_row_to_row(r) for r in rows])
 
@@ -337,7 +339,7 @@ class SqlAlchemyFlagRepository:
             with self._db.savepoint():
                 self._db.execute(insert(league_flags).values(flag_to_row(flag)))
         except IntegrityError as exc:
-            raise Conflict(f"An open {flag.kind} flag exists for {flag.user_id}") from exc
+            raise ConflictError(f"An open {flag.kind} flag exists for {flag.user_id}") from exc
 
     def get(self, guild_id: str, flag_id: str) -> ReviewFlag | None:
         statement = select(league_flags).where(

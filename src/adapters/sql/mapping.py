@@ -72,6 +72,7 @@ _TRACKER_FIELDS = (
     "registration_channel_id",
     "registration_interaction_token",
     "platform_user_id",
+    "source_expires_at",
     "created_at",
     "updated_at",
 )

@@ -40,7 +40,7 @@ def upgrade_database(url: str | URL, target: str = "head") -> None:
     """Apply every migration up to ``target`` (what ``trackers migrate`` runs).
 
     Raises:
-        StorageUnavailable: the database cannot be reached.
+        StorageUnavailableError: the database cannot be reached.
     """
     _run(url, "upgrade", target)
 
@@ -49,7 +49,7 @@ def downgrade_database(url: str | URL, target: str) -> None:
     """Revert migrations down to ``target`` (a revision id, ``-1`` or ``base``).
 
     Raises:
-        StorageUnavailable: the database cannot be reached.
+        StorageUnavailableError: the database cannot be reached.
     """
     _run(url, "downgrade", target)
 

@@ -122,6 +122,7 @@ trackers = Table(
     _id("registration_channel_id"),
     Column("registration_interaction_token", Text),
     Column("platform_user_id", String(255)),
+    Column("source_expires_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     _version(),
@@ -138,6 +139,13 @@ Index(
     sqlite_where=LIVE,
 )
 Index("ix_trackers_user_id_is_deleted", trackers.c.user_id, trackers.c.is_deleted)
+Index(  # the guild selection, index-only: what it filters on is in the index
+    "ix_trackers_user_id_live_refresh",
+    trackers.c.user_id,
+    postgresql_include=["id", "is_active", "scraping_status", "last_scraped_at"],
+    postgresql_where=LIVE,
+    sqlite_where=LIVE,
+)
 Index(
     "ix_trackers_status",
     trackers.c.scraping_status,

@@ -16,7 +16,7 @@ from adapters.sql import mapping
 from adapters.sql.database import SHORT_LIST, Database
 from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tables import LIVE, guild_members, tracker_seasons, trackers
-from tracker_core.errors import AlreadyRegistered
+from tracker_core.errors import AlreadyRegisteredError
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 
 _SORT_COLUMNS = {
@@ -104,6 +104,7 @@ _SCRAPE_FIELDS = (
     "lease_token",
     "last_scraped_at",
     "platform_user_id",
+    "source_expires_at",
     "updated_at",
 )
 """The columns a job holding the lease owns (``save_scrape``); other writers own the rest."""
@@ -150,8 +151,8 @@ _SAVE_SCRAPE = (
 _RENEW = update(trackers).where(*_HOLDS_LEASE).values(version=trackers.c.version + 1)
 
 
-def _taken(tracker: Tracker) -> AlreadyRegistered:
-    return AlreadyRegistered(f"Tracker identity {tracker.identity} is taken")
+def _taken(tracker: Tracker) -> AlreadyRegisteredError:
+    return AlreadyRegisteredError(f"Tracker identity {tracker.identity} is taken")
 
 
 class SqlAlchemyTrackerRepository:
@@ -275,7 +276,11 @@ class SqlAlchemyTrackerRepository:
         fixed = self._db.dialect == "postgresql"
         users = _users_kind(query.user_ids, self._db.dialect)
         statuses = [s.value for s in query.statuses]
-        lists = {"u": list(query.user_ids or ()), "p": list(query.platforms), "s": statuses}
+        lists: dict[str, list[Any]] = {
+            "u": list(query.user_ids or ()),
+            "p": list(query.platforms),
+            "s": statuses,
+        }
         shape = _Shape(
             query.sort_by,
             query.sort_order,
@@ -322,7 +327,8 @@ class SqlAlchemyTrackerRepository:
 
         The guild's members are read first, as one array (PostgreSQL: ``= ANY(ARRAY(SELECT
         ...))``, an InitPlan), so that the trackers are found through
-        ``ix_trackers_user_id_is_deleted`` at the default planner settings. A join lets the
+        ``ix_trackers_user_id_live_refresh`` at the default planner settings, an index-only
+        scan (the index covers every column read here). A join lets the
         planner pick a sequential scan of every tracker once a guild holds a few percent of
         them (at the default ``random_page_cost``).
         """

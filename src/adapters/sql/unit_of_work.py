@@ -28,7 +28,7 @@ from adapters.sql.repositories import (
 from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tracker_repository import SqlAlchemyTrackerRepository
 from adapters.sql.user_repositories import SqlAlchemyGuildRepository, SqlAlchemyUserRepository
-from tracker_core.errors import StorageUnavailable
+from tracker_core.errors import StorageUnavailableError
 from tracker_core.ports import (
     ActivityLogRepository,
     AuditLogRepository,
@@ -53,7 +53,7 @@ class SqlAlchemyUnitOfWork:
 
     Not thread-safe: give each thread its own instance (they may share the connection factory,
     ``create_session_factory(engine)``).
-    Database outages surface as :class:`tracker_core.errors.StorageUnavailable`. With a
+    Database outages surface as :class:`tracker_core.errors.StorageUnavailableError`. With a
     ``status_counts`` cache, ``trackers.status_counts()`` may answer counts up to its max age old.
     """
 
@@ -82,7 +82,7 @@ class SqlAlchemyUnitOfWork:
         """Open a transaction.
 
         Raises:
-            StorageUnavailable: the database cannot be reached.
+            StorageUnavailableError: the database cannot be reached.
         """
         self._db.begin()
         return self
@@ -96,12 +96,12 @@ class SqlAlchemyUnitOfWork:
         """Close the transaction, rolling back what was not committed.
 
         Raises:
-            StorageUnavailable: ending it failed and the block itself had not raised (an
+            StorageUnavailableError: ending it failed and the block itself had not raised (an
                 error of the block is never masked by a failing rollback).
         """
         try:
             self._db.end()
-        except StorageUnavailable:
+        except StorageUnavailableError:
             if exc is None:
                 raise
 
@@ -117,7 +117,7 @@ class SqlAlchemyUnitOfWork:
         """One round trip to the database (opening the unit of work may have needed none).
 
         Raises:
-            StorageUnavailable: the database cannot be reached.
+            StorageUnavailableError: the database cannot be reached.
         """
         self._db.ping()
 

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, delete, false, func, insert, select, text, upd
 from adapters.sql import mapping
 from adapters.sql.database import Database
 from adapters.sql.tables import guild_members, guild_settings, guilds, users
-from tracker_core.errors import Conflict
+from tracker_core.errors import ConflictError
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
 
 # What may change a remembered read, foreign-key cascades included.
@@ -57,7 +57,7 @@ class SqlAlchemyUserRepository:
 
     def add(self, user: User) -> None:
         if not self._db.insert_new(users, mapping.user_to_row(user), ["id"]):
-            raise Conflict(f"User {user.id} exists")
+            raise ConflictError(f"User {user.id} exists")
 
     def add_many(self, new: Sequence[User]) -> None:
         if not new:
@@ -142,7 +142,7 @@ class SqlAlchemyGuildRepository:
 
     def add(self, guild: Guild) -> None:
         if not self._db.insert_new(guilds, mapping.guild_to_row(guild), ["id"]):
-            raise Conflict(f"Guild {guild.id} exists")
+            raise ConflictError(f"Guild {guild.id} exists")
 
     def save(self, guild: Guild) -> None:
         values = mapping.guild_to_row(guild)

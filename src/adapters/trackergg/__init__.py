@@ -1,8 +1,8 @@
 """tracker.gg adapter: the profile fetcher, its transports, the rate budget and a simulator."""
 
 from adapters.trackergg.budget import (
-    BudgetExhausted,
-    BudgetUnavailable,
+    BudgetExhaustedError,
+    BudgetUnavailableError,
     InProcessBudget,
     RateBudget,
     RedisBudget,
@@ -12,8 +12,8 @@ from adapters.trackergg.parser import parse_profile
 
 __all__ = [
     "DEFAULT_API_BASE_URL",
-    "BudgetExhausted",
-    "BudgetUnavailable",
+    "BudgetExhaustedError",
+    "BudgetUnavailableError",
     "InProcessBudget",
     "RateBudget",
     "RedisBudget",

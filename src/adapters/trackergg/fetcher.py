@@ -13,7 +13,7 @@ from typing import Self
 
 import httpx
 
-from adapters.trackergg.budget import BudgetExhausted, BudgetUnavailable, RateBudget
+from adapters.trackergg.budget import BudgetExhaustedError, BudgetUnavailableError, RateBudget
 from adapters.trackergg.parser import load_document, parse_profile
 from adapters.trackergg.transport import (
     DirectTransport,
@@ -22,12 +22,12 @@ from adapters.trackergg.transport import (
     UpstreamResponse,
 )
 from tracker_core.errors import (
-    ChallengeBlocked,
+    ChallengeBlockedError,
     FetchError,
     FetchNetworkError,
-    FetchRateLimited,
-    InvalidPayload,
-    ProfileNotFound,
+    FetchRateLimitedError,
+    InvalidPayloadError,
+    ProfileNotFoundError,
     UpstreamError,
 )
 from tracker_core.stats import ProfilePage
@@ -89,10 +89,14 @@ class TrackerGgFetcher:
         response = self._transport.get(api_url)
         try:
             classify(response, api_url=api_url)
-        except FetchRateLimited as exc:
+        except FetchRateLimitedError as exc:
             exc.retry_after = self._capped(exc.retry_after or DEFAULT_RETRY_AFTER_SECONDS, api_url)
             self._budget.pause(exc.retry_after)
             raise
+        except ProfileNotFoundError:
+            self._budget.succeeded()  # tracker.gg answered, it did not refuse us
+            raise
+        self._budget.succeeded()
         return parse_profile(
             response.body, season=season, api_url=api_url, upstream_status=response.status
         )
@@ -113,10 +117,10 @@ class TrackerGgFetcher:
     def api_url(self, api_path: str, season: int | None) -> str:
         """The URL for ``api_path`` under the configured base; refuses anything else."""
         if not _API_PATH.fullmatch(api_path) or ".." in api_path:
-            raise ProfileNotFound(f"not a tracker.gg profile path: {api_path!r}")
+            raise ProfileNotFoundError(f"not a tracker.gg profile path: {api_path!r}")
         url = self._base.join(api_path)
         if url.host != self._base.host or not url.path.startswith(self._base.path):
-            raise ProfileNotFound(f"not a tracker.gg profile path: {api_path!r}")
+            raise ProfileNotFoundError(f"not a tracker.gg profile path: {api_path!r}")
         text = f"{self.api_base_url}/{api_path}"
         return text if season is None else f"{text}?season={int(season)}"
 
@@ -139,11 +143,11 @@ class TrackerGgFetcher:
     def _acquire(self, api_url: str) -> None:
         try:
             self._budget.acquire(self._budget_wait)
-        except BudgetExhausted as exc:
-            raise FetchRateLimited(
+        except BudgetExhaustedError as exc:
+            raise FetchRateLimitedError(
                 "no tracker.gg request budget left in time", retry_after=exc.retry_after
             ) from exc
-        except BudgetUnavailable as exc:
+        except BudgetUnavailableError as exc:
             raise FetchNetworkError(str(exc), api_url=api_url) from exc
 
 
@@ -151,19 +155,19 @@ def classify(response: UpstreamResponse, *, api_url: str) -> None:
     """Raise the FetchError category for a response that is not a profile payload.
 
     A 2xx answer passes through (the parser still turns ``errors`` or junk into
-    ProfileNotFound / InvalidPayload).
+    ProfileNotFoundError / InvalidPayloadError).
     """
     status = response.status
     if 200 <= status < 300 and not _is_challenge(response.body):
         return
     error: FetchError
     if status == 404:
-        error = ProfileNotFound("tracker.gg: profile not found (404)")
+        error = ProfileNotFoundError("tracker.gg: profile not found (404)")
     elif status == 429:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        error = FetchRateLimited("tracker.gg rate limit (429)", retry_after=retry_after)
+        error = FetchRateLimitedError("tracker.gg rate limit (429)", retry_after=retry_after)
     elif status == 403 or _is_challenge(response.body):
-        error = ChallengeBlocked(f"Cloudflare challenge (HTTP {status})")
+        error = ChallengeBlockedError(f"Cloudflare challenge (HTTP {status})")
     elif status >= 500:
         error = UpstreamError(f"tracker.gg server error (HTTP {status})")
     else:
@@ -178,7 +182,7 @@ def _raise_if_errors_array(response: UpstreamResponse, *, api_url: str) -> None:
     if response.body.lstrip().startswith("{"):
         try:
             load_document(response.body, api_url=api_url, upstream_status=response.status)
-        except InvalidPayload:
+        except InvalidPayloadError:
             return
 
 

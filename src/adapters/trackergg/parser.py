@@ -2,7 +2,7 @@
 
 The parser is deliberately forgiving about *stats*: a stat that is missing, null or of an
 unexpected type becomes None. It is strict about *structure*: a payload that is not JSON, or
-has no ``data.segments`` list, means tracker.gg changed its API (:class:`InvalidPayload`).
+has no ``data.segments`` list, means tracker.gg changed its API (:class:`InvalidPayloadError`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker_core.errors import InvalidPayload, ProfileNotFound
+from tracker_core.errors import InvalidPayloadError, ProfileNotFoundError
 from tracker_core.stats import (
     RANKED_PLAYLISTS,
     PlaylistStats,
@@ -50,21 +50,21 @@ def parse_profile(
     """Parse one profile payload for ``season`` (None: the payload's current season).
 
     Raises:
-        ProfileNotFound: the payload is TRN's ``{"errors": [...]}`` answer.
-        InvalidPayload: not JSON, or no ``data.segments`` list ("API changed").
+        ProfileNotFoundError: the payload is TRN's ``{"errors": [...]}`` answer.
+        InvalidPayloadError: not JSON, or no ``data.segments`` list ("API changed").
     """
     document = load_document(payload, api_url=api_url, upstream_status=upstream_status)
     data = document.get("data")
     segments = data.get("segments") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(segments, list):
         message = "API changed: the payload has no data.segments list"
-        raise InvalidPayload(message, upstream_status=upstream_status, api_url=api_url)
+        raise InvalidPayloadError(message, upstream_status=upstream_status, api_url=api_url)
     metadata = _dict(data.get("metadata"))
     season_names = _season_names(data.get("availableSegments"))
     current = _current_season(metadata, season_names, segments, season)
     if current is None:
         message = "API changed: the payload names no current season"
-        raise InvalidPayload(message, upstream_status=upstream_status, api_url=api_url)
+        raise InvalidPayloadError(message, upstream_status=upstream_status, api_url=api_url)
     number = current if season is None else season
     return ProfilePage(
         current_season=current,
@@ -73,6 +73,7 @@ def parse_profile(
         season_names=season_names,
         platform_user_id=_platform_user_id(data.get("platformInfo")),
         trn_last_updated=_last_updated(metadata),
+        trn_expires_at=_expiry_date(data.get("expiryDate")),
         api_url=api_url,
         upstream_status=upstream_status,
     )
@@ -81,26 +82,26 @@ def parse_profile(
 def load_document(
     payload: bytes | str | dict[str, Any], *, api_url: str, upstream_status: int
 ) -> dict[str, Any]:
-    """Decode the JSON document and turn TRN's ``errors`` answer into :class:`ProfileNotFound`."""
+    """Decode the JSON document; TRN's ``errors`` answer becomes :class:`ProfileNotFoundError`."""
     document: Any = payload
     if not isinstance(payload, dict):
         try:
             document = json.loads(payload)
         except (ValueError, TypeError) as exc:
-            raise InvalidPayload(
+            raise InvalidPayloadError(
                 f"API changed: the answer is not JSON ({exc})",
                 upstream_status=upstream_status,
                 api_url=api_url,
             ) from exc
     if not isinstance(document, dict):
-        raise InvalidPayload(
+        raise InvalidPayloadError(
             "API changed: the answer is not a JSON object",
             upstream_status=upstream_status,
             api_url=api_url,
         )
     errors = document.get("errors")
     if isinstance(errors, list) and errors:
-        raise ProfileNotFound(
+        raise ProfileNotFoundError(
             _error_message(errors), upstream_status=upstream_status, api_url=api_url
         )
     return document
@@ -245,7 +246,17 @@ def _platform_user_id(platform_info: Any) -> str | None:
 
 
 def _last_updated(metadata: dict[str, Any]) -> datetime | None:
-    value = _dict(metadata.get("lastUpdated")).get("value")
+    return _instant(_dict(metadata.get("lastUpdated")).get("value"))
+
+
+def _expiry_date(value: Any) -> datetime | None:
+    """``data.expiryDate``: until when tracker.gg caches this profile. Segments carry
+    ``0001-01-01`` ("none"); such placeholders before 2000 count as absent."""
+    moment = _instant(value)
+    return moment if moment is not None and moment.year >= 2000 else None
+
+
+def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:

@@ -20,9 +20,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Literal, Self, cast, get_args
+from typing import Any, Literal, Self, cast, get_args
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
@@ -90,6 +91,11 @@ class TrnSimulator:
 
     ``per_minute_limit`` requests are served per ``window_seconds`` (60 s, one minute, unless a
     test compresses time), beyond that it answers 429.
+
+    With ``cache_seconds``, it caches profiles like tracker.gg: a profile's ``lastUpdated`` is
+    when it was last refreshed (by ``wall_clock``) and ``data.expiryDate`` that plus
+    ``cache_seconds``; a request after the expiry refreshes it. Without, the template's own
+    (long past) times are served.
     """
 
     def __init__(
@@ -102,9 +108,14 @@ class TrnSimulator:
         current_season: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         window_seconds: float = WINDOW_SECONDS,
+        cache_seconds: float | None = None,
+        wall_clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.per_minute_limit = per_minute_limit
         self.window_seconds = window_seconds
+        self.cache_seconds = cache_seconds
+        self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
+        self._cached_at: dict[tuple[str, str], datetime] = {}
         self.profiles = ProfileFactory(current_season)
         self._address = (host, port)
         self._clock = clock
@@ -255,7 +266,22 @@ class TrnSimulator:
             payload = self.profiles.profile(platform, username, season)
         if payload is None:
             return Answer(404, json.dumps(not_found_payload(platform, username)))
+        if self.cache_seconds is not None:
+            self._stamp_cache(payload["data"], platform, username.casefold())
         return Answer(200, json.dumps(payload, separators=(",", ":")))
+
+    def _stamp_cache(self, data: dict[str, Any], platform: str, username: str) -> None:
+        """``lastUpdated`` and ``expiryDate`` of tracker.gg's cache of this profile."""
+        assert self.cache_seconds is not None
+        window = timedelta(seconds=self.cache_seconds)
+        now = self._wall_clock()
+        with self._lock:
+            updated = self._cached_at.get((platform, username))
+            if updated is None or now >= updated + window:
+                updated = self._cached_at[(platform, username)] = now
+        stamp = updated.isoformat()
+        data.setdefault("metadata", {})["lastUpdated"] = {"value": stamp, "displayValue": stamp}
+        data["expiryDate"] = (updated + window).isoformat()
 
     def now(self) -> tuple[float, float]:
         """(the simulator's clock, wall-clock epoch seconds) for stamping a request."""
@@ -385,8 +411,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--per-minute", type=int, default=None, help="own 429 limit")
+    parser.add_argument(
+        "--cache-seconds",
+        type=float,
+        default=None,
+        help="cache profiles this long (lastUpdated/expiryDate), like tracker.gg",
+    )
     options = parser.parse_args(argv)
-    simulator = TrnSimulator(options.per_minute, host=options.host, port=options.port).start()
+    simulator = TrnSimulator(
+        options.per_minute,
+        host=options.host,
+        port=options.port,
+        cache_seconds=options.cache_seconds,
+    ).start()
     print(f"TRN_API_BASE_URL={simulator.base_url}")
     print(f"FLARESOLVERR_URL={simulator.flaresolverr_url}")
     try:

@@ -16,7 +16,12 @@ from typing import Any, Protocol
 import attrs
 import httpx
 
-from tracker_core.errors import ChallengeBlocked, FetchNetworkError, FetchTimeout, UpstreamError
+from tracker_core.errors import (
+    ChallengeBlockedError,
+    FetchNetworkError,
+    FetchTimeoutError,
+    UpstreamError,
+)
 
 BROWSER_HEADERS: Mapping[str, str] = {
     "User-Agent": (
@@ -64,7 +69,7 @@ def translated_errors(api_url: str, via: str) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException as exc:
-        raise FetchTimeout(f"{via} did not answer in time: {exc!r}", api_url=api_url) from exc
+        raise FetchTimeoutError(f"{via} did not answer in time: {exc!r}", api_url=api_url) from exc
     except httpx.TransportError as exc:
         raise FetchNetworkError(f"cannot reach {via}: {exc!r}", api_url=api_url) from exc
     except httpx.HTTPError as exc:
@@ -115,14 +120,14 @@ def unwrap_flaresolverr(
     """tracker.gg's answer inside a FlareSolverr envelope (JSON from the first ``<pre>``).
 
     Raises:
-        ChallengeBlocked: FlareSolverr's ``status`` is not ``ok`` (it could not get through).
+        ChallengeBlockedError: FlareSolverr's ``status`` is not ``ok`` (it could not get through).
         UpstreamError: FlareSolverr itself answered something that is not its JSON envelope.
     """
     document = _envelope_document(envelope, api_url=api_url, http_status=http_status)
     if document.get("status") != "ok":
         message = document.get("message")
         detail = message if isinstance(message, str) else repr(document.get("status"))
-        raise ChallengeBlocked(f"FlareSolverr failed: {detail}", api_url=api_url)
+        raise ChallengeBlockedError(f"FlareSolverr failed: {detail}", api_url=api_url)
     solution = document.get("solution")
     if not isinstance(solution, dict) or not isinstance(solution.get("status"), int):
         raise UpstreamError("FlareSolverr answered ok without a solution", api_url=api_url)

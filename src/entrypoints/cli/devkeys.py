@@ -11,7 +11,7 @@ from entrypoints.cli.services import load_settings_of
 from entrypoints.config import Settings
 from entrypoints.container import get_container
 from entrypoints.devkeys import ensure_dev_keys, mint_token
-from entrypoints.serializers import instant
+from entrypoints.responses.base import instant
 
 
 def _signing_key(settings: Settings) -> str:

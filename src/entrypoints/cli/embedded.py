@@ -21,7 +21,7 @@ from entrypoints.cli.output import note, progress_bar
 from entrypoints.cli.services import OPERATOR, Services
 from entrypoints.cli.wait import wait_for_trackers
 from entrypoints.runtime.wakeup import server_pid, wake_server
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.model import TrackerStatus
 
 
@@ -79,7 +79,7 @@ def _state(svc: Services, tracker_id: str) -> tuple[str, float | None]:
     """The tracker's status, and in how many seconds its retry is due (None: no retry)."""
     try:
         view = svc.use_cases.get_tracker_status(OPERATOR, tracker_id)
-    except NotFound:
+    except NotFoundError:
         return "DELETED", None
     if view.status != TrackerStatus.PENDING or view.next_attempt_at is None:
         return str(view.status), None

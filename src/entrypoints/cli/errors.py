@@ -55,7 +55,7 @@ def config_error(message: str) -> CliError:
 def translate_errors(ctx: click.Context, run: Callable[[], Any]) -> Any:
     """Run a command, mapping core errors to exit 1 and configuration errors to exit 2."""
     from entrypoints.config import ConfigError
-    from tracker_core.errors import RateLimited, TrackerError, ValidationFailed
+    from tracker_core.errors import RateLimitedError, TrackerError, ValidationError
 
     try:
         return run()
@@ -66,9 +66,9 @@ def translate_errors(ctx: click.Context, run: Callable[[], Any]) -> Any:
         as_json = bool(ctx.meta.get(JSON_KEY))
         extra: dict[str, Any] = {}
         message = exc.message
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimitedError):
             extra["retryAfter"] = exc.retry_after
-        if isinstance(exc, ValidationFailed) and exc.errors:
+        if isinstance(exc, ValidationError) and exc.errors:
             extra["errors"] = [e.as_dict() for e in exc.errors]
             fields = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
             message = f"{message} ({fields})" if fields not in message else message

@@ -23,10 +23,11 @@ from entrypoints.cli.options import (
 )
 from entrypoints.cli.output import json_mode, note, progress_bar
 from entrypoints.cli.services import OPERATOR, Services, services
-from entrypoints.serializers import instant
-from tracker_core.errors import NotFound
+from entrypoints.responses.base import instant
+from tracker_core.errors import NotFoundError
 from tracker_core.model import Tracker, TrackerQuery, TrackerSeason, TrackerStatus
 from tracker_core.stats import RANKED_PLAYLISTS
+from tracker_core.urls import Platform
 
 PAGE_SIZE = 100
 BASE_COLUMNS = [
@@ -127,7 +128,7 @@ class _Owners:
         if user_id not in self._names:
             try:
                 self._names[user_id] = self._svc.use_cases.get_user(user_id).username
-            except NotFound:
+            except NotFoundError:
                 self._names[user_id] = None
         return self._names[user_id]
 
@@ -199,7 +200,7 @@ def export(
     guild_id: str | None,
     plain: bool,
     statuses: tuple[TrackerStatus, ...],
-    platforms: tuple[str, ...],
+    platforms: tuple[Platform, ...],
 ) -> None:
     """Export trackers with current ratings as CSV.
 

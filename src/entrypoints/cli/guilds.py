@@ -13,15 +13,16 @@ from typing import IO, Any
 
 import click
 
-from entrypoints import league_serializers as league_ser
-from entrypoints import serializers as ser
 from entrypoints.cli.options import guild_id_argument, json_option, snowflake_option
 from entrypoints.cli.output import emit, note
 from entrypoints.cli.services import OPERATOR, services
 from entrypoints.cli.views import guild_view, guilds_table, mmr_table, settings_lines
 from entrypoints.http.requests import SyncBody
 from entrypoints.http.validation import parse_json, structure
-from tracker_core.errors import NotFound
+from entrypoints.responses import api as res
+from entrypoints.responses import league as league_res
+from entrypoints.responses.base import to_json
+from tracker_core.errors import NotFoundError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases.guilds import GuildData
 from tracker_core.use_cases.members import MemberData, SyncGuild
@@ -62,7 +63,7 @@ def guild_add(
     )
     saved = svc.use_cases.create_guild(guild_id, data, upsert=upsert)
     verb = "Created" if saved.created else "Updated"
-    emit(ser.guild(saved.guild), lambda out: out.print(f"{verb} guild {guild_id} ({name})."))
+    emit(res.guild(saved.guild), lambda out: out.print(f"{verb} guild {guild_id} ({name})."))
 
 
 @guild.command("list")
@@ -71,7 +72,7 @@ def guild_list() -> None:
     """List every guild, by name."""
     svc = services()
     found = svc.use_cases.list_guilds()
-    emit([ser.guild(g) for g in found], lambda out: out.print(guilds_table(found)))
+    emit([res.guild(g) for g in found], lambda out: out.print(guilds_table(found)))
 
 
 @guild.command("show")
@@ -85,11 +86,11 @@ def guild_show(guild_id: str) -> None:
     trackers = sum(len(entry.trackers) for entry in roster.entries)
     rated = sum(1 for entry in roster.entries if entry.rating is not None)
     data = {
-        **ser.guild(roster.guild),
+        **to_json(res.guild(roster.guild)),
         "members": len(roster.entries),
         "trackers": trackers,
         "ratedMembers": rated,
-        "settings": ser.settings(settings),
+        "settings": res.settings(settings),
     }
     emit(
         data,
@@ -112,13 +113,13 @@ def _members(body: SyncBody) -> tuple[MemberData, ...]:
 
 
 def _sync_command(guild_id: str, body: SyncBody) -> SyncGuild:
-    from tracker_core.errors import FieldError, ValidationFailed
+    from tracker_core.errors import FieldError, ValidationError
 
     info = None
     if body.guild is not None:
         if body.guild.id != guild_id:
             message = "guild.id must be the GUILD_ID argument"
-            raise ValidationFailed([FieldError("guild.id", message)], message=message)
+            raise ValidationError([FieldError("guild.id", message)], message=message)
         info = GuildData(
             name=body.guild.name,
             icon=body.guild.icon,
@@ -155,7 +156,7 @@ def guild_sync(guild_id: str, source: IO[bytes]) -> None:
     body = structure(parse_json(source.read()), SyncBody)
     svc = services()
     result = svc.use_cases.sync_guild(_sync_command(guild_id, body))
-    data = {"guild": ser.guild(result.guild), "membersSynced": result.members_synced}
+    data = res.SyncResult(res.guild(result.guild), result.members_synced)
     emit(
         data,
         lambda out: out.print(
@@ -175,7 +176,7 @@ def guild_settings() -> None:
 def settings_get(guild_id: str) -> None:
     """Show a guild's settings, defaults applied (a webhook URL's token is hidden)."""
     svc = services()
-    settings = ser.settings(svc.use_cases.get_settings(guild_id))
+    settings = to_json(res.settings(svc.use_cases.get_settings(guild_id)))
     emit(settings, lambda out: out.print(settings_lines(settings)))
 
 
@@ -237,8 +238,9 @@ def settings_set(guild_id: str, assignments: list[tuple[list[str], Any]]) -> Non
     mmrCalculation.weights.twos=0.4, mmrCalculation.customFormula='(ones + twos) / 2'.
     """
     svc = services()
-    current = ser.settings(svc.use_cases.get_settings(guild_id))
-    updated = ser.settings(svc.use_cases.update_settings(guild_id, _patch(current, assignments)))
+    current = to_json(res.settings(svc.use_cases.get_settings(guild_id)))
+    updated = svc.use_cases.update_settings(guild_id, _patch(current, assignments))
+    updated = to_json(res.settings(updated))
     emit(updated, lambda out: out.print(settings_lines(updated)))
 
 
@@ -247,7 +249,7 @@ def _names(svc: Any, user_ids: Sequence[str]) -> dict[str, str]:
     for user_id in dict.fromkeys(user_ids):
         try:
             user = svc.use_cases.get_user(user_id)
-        except NotFound:
+        except NotFoundError:
             continue
         names[user_id] = user.global_name or user.username
     return names
@@ -271,7 +273,8 @@ def mmr(guild_id: str) -> None:
     )
     names = _names(svc, [s.user_id for s in rows])
     data = [
-        league_ser.standing(guild_id, s, now) | {"username": names.get(s.user_id)} for s in rows
+        to_json(league_res.standing(guild_id, s, now)) | {"username": names.get(s.user_id)}
+        for s in rows
     ]
     emit(data, lambda out: out.print(mmr_table(rows, names, guild_id)))
     if not rows:

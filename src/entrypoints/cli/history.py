@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from entrypoints import serializers as ser
 from entrypoints.cli.options import json_option, tracker_id_argument, user_id_argument
 from entrypoints.cli.output import emit
 from entrypoints.cli.services import OPERATOR, services
 from entrypoints.cli.views import history_view, tracker_json, user_view
+from entrypoints.responses import api as res
+from entrypoints.responses.base import to_json
 from tracker_core.model import TrackerQuery
 
 USER_TRACKERS_LIMIT = 100
@@ -36,7 +37,7 @@ def history(tracker_id: str, season: int | None, rows: int) -> None:
     """
     svc = services()
     snapshots = svc.use_cases.get_tracker_snapshots(OPERATOR, tracker_id, season)
-    data = {"trackerId": tracker_id, "snapshots": [ser.snapshot(s) for s in snapshots]}
+    data = {"trackerId": tracker_id, "snapshots": [res.snapshot(s) for s in snapshots]}
     emit(data, lambda out: out.print(history_view(snapshots, rows)))
 
 
@@ -55,5 +56,5 @@ def user_show(user_id: str) -> None:
     trackers, total = svc.use_cases.list_user_trackers(
         OPERATOR, user_id, TrackerQuery(limit=USER_TRACKERS_LIMIT)
     )
-    data = {**ser.user(found), "trackers": [tracker_json(t) for t in trackers]}
+    data = {**to_json(res.user(found)), "trackers": [tracker_json(t) for t in trackers]}
     emit(data, lambda out: out.print(user_view(found, trackers, total, width=out.width)))

@@ -3,7 +3,7 @@ pulls, overrides, diffs, review flags and manual entry, as the operator (a syste
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import click
 from rich.console import Console
@@ -12,10 +12,10 @@ from rich.table import Table
 from entrypoints.cli.options import check_cuid, json_option
 from entrypoints.cli.output import emit
 from entrypoints.cli.services import OPERATOR, services
-from entrypoints.league_serializers import diff as diff_json
-from entrypoints.league_serializers import flag, pull, pull_row, standing
-from tracker_core.errors import FieldError, ValidationFailed
-from tracker_core.flags import FLAG_KINDS
+from entrypoints.responses.base import to_json
+from entrypoints.responses.league import flag, pull, pull_diff, pull_row, standing
+from tracker_core.errors import FieldError, ValidationError
+from tracker_core.flags import FLAG_KINDS, FlagStatus, Resolution
 from tracker_core.league import GAME_KEYS
 from tracker_core.pulls import ROW_FILTERS
 from tracker_core.stats import RankedPlaylist
@@ -49,7 +49,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     for value in values:
         key, sep, rest = value.partition("=")
         if not sep or not key or not rest:
-            raise ValidationFailed([FieldError(option, f"expected KEY=VALUE, got {value!r}")])
+            raise ValidationError([FieldError(option, f"expected KEY=VALUE, got {value!r}")])
         found[key] = rest
     return found
 
@@ -78,7 +78,7 @@ def eligibility(
     elif minimums:
         pairs = _pairs(minimums, "--min")
         if not all(v.isdigit() for v in pairs.values()):
-            raise ValidationFailed([FieldError("--min", "games must be whole numbers")])
+            raise ValidationError([FieldError("--min", "games must be whole numbers")])
         section["minGames"] = {k: int(v) for k, v in pairs.items()}
     if combined is not None:
         section["combinedPlaylists"] = [p.strip() for p in combined.split(",") if p.strip()]
@@ -95,7 +95,7 @@ def standings(guild_id: str) -> None:
     use_cases = services().use_cases
     found = use_cases.guild_standings(guild_id)
     now = use_cases.clock.now()
-    rows = [standing(guild_id, s, now) for s in found]
+    rows = [to_json(standing(guild_id, s, now)) for s in found]
 
     def table(out: Console) -> None:
         view = Table("User", "MMR", "Tracker", "Eligible", "Stale", "Flags", "Why")
@@ -122,7 +122,7 @@ def standings(guild_id: str) -> None:
 def create(guild_id: str, name: str, note: str | None) -> None:
     """Freeze every member's numbers into the guild's next numbered pull."""
     cmd = lc.CreatePull(guild_id=guild_id, name=name, note=note, actor=ACTOR)
-    made = pull(services().use_cases.create_pull(cmd))
+    made = to_json(pull(services().use_cases.create_pull(cmd)))
     emit(
         made,
         lambda out: out.print(
@@ -136,7 +136,7 @@ def create(guild_id: str, name: str, note: str | None) -> None:
 @json_option
 def list_pulls(guild_id: str) -> None:
     """The guild's pulls, newest first."""
-    found = [pull(p) for p in services().use_cases.list_pulls(guild_id)]
+    found = [to_json(pull(p)) for p in services().use_cases.list_pulls(guild_id)]
 
     def table(out: Console) -> None:
         view = Table("#", "Id", "Name", "Members", "Created")
@@ -158,7 +158,7 @@ def show_pull(guild_id: str, pull_id: str, row_filter: Any) -> None:
     """Every row of a pull (optionally only eligible, ineligible or stale ones)."""
     found = services().use_cases.export_pull(guild_id, pull_id)
     rows = [
-        pull_row(found.pull, r, found.overrides.get(r.user_id))
+        to_json(pull_row(found.pull, r, found.overrides.get(r.user_id)))
         for r in found.rows
         if r.matches(row_filter)
     ]
@@ -192,7 +192,7 @@ def override(guild_id: str, pull_id: str, user_id: str, mmr: int, reason: str) -
         guild_id=guild_id, pull_id=pull_id, user_id=user_id, mmr=mmr, reason=reason, actor=ACTOR
     )
     done = services().use_cases.override_pull_row(cmd)
-    row = pull_row(done.pull, done.row, done.override)
+    row = to_json(pull_row(done.pull, done.row, done.override))
     emit(row, lambda out: out.print(f"{user_id}: {row['mmr']} → {row['effectiveMmr']}"))
 
 
@@ -205,7 +205,7 @@ def diff(guild_id: str, before: str, after: str) -> None:
     """Who moved between two pulls, who appeared and who disappeared."""
     found = services().use_cases.compare_pulls(guild_id, before, after)
     d = found.diff
-    data = diff_json(d)
+    data = pull_diff(found.a, found.b, d)
 
     def text(out: Console) -> None:
         for m in d.moved:
@@ -222,12 +222,12 @@ def diff(guild_id: str, before: str, after: str) -> None:
 
 @league.command()
 @click.argument("guild_id")
-@click.option("--status", type=click.Choice(["open", "resolved"]), default=None)
+@click.option("--status", type=click.Choice(get_args(FlagStatus)), default=None)
 @click.option("--kind", type=click.Choice(FLAG_KINDS), default=None)
 @json_option
 def flags(guild_id: str, status: Any, kind: Any) -> None:
     """The guild's review flags, newest first."""
-    found = [flag(f) for f in services().use_cases.list_flags(guild_id, status, kind)]
+    found = [to_json(flag(f)) for f in services().use_cases.list_flags(guild_id, status, kind)]
 
     def table(out: Console) -> None:
         view = Table("Id", "Kind", "User", "Status", "Detail")
@@ -241,7 +241,7 @@ def flags(guild_id: str, status: Any, kind: Any) -> None:
 @league.command()
 @click.argument("guild_id")
 @click.argument("flag_id", callback=_cuid)
-@click.option("--resolution", type=click.Choice(["confirmed", "dismissed"]), required=True)
+@click.option("--resolution", type=click.Choice(get_args(Resolution)), required=True)
 @click.option("--note", default=None)
 @json_option
 def resolve(guild_id: str, flag_id: str, resolution: Any, note: str | None) -> None:
@@ -249,7 +249,7 @@ def resolve(guild_id: str, flag_id: str, resolution: Any, note: str | None) -> N
     cmd = fc.ResolveFlag(
         guild_id=guild_id, flag_id=flag_id, resolution=resolution, note=note, actor=ACTOR
     )
-    done = flag(services().use_cases.resolve_flag(cmd))
+    done = to_json(flag(services().use_cases.resolve_flag(cmd)))
     emit(done, lambda out: out.print(f"Flag {flag_id} {resolution}"))
 
 
@@ -279,12 +279,12 @@ def manual(
 ) -> None:
     """Enter a member's ratings for one season of one tracker (a MANUAL snapshot)."""
     if evidence is not None and not evidence.startswith(("https://", "http://")):
-        raise ValidationFailed([FieldError("--evidence", "must be an http(s) URL")])
+        raise ValidationError([FieldError("--evidence", "must be an http(s) URL")])
     entered: dict[RankedPlaylist, mc.ManualPlaylist] = {}
     for key, value in _pairs(playlists, "--playlist").items():
         parts = value.split(":")
         if key not in PLAYLISTS or len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
-            raise ValidationFailed(
+            raise ValidationError(
                 [FieldError("--playlist", f"expected NAME=RATING:GAMES[:PEAK], got {key}={value}")]
             )
         numbers = [int(p) for p in parts]

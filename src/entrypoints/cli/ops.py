@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import click
 
-from entrypoints import serializers as ser
 from entrypoints.cli.embedded import start_queued
 from entrypoints.cli.options import check_cuid, json_option, paging_options, snowflake_option
 from entrypoints.cli.output import emit, progress_bar
 from entrypoints.cli.services import Services, services
 from entrypoints.cli.views import logs_table, overview_json, overview_table, schedules_table
 from entrypoints.cli.wait import wait_options
-from tracker_core.model import Priority
+from entrypoints.responses import api as res
+from entrypoints.responses.base import Json, to_json
+from tracker_core.model import LogStatus, Priority
 from tracker_core.schedules import ScheduleStatus
 from tracker_core.use_cases.processing import ProcessResult
 from tracker_core.use_cases.schedules import CreateSchedule
 
 BATCH_SIZE = 100
-LOG_STATUSES = ["SUCCESS", "PARTIAL", "FAILED", "SKIPPED"]
+LOG_STATUSES = list(get_args(LogStatus))
 
 
 def _report(svc: Services, result: ProcessResult, wait: bool, timeout: float, what: str) -> None:
-    data = ser.processed(result)
+    data: Json = to_json(res.processed(result))
     message = f"Queued {result.processed} {what}."
     if not wait:  # said before the scrapes that may run here (embedded mode, no server)
         emit(data, lambda out: out.print(message))
@@ -146,7 +147,7 @@ def schedule_add(
         guild_id=guild_id, scheduled_at=scheduled_at, created_by=created_by, metadata=metadata
     )
     created = svc.use_cases.create_schedule(cmd)
-    emit(ser.schedule(created), lambda out: out.print(schedules_table([created], width=out.width)))
+    emit(res.schedule(created), lambda out: out.print(schedules_table([created], width=out.width)))
 
 
 @schedule.command("list")
@@ -173,7 +174,7 @@ def schedule_list(guild_id: str, status: str | None, include_completed: bool) ->
         include_completed=include_completed,
     )
     emit(
-        [ser.schedule(s) for s in found],
+        [res.schedule(s) for s in found],
         lambda out: out.print(schedules_table(found, width=out.width)),
     )
 
@@ -185,7 +186,7 @@ def schedule_cancel(schedule_id: str) -> None:
     """Cancel a PENDING schedule."""
     svc = services()
     cancelled = svc.use_cases.cancel_schedule(schedule_id)
-    emit(ser.schedule(cancelled), lambda out: out.print(f"Cancelled schedule {cancelled.id}."))
+    emit(res.schedule(cancelled), lambda out: out.print(f"Cancelled schedule {cancelled.id}."))
 
 
 @click.command()
@@ -229,6 +230,8 @@ def logs(tracker_id: str | None, status: str | None, page: int, limit: int) -> N
         tracker_id, status.upper() if status else None, page, limit
     )
     emit(
-        ser.page([ser.scraping_log(e) for e in entries], total, page, limit, admin=True),
+        res.ScrapingLogPage(
+            [res.scraping_log(e) for e in entries], res.admin_pagination(total, page, limit)
+        ),
         lambda out: out.print(logs_table(entries, width=out.width)),
     )

@@ -98,10 +98,13 @@ def _statuses(
     return tuple(TrackerStatus(v.upper()) for v in values)
 
 
+_PLATFORM_NAMES: dict[str, Platform] = {p: p for p in get_args(Platform)}
+
+
 def _platforms(
     _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
-) -> tuple[str, ...]:
-    return tuple(v.upper() for v in values)
+) -> tuple[Platform, ...]:
+    return tuple(_PLATFORM_NAMES[v.upper()] for v in values)
 
 
 def tracker_status_option(func: F) -> F:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from entrypoints.responses.base import to_json
+
 if TYPE_CHECKING:  # rich is imported when a command prints, not when the CLI starts
     from rich.console import Console
     from rich.progress import Progress
@@ -59,9 +61,10 @@ def progress_bar(label: str) -> Progress:
 
 
 def emit(data: Any, human: Callable[[Console], None]) -> None:
-    """JSON of ``data`` with ``--json``, else the ``human`` rendering."""
+    """JSON of ``data`` (response objects of :mod:`entrypoints.responses`, or lists and dicts
+    holding them) with ``--json``, else the ``human`` rendering."""
     if json_mode():
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(to_json(data), indent=2, ensure_ascii=False))
     else:
         human(console())
 

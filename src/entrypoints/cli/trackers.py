@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from entrypoints import serializers as ser
 from entrypoints.cli.embedded import start_queued
 from entrypoints.cli.options import (
     json_option,
@@ -18,8 +17,11 @@ from entrypoints.cli.output import emit
 from entrypoints.cli.services import OPERATOR, services
 from entrypoints.cli.views import detail_json, detail_view, tracker_json, trackers_table
 from entrypoints.cli.wait import wait_options
+from entrypoints.responses import api as res
+from entrypoints.responses.base import instant
 from tracker_core.guilds import UserProfile
 from tracker_core.model import TrackerQuery, TrackerStatus
+from tracker_core.urls import Platform
 from tracker_core.use_cases.queries import Viewer
 from tracker_core.use_cases.trackers import (
     AddTracker,
@@ -84,7 +86,7 @@ def list_trackers(
     user_id: str | None,
     guild_id: str | None,
     statuses: tuple[TrackerStatus, ...],
-    platforms: tuple[str, ...],
+    platforms: tuple[Platform, ...],
     page: int,
     limit: int,
 ) -> None:
@@ -108,7 +110,10 @@ def list_trackers(
         found, total = svc.use_cases.search_trackers(query)
     title = f"Trackers (page {page}, {len(found)} of {total})"
     emit(
-        ser.page([tracker_json(t) for t in found], total, page, limit),
+        {
+            "data": [tracker_json(t) for t in found],
+            "pagination": res.pagination(total, page, limit),
+        },
         lambda out: out.print(trackers_table(found, title=title, width=out.width)),
     )
 
@@ -143,22 +148,31 @@ def show(tracker_id: str, user_id: str | None) -> None:
 def refresh(tracker_id: str, user_id: str | None, wait: bool, timeout: float) -> None:
     """Queue a tracker's scrape at high priority.
 
-    Nothing happens when a job already has it (queued or running).
+    Nothing happens when a job already has it (queued or running), or when tracker.gg's cache
+    of the profile is still fresh (the stored data is the answer: no request).
     """
     svc = services()
     cmd = RefreshTracker(tracker_id=tracker_id, actor_id=user_id)
     outcome = svc.use_cases.refresh_tracker(cmd)
-    message = (
-        "Refresh job enqueued successfully"
-        if outcome.enqueued
-        else f"A job already has this tracker ({outcome.status}): no second job"
-    )
-    data = ser.message(
-        message,
-        trackerId=outcome.tracker_id,
-        status=str(outcome.status),
-        enqueued=outcome.enqueued,
-    )
+    if outcome.fresh_until is not None:
+        message = (
+            "Tracker data is fresh: served from storage, no request to tracker.gg "
+            f"(its cache expires at {instant(outcome.fresh_until)})"
+        )
+    elif outcome.enqueued:
+        message = "Refresh job enqueued successfully"
+    else:
+        message = f"A job already has this tracker ({outcome.status}): no second job"
+    data: dict[str, object] = {
+        "message": message,
+        "trackerId": outcome.tracker_id,
+        "status": str(outcome.status),
+        "enqueued": outcome.enqueued,
+    }
+    if outcome.fresh_until is not None:  # nothing queued: nothing to start or wait for
+        data["freshUntil"] = instant(outcome.fresh_until)
+        emit(data, lambda out: out.print(message))
+        return
     if not wait:
         emit(data, lambda out: out.print(message))
     final = start_queued(svc, [tracker_id], wait=wait, timeout=timeout)

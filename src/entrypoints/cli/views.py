@@ -11,8 +11,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from entrypoints import serializers as ser
-from entrypoints.serializers import instant
+from entrypoints.responses import api as res
+from entrypoints.responses.base import Json, instant, to_json
 from tracker_core.guilds import Guild, GuildSettings, User
 from tracker_core.league import Standing
 from tracker_core.model import ScrapingLog, Tracker, TrackerSeason, TrackerSnapshot
@@ -21,24 +21,26 @@ from tracker_core.stats import RANKED_PLAYLISTS, PlaylistStats
 from tracker_core.use_cases.queries import ScrapingOverview, TrackerDetail
 
 
-def _retry_fields(t: Tracker) -> ser.Json:
+def _retry_fields(t: Tracker) -> Json:
     """What operators see beyond the API's tracker: the failure's category, the next attempt."""
     return {"errorCategory": t.error_category, "nextAttemptAt": instant(t.next_attempt_at)}
 
 
-def tracker_json(t: Tracker) -> ser.Json:
+def tracker_json(t: Tracker) -> Json:
     """The API's tracker (never its interaction token or lease) with its retry fields."""
-    return ser.tracker(t) | _retry_fields(t)
+    found: Json = to_json(res.tracker(t))
+    return found | _retry_fields(t)
 
 
-def detail_json(d: TrackerDetail) -> ser.Json:
+def detail_json(d: TrackerDetail) -> Json:
     """``GET /api/trackers/:id``'s answer with the tracker's retry fields."""
-    return ser.tracker_with_details(d) | _retry_fields(d.tracker)
+    found: Json = to_json(res.tracker_with_details(d))
+    return found | _retry_fields(d.tracker)
 
 
-def overview_json(o: ScrapingOverview, mode: str) -> ser.Json:
+def overview_json(o: ScrapingOverview, mode: str) -> Json:
     """``GET /api/admin/trackers/scraping-status``'s answer with the mode it was measured in."""
-    return {"mode": mode, **ser.overview(o)}
+    return {"mode": mode, **to_json(res.overview(o))}
 
 
 def _text(value: object) -> str:
@@ -269,7 +271,7 @@ def _flatten(prefix: str, value: object, out: list[tuple[str, object]]) -> None:
         out.append((prefix, value))
 
 
-def settings_lines(settings: ser.Json) -> RenderableType:
+def settings_lines(settings: Json) -> RenderableType:
     """Settings as ``section.key  value`` lines (the names ``settings set`` takes)."""
     flat: list[tuple[str, object]] = []
     _flatten("", settings, flat)

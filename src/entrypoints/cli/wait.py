@@ -11,7 +11,7 @@ import click
 from entrypoints.cli.errors import CliError
 from entrypoints.cli.output import json_mode, progress_bar
 from entrypoints.cli.services import OPERATOR, Services
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.model import TrackerStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,7 +40,7 @@ def _final_status(svc: Services, tracker_id: str) -> str | None:
     """The tracker's status once its scrape has ended, None while it runs."""
     try:
         status = svc.use_cases.get_tracker_status(OPERATOR, tracker_id).status
-    except NotFound:
+    except NotFoundError:
         return DELETED
     return None if status in RUNNING else str(status)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.requests import AdminTrackersQuery, BatchRefreshBody, EmptyBody, LogsQuery
 from entrypoints.http.routing import RouteTable
-from entrypoints.http.trackers import ENQUEUED
-from tracker_core.errors import Conflict, NotFound
+from entrypoints.http.trackers import ENQUEUED, refresh_answer
+from entrypoints.responses import api as res
+from tracker_core.errors import ConflictError, NotFoundError
 from tracker_core.model import Priority, TrackerQuery
 from tracker_core.use_cases.trackers import RefreshTracker
 
@@ -22,7 +22,7 @@ BATCH_STARTED = "Batch refresh enqueued"
     response="AdminTrackerPage",
     query=AdminTrackersQuery,
 )
-def all_trackers(query: AdminTrackersQuery) -> ser.Json:
+def all_trackers(query: AdminTrackersQuery) -> res.AdminTrackerPage:
     """Every non-deleted tracker."""
     core = TrackerQuery(
         platforms=(query.platform,) if query.platform else (),
@@ -31,8 +31,8 @@ def all_trackers(query: AdminTrackersQuery) -> ser.Json:
         limit=query.limit,
     )
     trackers, total = deps.use_cases().search_trackers(core)
-    items = [ser.tracker(t) for t in trackers]
-    return ser.page(items, total, query.page, query.limit, admin=True)
+    items = [res.tracker(t) for t in trackers]
+    return res.AdminTrackerPage(items, res.admin_pagination(total, query.page, query.limit))
 
 
 @ROUTES.route(
@@ -41,12 +41,12 @@ def all_trackers(query: AdminTrackersQuery) -> ser.Json:
     summary="Counts by status, queue depth and ETA at the current budget",
     response="ScrapingOverview",
 )
-def scraping_status() -> ser.Json:
+def scraping_status() -> res.ScrapingOverview:
     """How much work is waiting and how long it will take."""
     overview = deps.use_cases().scraping_overview(
         requests_per_minute=deps.settings().trn_rate_limit_per_minute
     )
-    return ser.overview(overview)
+    return res.overview(overview)
 
 
 @ROUTES.route(
@@ -56,13 +56,13 @@ def scraping_status() -> ser.Json:
     response="ScrapingLogPage",
     query=LogsQuery,
 )
-def scraping_logs(query: LogsQuery) -> ser.Json:
+def scraping_logs(query: LogsQuery) -> res.ScrapingLogPage:
     """Scraping logs of one tracker or all, optionally of one status and error category."""
     logs, total = deps.use_cases().search_scraping_logs(
         query.tracker_id, query.status, query.page, query.limit, category=query.category
     )
-    items = [ser.scraping_log(entry) for entry in logs]
-    return ser.page(items, total, query.page, query.limit, admin=True)
+    items = [res.scraping_log(entry) for entry in logs]
+    return res.ScrapingLogPage(items, res.admin_pagination(total, query.page, query.limit))
 
 
 @ROUTES.route(
@@ -71,12 +71,12 @@ def scraping_logs(query: LogsQuery) -> ser.Json:
     summary="Refresh a tracker now (no ownership, no cooldown)",
     response="RefreshResult",
     body=EmptyBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
-def refresh(id: str, body: EmptyBody) -> ser.Json:
+def refresh(id: str, body: EmptyBody) -> res.RefreshResult:
     """Queue the tracker at high priority unless a job already has it."""
     outcome = deps.use_cases().refresh_tracker(RefreshTracker(tracker_id=id))
-    return ser.message(ENQUEUED, trackerId=outcome.tracker_id, status=str(outcome.status))
+    return refresh_answer(outcome, enqueued_text=ENQUEUED)
 
 
 @ROUTES.route(
@@ -86,7 +86,7 @@ def refresh(id: str, body: EmptyBody) -> ser.Json:
     response="BatchRefreshResult",
     body=BatchRefreshBody,
 )
-def batch_refresh(body: BatchRefreshBody) -> ser.Json:
+def batch_refresh(body: BatchRefreshBody) -> res.BatchRefreshResult:
     """Mark the trackers PENDING and queue them; the scraping runs as jobs."""
     result = deps.use_cases().refresh_stale(tracker_ids=body.tracker_ids, priority=Priority.DEFAULT)
-    return ser.message(BATCH_STARTED, **ser.processed(result))
+    return res.BatchRefreshResult(BATCH_STARTED, result.processed, list(result.tracker_ids))

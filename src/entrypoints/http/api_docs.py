@@ -56,8 +56,11 @@ fails when this file is out of date. Do not edit it by hand.
 - `platform` filters take the upper-case values of the answers (`STEAM`); `status` takes one
   status or a comma list. `includeCompleted` defaults to `true`.
 - DELETE answers `{message, id}`. A refresh answers `{message, trackerId, status}` whose message
-  says whether a job was queued or one was already queued or running (admin refresh always says
-  `Refresh job enqueued successfully`). `register-multiple` answers the tracker array, like
+  says whether a job was queued or one was already queued or running (admin refresh says
+  `Refresh job enqueued successfully` then). A COMPLETED tracker inside tracker.gg's cache
+  window of its profile is not fetched again: the answer keeps `status: COMPLETED`, says
+  `Tracker data is fresh: served from storage (tracker.gg's cache has not expired)` and adds
+  `freshUntil` (see docs/fetching.md). `register-multiple` answers the tracker array, like
   `register`; guild processing answers `{processed, trackers}`; both guild syncs
   `{guild, membersSynced}`.
 - `POST /internal/users` creates or updates the supplied fields (201 both ways);

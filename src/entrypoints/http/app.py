@@ -39,7 +39,7 @@ from entrypoints.http.metrics import install_metrics
 from entrypoints.http.openapi import build_document
 from entrypoints.http.routing import Auth, ExceptConverter, Route
 from entrypoints.http.system import OPENAPI_KEY
-from tracker_core.errors import Unauthorized
+from tracker_core.errors import UnauthorizedError
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -84,7 +84,7 @@ def _user_hook() -> None:
     guard = _guard()
     try:
         principal = guard.tokens.authenticate()
-    except Unauthorized:
+    except UnauthorizedError:
         check(guard.throttle, f"ip:{request.remote_addr}")
         raise
     audit.remember_actor(principal.user_id)

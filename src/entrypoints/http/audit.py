@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from entrypoints.http import deps
 from entrypoints.http.input_limits import clean_text, decode_json
-from tracker_core.errors import StorageUnavailable, ValidationFailed
+from tracker_core.errors import StorageUnavailableError, ValidationError
 
 log = logging.getLogger("trackers.http.audit")
 
@@ -118,7 +118,7 @@ def _body(status: int) -> Any:
         return None
     try:
         return decode_json(raw) if raw.strip() else None
-    except ValidationFailed as exc:
+    except ValidationError as exc:
         return {UNPARSED: exc.errors[0].message if exc.errors else exc.message, "bytes": len(raw)}
 
 
@@ -136,6 +136,6 @@ def record(response: Response) -> Response:
                 actor, request.method, path, response.status_code, body, deps.clock().now()
             )
             uow.commit()
-    except StorageUnavailable as exc:
+    except StorageUnavailableError as exc:
         log.error("audit row of %s %s not written: %s", request.method, path, exc)
     return response

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask import request
 
 from entrypoints.config import ConfigError
-from tracker_core.errors import Forbidden, Unauthorized
+from tracker_core.errors import ForbiddenError, UnauthorizedError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases.queries import Viewer
 
@@ -91,27 +91,27 @@ def _token() -> str:
     if header is not None:
         token = _bearer(header)
         if token is None:
-            raise Unauthorized(INVALID_TOKEN)
+            raise UnauthorizedError(INVALID_TOKEN)
         return token
     cookie = request.cookies.get(COOKIE)
     if not cookie:
-        raise Unauthorized(AUTH_REQUIRED)
+        raise UnauthorizedError(AUTH_REQUIRED)
     return cookie
 
 
 def _claims(token: str, key: RSAPublicKey | None) -> dict[str, Any]:
     if key is None:
-        raise Unauthorized(INVALID_TOKEN)
+        raise UnauthorizedError(INVALID_TOKEN)
     try:
         claims: dict[str, Any] = jwt.decode(
             token, key, algorithms=["RS256"], options={"require": ["sub"]}
         )
     except jwt.ExpiredSignatureError:
-        raise Unauthorized(TOKEN_EXPIRED) from None
+        raise UnauthorizedError(TOKEN_EXPIRED) from None
     except jwt.InvalidTokenError:
-        raise Unauthorized(INVALID_TOKEN) from None
+        raise UnauthorizedError(INVALID_TOKEN) from None
     if not _acceptable(claims):
-        raise Unauthorized(INVALID_TOKEN)
+        raise UnauthorizedError(INVALID_TOKEN)
     return claims
 
 
@@ -132,7 +132,7 @@ def authenticate_user(key: RSAPublicKey | None, admins: frozenset[str]) -> Princ
     """The user of the request's JWT.
 
     Raises:
-        Unauthorized: no token, an invalid one, or an expired one.
+        UnauthorizedError: no token, an invalid one, or an expired one.
     """
     return _principal(_claims(_token(), key), admins)
 
@@ -174,7 +174,7 @@ class VerifiedTokens:
         """The user of the request's JWT.
 
         Raises:
-            Unauthorized: no token, an invalid one, or an expired one.
+            UnauthorizedError: no token, an invalid one, or an expired one.
         """
         token = _token()
         known = self._known.get(token)
@@ -184,7 +184,7 @@ class VerifiedTokens:
                 return principal
             with self._lock:
                 self._known.pop(token, None)
-            raise Unauthorized(TOKEN_EXPIRED)
+            raise UnauthorizedError(TOKEN_EXPIRED)
         claims = _claims(token, self._key)
         principal = _principal(claims, self._admins)
         expires = float(claims["exp"]) if "exp" in claims else None
@@ -196,22 +196,22 @@ class VerifiedTokens:
 
 
 def require_system_admin(principal: Principal) -> None:
-    """Raises Forbidden unless the user is a configured system admin."""
+    """Raises ForbiddenError unless the user is a configured system admin."""
     if not principal.is_system_admin:
-        raise Forbidden(ADMIN_REQUIRED)
+        raise ForbiddenError(ADMIN_REQUIRED)
 
 
 def authenticate_bot(expected: str | None) -> None:
     """Check ``Authorization: Bearer <BOT_API_KEY>`` in constant time.
 
     Raises:
-        Unauthorized: the header is missing or the key is not the configured one.
+        UnauthorizedError: the header is missing or the key is not the configured one.
     """
     header = request.headers.get("Authorization")
     if not header:
-        raise Unauthorized(MISSING_HEADER)
+        raise UnauthorizedError(MISSING_HEADER)
     presented = _bearer(header)
     if presented is None or not expected:
-        raise Unauthorized(INVALID_API_KEY)
+        raise UnauthorizedError(INVALID_API_KEY)
     if not hmac.compare_digest(presented.encode(), expected.encode()):
-        raise Unauthorized(INVALID_API_KEY)
+        raise UnauthorizedError(INVALID_API_KEY)

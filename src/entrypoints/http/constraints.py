@@ -3,7 +3,6 @@ attrs field's metadata, checked on input here and copied into the OpenAPI docume
 
 from __future__ import annotations
 
-import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -11,7 +10,8 @@ from typing import Any
 
 import attrs
 
-from tracker_core.errors import FieldError, ValidationFailed
+from entrypoints.responses.base import camel
+from tracker_core.errors import FieldError, ValidationError
 
 SNOWFLAKE_PATTERN = r"^\d{17,20}$"
 CUID_PATTERN = r"^c[a-z0-9]{24}$"
@@ -37,13 +37,6 @@ MEMBER_COUNT_SCHEMA: dict[str, Any] = {
 }
 
 
-@functools.cache
-def camel(name: str) -> str:
-    """``user_data`` → ``userData``: the JSON name of an attribute (cached: names are few)."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def rules(*, message: str | None = None, **schema: Any) -> dict[str, Any]:
     """Field metadata: JSON Schema constraints, checked on input and documented in OpenAPI.
 
@@ -65,11 +58,11 @@ def join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else part
 
 
-def failure(errors: list[FieldError], headlines: list[str | None]) -> ValidationFailed:
+def failure(errors: list[FieldError], headlines: list[str | None]) -> ValidationError:
     """``Validation failed``, or a lone error's own headline message."""
     if len(errors) == 1 and headlines[0] is not None:
-        return ValidationFailed(errors, message=headlines[0])
-    return ValidationFailed(errors)
+        return ValidationError(errors, message=headlines[0])
+    return ValidationError(errors)
 
 
 _Checked = tuple[tuple[str, str, Mapping[str, Any], str | None], ...]

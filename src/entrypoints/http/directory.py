@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.internal import profile
 from entrypoints.http.requests import (
@@ -12,7 +11,8 @@ from entrypoints.http.requests import (
     UserData,
 )
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from entrypoints.responses import api as res
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases import guilds as uc
 from tracker_core.use_cases.trackers import RegisterTrackers
@@ -23,10 +23,12 @@ USER = "/users/<except('register-by-staff'):userId>"
 
 
 @ROUTES.route("GET", "/users", summary="Users, paged", response="UserPage", query=PageQuery)
-def users(query: PageQuery) -> ser.Json:
+def users(query: PageQuery) -> res.UserPage:
     """Every user, oldest first."""
     found, total = deps.use_cases().list_users(query.page, query.limit)
-    return ser.page([ser.user(u) for u in found], total, query.page, query.limit)
+    return res.UserPage(
+        [res.user(u) for u in found], res.pagination(total, query.page, query.limit)
+    )
 
 
 @ROUTES.route(
@@ -35,20 +37,20 @@ def users(query: PageQuery) -> ser.Json:
     summary="Create a user (or update the supplied fields)",
     response="User",
     body=CreateUserBody,
-    errors=(Conflict,),
+    errors=(ConflictError,),
 )
-def create_user(body: CreateUserBody) -> ser.Json:
+def create_user(body: CreateUserBody) -> res.User:
     """The saved user."""
     data = UserProfile(
         username=body.username, global_name=body.global_name, avatar=body.avatar, email=body.email
     )
-    return ser.user(deps.use_cases().save_user(body.id, data))
+    return res.user(deps.use_cases().save_user(body.id, data))
 
 
-@ROUTES.route("GET", USER, summary="One user", response="User", errors=(NotFound,))
-def user(userId: str) -> ser.Json:
+@ROUTES.route("GET", USER, summary="One user", response="User", errors=(NotFoundError,))
+def user(userId: str) -> res.User:
     """The user."""
-    return ser.user(deps.use_cases().get_user(userId))
+    return res.user(deps.use_cases().get_user(userId))
 
 
 @ROUTES.route(
@@ -57,14 +59,14 @@ def user(userId: str) -> ser.Json:
     summary="Update the supplied fields of a user",
     response="User",
     body=UserData,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
-def update_user(userId: str, body: UserData) -> ser.Json:
+def update_user(userId: str, body: UserData) -> res.User:
     """The updated user."""
     data = UserProfile(
         username=body.username, global_name=body.global_name, avatar=body.avatar, email=body.email
     )
-    return ser.user(deps.use_cases().update_user(userId, data))
+    return res.user(deps.use_cases().update_user(userId, data))
 
 
 @ROUTES.route(
@@ -72,12 +74,12 @@ def update_user(userId: str, body: UserData) -> ser.Json:
     USER,
     summary="Delete a user (trackers soft-deleted, memberships dropped)",
     response="Deleted",
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
-def delete_user(userId: str) -> ser.Json:
+def delete_user(userId: str) -> res.Deleted:
     """``{message, id}``."""
     gone = deps.use_cases().delete_user(userId)
-    return ser.message(USER_DELETED, id=gone.id)
+    return res.Deleted(USER_DELETED, gone.id)
 
 
 @ROUTES.route(
@@ -86,9 +88,9 @@ def delete_user(userId: str) -> ser.Json:
     summary="A guild admin registers trackers for a member",
     response="StaffRegistration",
     body=StaffRegisterBody,
-    errors=(NotFound, Forbidden, RuleViolation, Conflict),
+    errors=(NotFoundError, ForbiddenError, RuleViolationError, ConflictError),
 )
-def register_by_staff(body: StaffRegisterBody) -> ser.Json:
+def register_by_staff(body: StaffRegisterBody) -> res.StaffRegistration:
     """``{user, trackers: {count, items}}``."""
     cmd = uc.RegisterByStaff(
         staff_user_id=body.staff_user_id,
@@ -102,4 +104,4 @@ def register_by_staff(body: StaffRegisterBody) -> ser.Json:
         ),
     )
     found, trackers = deps.use_cases().register_by_staff(cmd)
-    return ser.staff_registration(found, trackers)
+    return res.staff_registration(found, trackers)

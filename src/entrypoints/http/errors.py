@@ -9,42 +9,42 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from entrypoints.serializers import instant
+from entrypoints.responses import api as res
+from entrypoints.responses.base import to_json
 from tracker_core.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    QueueUnavailable,
-    RateLimited,
-    RuleViolation,
-    StorageUnavailable,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    QueueUnavailableError,
+    RateLimitedError,
+    RuleViolationError,
+    StorageUnavailableError,
     TrackerError,
-    Unauthorized,
-    ValidationFailed,
+    UnauthorizedError,
+    ValidationError,
 )
 
 log = logging.getLogger("trackers.http")
 
 ERROR_STATUS: dict[type[TrackerError], int] = {
-    RuleViolation: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    Conflict: 409,
-    RateLimited: 429,
-    StorageUnavailable: 503,
-    QueueUnavailable: 503,
+    RuleViolationError: 400,
+    UnauthorizedError: 401,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    RateLimitedError: 429,
+    StorageUnavailableError: 503,
+    QueueUnavailableError: 503,
 }
 """Each base class of :mod:`tracker_core.errors` and its status; subclasses inherit it."""
 
 UNAVAILABLE_MESSAGES: dict[type[TrackerError], str] = {
-    StorageUnavailable: "Database unavailable",
-    QueueUnavailable: "Job queue unavailable",
+    StorageUnavailableError: "Database unavailable",
+    QueueUnavailableError: "Job queue unavailable",
 }
 """What a client is told when a dependency is down: never a host, port or driver error."""
 
@@ -82,19 +82,12 @@ def log_unavailable(exc: TrackerError, where: str) -> None:
     log.warning("%s: %s", where, detail)
 
 
-def error_body(status: int, message: str, code: str, errors: list[Any] | None = None) -> Response:
+def error_body(
+    status: int, message: str, code: str, errors: list[res.FieldError] | None = None
+) -> Response:
     """The JSON error answer for the current request."""
-    body: dict[str, Any] = {
-        "statusCode": status,
-        "timestamp": instant(datetime.now(UTC)),
-        "path": request.path,
-        "method": request.method,
-        "message": message,
-        "code": code,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    response = jsonify(body)
+    body = res.Error(status, datetime.now(UTC), request.path, request.method, message, code, errors)
+    response = jsonify(to_json(body))
     response.status_code = status
     return response
 
@@ -103,9 +96,13 @@ def _tracker_error(exc: TrackerError) -> Response:
     status = status_for(type(exc))
     if status == 500:
         return _unexpected(exc)
-    errors = [e.as_dict() for e in exc.errors] if isinstance(exc, ValidationFailed) else None
+    errors = (
+        [res.FieldError(e.field, e.message) for e in exc.errors]
+        if isinstance(exc, ValidationError)
+        else None
+    )
     response = error_body(status, public_message(exc), exc.code, errors)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimitedError):
         response.headers["Retry-After"] = str(exc.retry_after)
     if status == 503:
         log_unavailable(exc, f"{request.method} {request.path}")

@@ -7,9 +7,7 @@ from typing import Any
 
 from flask import Response
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
-from entrypoints.http.constraints import camel
 from entrypoints.http.requests import (
     GuildBody,
     GuildPatchBody,
@@ -21,7 +19,15 @@ from entrypoints.http.requests import (
     SyncMember,
 )
 from entrypoints.http.routing import RouteTable, answer
-from tracker_core.errors import Conflict, FieldError, NotFound, RuleViolation, ValidationFailed
+from entrypoints.responses import api as res
+from entrypoints.responses.base import camel
+from tracker_core.errors import (
+    ConflictError,
+    FieldError,
+    NotFoundError,
+    RuleViolationError,
+    ValidationError,
+)
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases import guilds as uc
 from tracker_core.use_cases import members as mc
@@ -50,12 +56,12 @@ def guild_data(body: GuildBody | GuildPatchBody) -> uc.GuildData:
     summary="Create a guild",
     response="Guild",
     body=GuildBody,
-    errors=(Conflict,),
+    errors=(ConflictError,),
 )
-def create_guild(body: GuildBody) -> ser.Json:
+def create_guild(body: GuildBody) -> res.Guild:
     """The new guild; 409 if it exists."""
     saved = deps.use_cases().create_guild(body.id, guild_data(body))
-    return ser.guild(saved.guild)
+    return res.guild(saved.guild)
 
 
 @ROUTES.route(
@@ -64,19 +70,19 @@ def create_guild(body: GuildBody) -> ser.Json:
     summary="Create a guild (201) or update the supplied fields and reactivate it (200)",
     response="Guild",
     body=GuildBody,
-    errors=(Conflict,),
+    errors=(ConflictError,),
     also=(200,),
 )
 def upsert_guild(body: GuildBody) -> Response:
     """The saved guild."""
     saved = deps.use_cases().create_guild(body.id, guild_data(body), upsert=True)
-    return answer(ser.guild(saved.guild), 201 if saved.created else 200)
+    return answer(res.guild(saved.guild), 201 if saved.created else 200)
 
 
-@ROUTES.route("GET", GUILD, summary="One guild", response="Guild", errors=(NotFound,))
-def guild(guildId: str) -> ser.Json:
+@ROUTES.route("GET", GUILD, summary="One guild", response="Guild", errors=(NotFoundError,))
+def guild(guildId: str) -> res.Guild:
     """The guild."""
-    return ser.guild(deps.use_cases().get_guild(guildId))
+    return res.guild(deps.use_cases().get_guild(guildId))
 
 
 @ROUTES.route(
@@ -85,12 +91,12 @@ def guild(guildId: str) -> ser.Json:
     summary="Update the supplied fields of a guild",
     response="Guild",
     body=GuildPatchBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
-def update_guild(guildId: str, body: GuildPatchBody) -> ser.Json:
+def update_guild(guildId: str, body: GuildPatchBody) -> res.Guild:
     """The updated guild."""
     updated = deps.use_cases().update_guild(guildId, guild_data(body))
-    return ser.guild(updated)
+    return res.guild(updated)
 
 
 @ROUTES.route(
@@ -98,11 +104,11 @@ def update_guild(guildId: str, body: GuildPatchBody) -> ser.Json:
     GUILD,
     summary="Delete a guild with its settings and memberships",
     response="Deleted",
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
-def delete_guild(guildId: str) -> ser.Json:
+def delete_guild(guildId: str) -> res.Deleted:
     """``{message, id}``."""
-    return ser.message(GUILD_DELETED, id=deps.use_cases().delete_guild(guildId).id)
+    return res.Deleted(GUILD_DELETED, deps.use_cases().delete_guild(guildId).id)
 
 
 @ROUTES.route(
@@ -110,11 +116,11 @@ def delete_guild(guildId: str) -> ser.Json:
     "/guilds/<guildId>/settings",
     summary="A guild's settings, defaults applied",
     response="GuildSettings",
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
-def settings(guildId: str) -> ser.Json:
+def settings(guildId: str) -> res.GuildSettings:
     """The settings."""
-    return ser.settings(deps.use_cases().get_settings(guildId))
+    return res.settings(deps.use_cases().get_settings(guildId))
 
 
 def settings_patch(body: SettingsPatchBody) -> dict[str, Any]:
@@ -136,11 +142,11 @@ def settings_patch(body: SettingsPatchBody) -> dict[str, Any]:
     summary="Merge sections into a guild's settings",
     response="GuildSettings",
     body=SettingsPatchBody,
-    errors=(NotFound, RuleViolation),
+    errors=(NotFoundError, RuleViolationError),
 )
-def update_settings(guildId: str, body: SettingsPatchBody) -> ser.Json:
+def update_settings(guildId: str, body: SettingsPatchBody) -> res.GuildSettings:
     """The merged, validated settings."""
-    return ser.settings(deps.use_cases().update_settings(guildId, settings_patch(body)))
+    return res.settings(deps.use_cases().update_settings(guildId, settings_patch(body)))
 
 
 def member_data(m: SyncMember) -> mc.MemberData:
@@ -153,9 +159,9 @@ def member_data(m: SyncMember) -> mc.MemberData:
     )
 
 
-def sync_result(result: mc.SyncResult) -> ser.Json:
+def sync_result(result: mc.SyncResult) -> res.SyncResult:
     """``{guild, membersSynced}``."""
-    return {"guild": ser.guild(result.guild), "membersSynced": result.members_synced}
+    return res.SyncResult(res.guild(result.guild), result.members_synced)
 
 
 @ROUTES.route(
@@ -164,7 +170,7 @@ def sync_result(result: mc.SyncResult) -> ser.Json:
     summary="Upsert a guild, its admin roles and its complete member set in one transaction",
     response="SyncResult",
     body=SyncBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
     also=(200,),
 )
 def sync(guildId: str, body: SyncBody) -> Response:
@@ -173,7 +179,7 @@ def sync(guildId: str, body: SyncBody) -> Response:
     if body.guild is not None:
         if body.guild.id != guildId:
             message = "guild.id must be the guild id of the path"
-            raise ValidationFailed([FieldError("guild.id", message)], message=message)
+            raise ValidationError([FieldError("guild.id", message)], message=message)
         guild_info = uc.GuildData(
             name=body.guild.name,
             icon=body.guild.icon,
@@ -196,9 +202,9 @@ def sync(guildId: str, body: SyncBody) -> Response:
     summary="A member joined a guild (the user is created if unknown)",
     response="GuildMember",
     body=MemberBody,
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
-def add_member(body: MemberBody) -> ser.Json:
+def add_member(body: MemberBody) -> res.GuildMember:
     """The membership."""
     data = mc.MemberData(
         user_id=body.user_id,
@@ -208,7 +214,7 @@ def add_member(body: MemberBody) -> ser.Json:
             username=body.username, global_name=body.global_name, avatar=body.avatar
         ),
     )
-    return ser.member(deps.use_cases().add_member(body.guild_id, data))
+    return res.member(deps.use_cases().add_member(body.guild_id, data))
 
 
 @ROUTES.route(
@@ -217,7 +223,7 @@ def add_member(body: MemberBody) -> ser.Json:
     summary="Replace an existing guild's member set",
     response="SyncResult",
     body=MembersSyncBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
     also=(200,),
 )
 def sync_members(guildId: str, body: MembersSyncBody) -> Response:
@@ -233,9 +239,9 @@ def sync_members(guildId: str, body: MembersSyncBody) -> Response:
     summary="Update a member's username, nickname or roles",
     response="GuildMember",
     body=MemberPatchBody,
-    errors=(NotFound, Conflict),
+    errors=(NotFoundError, ConflictError),
 )
-def update_member(guildId: str, userId: str, body: MemberPatchBody) -> ser.Json:
+def update_member(guildId: str, userId: str, body: MemberPatchBody) -> res.GuildMember:
     """The updated membership."""
     cmd = mc.UpdateMember(
         guild_id=guildId,
@@ -244,7 +250,7 @@ def update_member(guildId: str, userId: str, body: MemberPatchBody) -> ser.Json:
         nickname=body.nickname,
         roles=None if body.roles is None else tuple(body.roles),
     )
-    return ser.member(deps.use_cases().update_member(cmd))
+    return res.member(deps.use_cases().update_member(cmd))
 
 
 @ROUTES.route(
@@ -252,9 +258,9 @@ def update_member(guildId: str, userId: str, body: MemberPatchBody) -> ser.Json:
     MEMBER,
     summary="A member left a guild",
     response="Message",
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
-def remove_member(guildId: str, userId: str) -> ser.Json:
+def remove_member(guildId: str, userId: str) -> res.Message:
     """``{message}``."""
     deps.use_cases().remove_member(guildId, userId)
-    return ser.message(MEMBER_REMOVED)
+    return res.Message(MEMBER_REMOVED)

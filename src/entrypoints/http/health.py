@@ -8,36 +8,37 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
 
 from entrypoints.http import deps
 from entrypoints.http.errors import log_unavailable, public_message
-from tracker_core.errors import QueueUnavailable, StorageUnavailable
+from entrypoints.responses import api as res
+from entrypoints.responses.base import to_json
+from tracker_core.errors import QueueUnavailableError, StorageUnavailableError
 
 STARTED_KEY = "trackers.started"
 CHECKS_KEY = "trackers.health_checks"
 SANDBOX_WARNING = "SANDBOX MODE: profiles come from the built-in TRN simulator, not from tracker.gg"
 
 
-def _database() -> dict[str, Any]:
+def _database() -> res.HealthCheck:
     try:
         with deps.uow() as uow:
             uow.ping()
-    except StorageUnavailable as exc:
+    except StorageUnavailableError as exc:
         log_unavailable(exc, "health check: database down")
-        return {"status": "down", "error": public_message(exc)}
-    return {"status": "up"}
+        return res.HealthCheck("down", error=public_message(exc))
+    return res.HealthCheck("up")
 
 
-def _queue() -> dict[str, Any]:
+def _queue() -> res.HealthCheck:
     try:
         depth = deps.queue().depth()
-    except QueueUnavailable as exc:
+    except QueueUnavailableError as exc:
         log_unavailable(exc, "health check: queue down")
-        return {"status": "down", "error": public_message(exc)}
-    return {"status": "up", "depth": depth}
+        return res.HealthCheck("down", error=public_message(exc))
+    return res.HealthCheck("up", depth=depth)
 
 
 class RecentChecks:
@@ -52,16 +53,16 @@ class RecentChecks:
     def __init__(self, ttl: float = 1.0, now: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
         self._now = now
-        self._passed: tuple[float, dict[str, Any]] | None = None
+        self._passed: tuple[float, res.HealthChecks] | None = None
 
-    def checks(self) -> dict[str, Any]:
+    def checks(self) -> res.HealthChecks:
         """``{"database": ..., "queue": ...}``, fresh or at most ``ttl`` seconds old."""
         now = self._now()
         passed = self._passed
         if passed is not None and now - passed[0] < self._ttl:
             return passed[1]
-        checks = {"database": _database(), "queue": _queue()}
-        if all(c["status"] == "up" for c in checks.values()):
+        checks = res.HealthChecks(_database(), _queue())
+        if checks.database.status == checks.queue.status == "up":
             self._passed = (now, checks)
         return checks
 
@@ -76,18 +77,17 @@ def health_response() -> Response:
     """200 ``{"status": "ok", ...}`` or 503 ``{"status": "error", ...}`` when a check fails."""
     recent: RecentChecks = current_app.extensions[CHECKS_KEY]
     checks = recent.checks()
-    healthy = all(c["status"] == "up" for c in checks.values())
+    healthy = checks.database.status == checks.queue.status == "up"
     settings = deps.settings()
     started: float = current_app.extensions[STARTED_KEY]
-    body: dict[str, Any] = {
-        "status": "ok" if healthy else "error",
-        "uptime": round(time.monotonic() - started, 3),
-        "mode": "embedded" if settings.embedded else "production",
-        "sandbox": settings.sandbox,
-        "checks": checks,
-    }
-    if settings.sandbox:
-        body["warning"] = SANDBOX_WARNING
-    response = jsonify(body)
+    body = res.Health(
+        "ok" if healthy else "error",
+        round(time.monotonic() - started, 3),
+        "embedded" if settings.embedded else "production",
+        settings.sandbox,
+        checks,
+        SANDBOX_WARNING if settings.sandbox else None,
+    )
+    response = jsonify(to_json(body))
     response.status_code = 200 if healthy else 503
     return response

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from entrypoints.http.constraints import join
-from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.errors import FieldError, ValidationError
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays and objects a request body may have."""
@@ -77,7 +77,7 @@ def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-class _NotFinite(ValueError):
+class _NotFiniteError(ValueError):
     """A number literal that is valid JSON but would be infinite as a float."""
 
 
@@ -88,18 +88,18 @@ def _invalid(name: str) -> Any:
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _NotFinite(text)
+        raise _NotFiniteError(text)
     return value
 
 
 def _bounded_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
-        raise _NotFinite(text)
+        raise _NotFiniteError(text)
     return int(text)
 
 
-def _body_error(message: str) -> ValidationFailed:
-    return ValidationFailed([FieldError("body", message)])
+def _body_error(message: str) -> ValidationError:
+    return ValidationError([FieldError("body", message)])
 
 
 def decode_json(raw: bytes) -> Any:
@@ -108,7 +108,7 @@ def decode_json(raw: bytes) -> Any:
     Strings may still hold NUL or lone surrogates (see :func:`check_text`).
 
     Raises:
-        ValidationFailed: not JSON (``Request body must be valid JSON``), too deep, or a
+        ValidationError: not JSON (``Request body must be valid JSON``), too deep, or a
             number that is not finite.
     """
     if not raw.strip():
@@ -119,11 +119,11 @@ def decode_json(raw: bytes) -> Any:
         return json.loads(
             raw, parse_constant=_invalid, parse_float=_finite_float, parse_int=_bounded_int
         )
-    except _NotFinite:
+    except _NotFiniteError:
         raise _body_error(NOT_FINITE) from None
     except (ValueError, RecursionError):
         error = FieldError("body", BODY_NOT_JSON)
-        raise ValidationFailed([error], message=BODY_NOT_JSON) from None
+        raise ValidationError([error], message=BODY_NOT_JSON) from None
 
 
 def text_errors(data: Any, root: str = "") -> list[FieldError]:
@@ -150,17 +150,17 @@ def text_errors(data: Any, root: str = "") -> list[FieldError]:
 
 
 def check_text(data: Any) -> None:
-    """Raises ValidationFailed (400) when a string of ``data`` holds NUL or a lone surrogate."""
+    """Raises ValidationError (400) when a string of ``data`` holds NUL or a lone surrogate."""
     errors = text_errors(data)
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationError(errors)
 
 
 def check_url(path: str, args: Iterable[tuple[str, str]]) -> None:
     """Reject a request path or query parameter holding NUL or a lone surrogate.
 
     Raises:
-        ValidationFailed: naming the path or each offending parameter.
+        ValidationError: naming the path or each offending parameter.
     """
     errors: list[FieldError] = []
     problem = text_problem(path)
@@ -171,4 +171,4 @@ def check_url(path: str, args: Iterable[tuple[str, str]]) -> None:
         if problem is not None:
             errors.append(FieldError(clean_text(name) or "query", problem))
     if errors:
-        raise ValidationFailed(errors[:MAX_REPORTED])
+        raise ValidationError(errors[:MAX_REPORTED])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.health import health_response
 from entrypoints.http.requests import (
@@ -17,7 +16,8 @@ from entrypoints.http.requests import (
     UserData,
 )
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, NotFound, RuleViolation
+from entrypoints.responses import api as res
+from tracker_core.errors import ConflictError, NotFoundError, RuleViolationError
 from tracker_core.guilds import UserProfile
 from tracker_core.use_cases.schedules import CreateSchedule
 from tracker_core.use_cases.trackers import (
@@ -52,9 +52,9 @@ def health() -> Response:
     summary="Register 1-4 trackers for a user",
     response="TrackerArray",
     body=BotRegisterBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
-def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
+def register_multiple(body: BotRegisterBody) -> list[res.Tracker]:
     """Register a user's first trackers, all or nothing."""
     cmd = RegisterTrackers(
         user_id=body.user_id,
@@ -64,7 +64,7 @@ def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
         interaction_token=body.interaction_token,
     )
     trackers = deps.use_cases().register_trackers(cmd)
-    return [ser.tracker(t) for t in trackers]
+    return [res.tracker(t) for t in trackers]
 
 
 @ROUTES.route(
@@ -73,9 +73,9 @@ def register_multiple(body: BotRegisterBody) -> list[ser.Json]:
     summary="Add one tracker for a user",
     response="Tracker",
     body=BotAddBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
-def add(body: BotAddBody) -> ser.Json:
+def add(body: BotAddBody) -> res.Tracker:
     """Add one tracker within the per-user limit."""
     cmd = AddTracker(
         user_id=body.user_id,
@@ -85,7 +85,7 @@ def add(body: BotAddBody) -> ser.Json:
         interaction_token=body.interaction_token,
     )
     tracker = deps.use_cases().add_tracker(cmd)
-    return ser.tracker(tracker)
+    return res.tracker(tracker)
 
 
 @ROUTES.route(
@@ -95,9 +95,9 @@ def add(body: BotAddBody) -> ser.Json:
     response="ProcessResult",
     body=EmptyBody,
 )
-def pending(body: EmptyBody) -> ser.Json:
+def pending(body: EmptyBody) -> res.ProcessResult:
     """``{processed, trackers}``."""
-    return ser.processed(deps.use_cases().process_pending())
+    return res.processed(deps.use_cases().process_pending())
 
 
 @ROUTES.route(
@@ -106,12 +106,12 @@ def pending(body: EmptyBody) -> ser.Json:
     summary="Queue a guild's pending, never-scraped or stale trackers",
     response="ProcessResult",
     body=ProcessGuildBody,
-    errors=(NotFound,),
+    errors=(NotFoundError,),
 )
-def process(body: ProcessGuildBody) -> ser.Json:
+def process(body: ProcessGuildBody) -> res.ProcessResult:
     """``{processed, trackers}`` (bypasses the processing guard)."""
     result = deps.use_cases().process_guild(body.guild_id)
-    return ser.processed(result)
+    return res.processed(result)
 
 
 @ROUTES.route(
@@ -120,9 +120,9 @@ def process(body: ProcessGuildBody) -> ser.Json:
     summary="Schedule the processing of a guild at a future instant",
     response="Schedule",
     body=ScheduleBody,
-    errors=(NotFound, RuleViolation),
+    errors=(NotFoundError, RuleViolationError),
 )
-def schedule(body: ScheduleBody) -> ser.Json:
+def schedule(body: ScheduleBody) -> res.Schedule:
     """A new PENDING schedule."""
     cmd = CreateSchedule(
         guild_id=body.guild_id,
@@ -130,7 +130,7 @@ def schedule(body: ScheduleBody) -> ser.Json:
         created_by=body.created_by,
         metadata=body.metadata or {},
     )
-    return ser.schedule(deps.use_cases().create_schedule(cmd))
+    return res.schedule(deps.use_cases().create_schedule(cmd))
 
 
 @ROUTES.route(
@@ -140,12 +140,12 @@ def schedule(body: ScheduleBody) -> ser.Json:
     response="ScheduleArray",
     query=ScheduleListQuery,
 )
-def schedules(guildId: str, query: ScheduleListQuery) -> list[ser.Json]:
+def schedules(guildId: str, query: ScheduleListQuery) -> list[res.Schedule]:
     """``status`` wins; otherwise includeCompleted=false drops COMPLETED ones."""
     found = deps.use_cases().list_schedules(
         guildId, status=query.status, include_completed=query.include_completed
     )
-    return [ser.schedule(s) for s in found]
+    return [res.schedule(s) for s in found]
 
 
 @ROUTES.route(
@@ -154,8 +154,8 @@ def schedules(guildId: str, query: ScheduleListQuery) -> list[ser.Json]:
     summary="Cancel a PENDING schedule",
     response="Schedule",
     body=EmptyBody,
-    errors=(NotFound, RuleViolation, Conflict),
+    errors=(NotFoundError, RuleViolationError, ConflictError),
 )
-def cancel(scheduleId: str, body: EmptyBody) -> ser.Json:
+def cancel(scheduleId: str, body: EmptyBody) -> res.Schedule:
     """The cancelled schedule."""
-    return ser.schedule(deps.use_cases().cancel_schedule(scheduleId))
+    return res.schedule(deps.use_cases().cancel_schedule(scheduleId))

@@ -8,20 +8,18 @@ the bot acts as the guild's staff and a user must be one of its admins.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Literal
 
 import attrs
 from flask import Response, request
 
-from entrypoints import league_serializers as js
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.constraints import USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.requests import PageQuery
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from entrypoints.responses import api as res
+from entrypoints.responses import league as js
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.use_cases import league as uc
 from tracker_core.use_cases.queries import Viewer
 
@@ -29,7 +27,7 @@ BOT = RouteTable("league_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("league_staff", "/api", "user", "Staff")
 PLAYER = RouteTable("league_player", "/api", "user", "Trackers")
 TABLES = (BOT, STAFF, PLAYER)
-STAFF_ERRORS = (NotFound, Forbidden)
+STAFF_ERRORS = (NotFoundError, ForbiddenError)
 GUILD = "/guilds/<guildId>"
 PULL = GUILD + "/pulls/<pullId>"
 
@@ -89,7 +87,7 @@ def staff_actor(actor_id: str | None) -> str:
     response="StandingArray",
     errors=STAFF_ERRORS,
 )
-def mmr(guildId: str) -> list[ser.Json]:
+def mmr(guildId: str) -> list[js.Standing]:
     """One row per current member with data, computed now under the guild's settings."""
     found = deps.use_cases().guild_standings(guildId, viewer=staff_viewer())
     now = deps.clock().now()
@@ -110,17 +108,10 @@ def mmr(guildId: str) -> list[ser.Json]:
     response="MemberEligibility",
     errors=STAFF_ERRORS,
 )
-def eligibility(guildId: str, userId: str) -> ser.Json:
+def eligibility(guildId: str, userId: str) -> js.MemberEligibility:
     """``{eligible, reasons, games, ...}``; 404 when the user is not a current member."""
     s = deps.use_cases().member_standing(guildId, userId, viewer=staff_viewer())
-    return {
-        "guildId": guildId,
-        "userId": userId,
-        **s.eligibility.to_dict(),
-        "seasonsCounted": s.seasons_counted,
-        "trackerId": None if s.best is None else s.best.tracker_id,
-        "mmr": s.mmr,
-    }
+    return js.member_eligibility(guildId, userId, s)
 
 
 @BOT.route(
@@ -129,7 +120,7 @@ def eligibility(guildId: str, userId: str) -> ser.Json:
     summary="Freeze every member's numbers into the guild's next numbered pull",
     response="Pull",
     body=PullBody,
-    errors=(*STAFF_ERRORS, Conflict),
+    errors=(*STAFF_ERRORS, ConflictError),
 )
 @STAFF.route(
     "POST",
@@ -137,9 +128,9 @@ def eligibility(guildId: str, userId: str) -> ser.Json:
     summary="Freeze every member's numbers into the guild's next numbered pull (guild staff)",
     response="Pull",
     body=PullBody,
-    errors=(*STAFF_ERRORS, Conflict),
+    errors=(*STAFF_ERRORS, ConflictError),
 )
-def create_pull(guildId: str, body: PullBody) -> ser.Json:
+def create_pull(guildId: str, body: PullBody) -> js.Pull:
     """The new pull (its rows: ``GET …/pulls/:pullId``)."""
     cmd = uc.CreatePull(
         guild_id=guildId, name=body.name, note=body.note, actor=staff_actor(body.actor_id)
@@ -161,7 +152,7 @@ def create_pull(guildId: str, body: PullBody) -> ser.Json:
     response="PullArray",
     errors=STAFF_ERRORS,
 )
-def pulls(guildId: str) -> list[ser.Json]:
+def pulls(guildId: str) -> list[js.Pull]:
     """Pull headers."""
     return [js.pull(p) for p in deps.use_cases().list_pulls(guildId, viewer=staff_viewer())]
 
@@ -182,13 +173,15 @@ def pulls(guildId: str) -> list[ser.Json]:
     query=PullRowsQuery,
     errors=STAFF_ERRORS,
 )
-def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> ser.Json:
+def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> js.PullPage:
     """``{pull, data, pagination}``; rows highest MMR first, members without data last."""
     found = deps.use_cases().get_pull(
         guildId, pullId, query.filter, query.page, query.limit, viewer=staff_viewer()
     )
     rows = [js.pull_row(found.pull, r, found.overrides.get(r.user_id)) for r in found.rows]
-    return {"pull": js.pull(found.pull), **ser.page(rows, found.total, query.page, query.limit)}
+    return js.PullPage(
+        js.pull(found.pull), rows, res.pagination(found.total, query.page, query.limit)
+    )
 
 
 @BOT.route(
@@ -210,14 +203,9 @@ def pull_page(guildId: str, pullId: str, query: PullRowsQuery) -> ser.Json:
 def pull_csv(guildId: str, pullId: str) -> Response:
     """A header line, then the rows in pull order (overrides beside the computed MMR)."""
     found = deps.use_cases().export_pull(guildId, pullId, viewer=staff_viewer())
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(js.CSV_COLUMNS)
-    for rank, row in enumerate(found.rows, start=1):
-        writer.writerow(js.csv_line(rank, found.pull, row, found.overrides.get(row.user_id)))
     filename = f"pull-{found.pull.number}.csv"
     return Response(
-        out.getvalue(),
+        js.pull_csv(found),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -237,10 +225,10 @@ def pull_csv(guildId: str, pullId: str) -> Response:
     response="PullDiff",
     errors=STAFF_ERRORS,
 )
-def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
+def pull_diff(guildId: str, pullId: str, otherPullId: str) -> js.PullDiff:
     """Effective MMRs of pull ``pullId`` (before) against ``otherPullId`` (after)."""
     found = deps.use_cases().compare_pulls(guildId, pullId, otherPullId, viewer=staff_viewer())
-    return {"a": js.pull(found.a), "b": js.pull(found.b), **js.diff(found.diff)}
+    return js.pull_diff(found.a, found.b, found.diff)
 
 
 @BOT.route(
@@ -249,7 +237,7 @@ def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
     summary="Set a staff MMR beside a member's frozen number, with a reason (audited)",
     response="PullRow",
     body=OverrideBody,
-    errors=(*STAFF_ERRORS, RuleViolation),
+    errors=(*STAFF_ERRORS, RuleViolationError),
 )
 @STAFF.route(
     "PUT",
@@ -257,9 +245,9 @@ def pull_diff(guildId: str, pullId: str, otherPullId: str) -> ser.Json:
     summary="Set a staff MMR beside a member's frozen number, with a reason (guild staff)",
     response="PullRow",
     body=OverrideBody,
-    errors=(*STAFF_ERRORS, RuleViolation),
+    errors=(*STAFF_ERRORS, RuleViolationError),
 )
-def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> ser.Json:
+def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> js.PullRow:
     """The frozen row with the new override beside it."""
     cmd = uc.OverridePullRow(
         guild_id=guildId,
@@ -279,14 +267,10 @@ def override_row(guildId: str, pullId: str, userId: str, body: OverrideBody) -> 
     summary="The caller's own row in every pull of their guilds, newest first",
     response="OwnPullRowArray",
 )
-def my_pulls() -> list[ser.Json]:
+def my_pulls() -> list[js.OwnPullRow]:
     """``[{guildId, pull, row}]``."""
     user_id = deps.principal().user_id
     return [
-        {
-            "guildId": o.pull.guild_id,
-            "pull": js.pull(o.pull),
-            "row": js.pull_row(o.pull, o.row, o.override),
-        }
+        js.OwnPullRow(o.pull.guild_id, js.pull(o.pull), js.pull_row(o.pull, o.row, o.override))
         for o in deps.use_cases().my_pull_rows(user_id)
     ]

@@ -3,25 +3,22 @@ under ``/api``): list a guild's flags and resolve one."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 import attrs
 
-from entrypoints import league_serializers as js
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.constraints import USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.league import staff_actor, staff_viewer
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
-from tracker_core.flags import FlagKind, FlagStatus
+from entrypoints.responses import league as js
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
+from tracker_core.flags import FlagKind, FlagStatus, Resolution
 from tracker_core.use_cases import flags as uc
 
 BOT = RouteTable("flags_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("flags_staff", "/api", "user", "Staff")
 TABLES = (BOT, STAFF)
 FLAGS = "/guilds/<guildId>/flags"
-STAFF_ERRORS = (NotFound, Forbidden)
+STAFF_ERRORS = (NotFoundError, ForbiddenError)
 
 
 @attrs.frozen
@@ -36,7 +33,7 @@ class FlagsQuery:
 class ResolveBody:
     """POST …/flags/:flagId/resolve."""
 
-    resolution: Literal["confirmed", "dismissed"]
+    resolution: Resolution
     note: str | None = attrs.field(default=None, metadata=rules(maxLength=1000))
     actor_id: str | None = attrs.field(default=None, metadata=snowflake_rules(USER_ID_MESSAGE))
     """Bot only: the staff member acting (ignored with a JWT, whose user is the actor)."""
@@ -58,7 +55,7 @@ class ResolveBody:
     query=FlagsQuery,
     errors=STAFF_ERRORS,
 )
-def flags(guildId: str, query: FlagsQuery) -> list[ser.Json]:
+def flags(guildId: str, query: FlagsQuery) -> list[js.Flag]:
     """Filtered by ``status`` and ``kind``."""
     found = deps.use_cases().list_flags(guildId, query.status, query.kind, viewer=staff_viewer())
     return [js.flag(f) for f in found]
@@ -70,7 +67,7 @@ def flags(guildId: str, query: FlagsQuery) -> list[ser.Json]:
     summary="Resolve a review flag as confirmed or dismissed (audited)",
     response="Flag",
     body=ResolveBody,
-    errors=(*STAFF_ERRORS, RuleViolation, Conflict),
+    errors=(*STAFF_ERRORS, RuleViolationError, ConflictError),
 )
 @STAFF.route(
     "POST",
@@ -78,9 +75,9 @@ def flags(guildId: str, query: FlagsQuery) -> list[ser.Json]:
     summary="Resolve a review flag as confirmed or dismissed (guild staff)",
     response="Flag",
     body=ResolveBody,
-    errors=(*STAFF_ERRORS, RuleViolation, Conflict),
+    errors=(*STAFF_ERRORS, RuleViolationError, ConflictError),
 )
-def resolve(guildId: str, flagId: str, body: ResolveBody) -> ser.Json:
+def resolve(guildId: str, flagId: str, body: ResolveBody) -> js.Flag:
     """The resolved flag."""
     cmd = uc.ResolveFlag(
         guild_id=guildId,

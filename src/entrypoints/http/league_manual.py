@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import attrs
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.constraints import CUID_PATTERN, USER_ID_MESSAGE, rules, snowflake_rules
 from entrypoints.http.league import staff_actor, staff_viewer
 from entrypoints.http.requests import CUID_MESSAGE, GAMES, RATING
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Forbidden, NotFound, RuleViolation
+from entrypoints.responses import api as res
+from entrypoints.responses import league as js
+from tracker_core.errors import ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.stats import RankedPlaylist
 from tracker_core.use_cases import manual as uc
 
@@ -19,7 +20,7 @@ BOT = RouteTable("manual_bot", "/internal", "bot", "Bot")
 STAFF = RouteTable("manual_staff", "/api", "user", "Staff")
 TABLES = (BOT, STAFF)
 PATH = "/guilds/<guildId>/members/<userId>/manual-ratings"
-ERRORS = (NotFound, Forbidden, RuleViolation)
+ERRORS = (NotFoundError, ForbiddenError, RuleViolationError)
 PLAYLISTS: dict[str, RankedPlaylist] = {
     "ones": "1v1",
     "twos": "2v2",
@@ -78,7 +79,7 @@ class ManualRatingsBody:
     body=ManualRatingsBody,
     errors=ERRORS,
 )
-def manual_ratings(guildId: str, userId: str, body: ManualRatingsBody) -> ser.Json:
+def manual_ratings(guildId: str, userId: str, body: ManualRatingsBody) -> js.ManualRating:
     """``{snapshot, evidenceUrl, note}``: the MANUAL snapshot with who entered it."""
     entered = {
         PLAYLISTS[key]: uc.ManualPlaylist(value.rating, value.games_played, value.peak)
@@ -96,4 +97,4 @@ def manual_ratings(guildId: str, userId: str, body: ManualRatingsBody) -> ser.Js
         note=body.note,
     )
     snapshot = deps.use_cases().enter_manual_ratings(cmd, viewer=staff_viewer())
-    return {"snapshot": ser.snapshot(snapshot), "evidenceUrl": body.evidence_url, "note": body.note}
+    return js.ManualRating(res.snapshot(snapshot), body.evidence_url, body.note)

@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 
 from entrypoints.http import deps
 from entrypoints.shared_metrics import exposition
-from tracker_core.errors import Unauthorized
+from tracker_core.errors import UnauthorizedError
 from tracker_core.use_cases.queries import ScrapingOverview
 
 METRICS_KEY = "trackers.metrics"
@@ -152,7 +152,7 @@ def _check_token(expected: str | None) -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), expected):
-        raise Unauthorized("Invalid metrics token")
+        raise UnauthorizedError("Invalid metrics token")
 
 
 def metrics_response() -> Response:

@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 document, generated from the route tables, the request classes (the same
-ones requests are validated with) and the response schema table."""
+ones requests are validated with) and the response classes (the same ones answers are
+serialized from)."""
 
 from __future__ import annotations
 
@@ -12,22 +13,21 @@ from typing import Any, Literal, get_args, get_origin
 
 import attrs
 
-from entrypoints.http.constraints import MEMBER_COUNT_SCHEMA, MemberCount, camel
+from entrypoints.http.constraints import MEMBER_COUNT_SCHEMA, MemberCount
 from entrypoints.http.errors import status_for
-from entrypoints.http.league_schemas import RESPONSES as LEAGUE_RESPONSES
 from entrypoints.http.routing import Route
-from entrypoints.http.schemas import (
+from entrypoints.http.validation import unwrap_optional
+from entrypoints.responses import api, league
+from entrypoints.responses.base import (
     DATE_TIME,
-    RESPONSES,
     Schema,
     array,
+    camel,
+    component_schemas,
+    enum_schema,
     nullable,
     ref,
 )
-from entrypoints.http.schemas import (
-    enum as enum_schema,
-)
-from entrypoints.http.validation import unwrap_optional
 
 TITLE = "Tracker Service API"
 SECURITY_SCHEMES: dict[str, Schema] = {
@@ -41,6 +41,34 @@ SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "admin": [{"bearerJwt": []}, {"cookieJwt": []}],
     "bot": [{"botApiKey": []}],
 }
+ARRAYS: tuple[type, ...] = (
+    *(api.Tracker, api.Season, api.Snapshot, api.Schedule),
+    *(league.Standing, league.Pull, league.Flag, league.OwnPullRow),
+)
+"""Classes whose bare list is an answer (component ``<Name>Array``)."""
+NOT_JSON: dict[str, Schema] = {
+    "Metrics": {"type": "string", "description": "Prometheus text exposition format"},
+    "OpenApi": {"type": "object", "description": "An OpenAPI 3.1 document"},
+    "PullCsv": {"type": "string", "description": "CSV, one row per member, with a header"},
+}
+"""Answers that are not described by a response class."""
+
+
+def response_classes() -> list[type]:
+    """Every response class of :mod:`entrypoints.responses`, in declaration order."""
+    return [
+        cls
+        for module in (api, league)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and attrs.has(cls) and cls.__module__ == module.__name__
+    ]
+
+
+def response_schemas() -> dict[str, Schema]:
+    """The component schemas of every answer, by the names the routes declare."""
+    return {**component_schemas(response_classes(), ARRAYS), **NOT_JSON}
+
+
 _SCALARS: dict[Any, Schema] = {
     str: {"type": "string"},
     bool: {"type": "boolean"},
@@ -232,11 +260,7 @@ def build_document(routes: Iterable[Route]) -> Schema:
         "tags": [{"name": tag} for tag in tags],
         "paths": paths,
         "components": {
-            "schemas": {
-                **RESPONSES,
-                **LEAGUE_RESPONSES,
-                **dict(sorted(components.schemas.items())),
-            },
+            "schemas": {**response_schemas(), **dict(sorted(components.schemas.items()))},
             "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import attrs
 
@@ -18,13 +18,9 @@ from entrypoints.http.constraints import (
     snowflake_rules,
 )
 from tracker_core.errors import FETCH_ERROR_CATEGORIES
-from tracker_core.model import TrackerStatus
+from tracker_core.model import LogStatus, SortField, SortOrder, TrackerStatus
 from tracker_core.schedules import ScheduleStatus
-
-Platform = Literal["STEAM", "EPIC", "XBL", "PSN", "SWITCH"]
-LogStatus = Literal["SUCCESS", "PARTIAL", "FAILED", "SKIPPED"]
-SortBy = Literal["createdAt", "updatedAt", "lastScrapedAt"]
-SortOrder = Literal["asc", "desc"]
+from tracker_core.urls import Platform
 
 URL_SCHEMA: dict[str, Any] = {"maxLength": 2048}
 SECRET = rules(maxLength=4096, writeOnly=True)
@@ -291,7 +287,7 @@ class OwnTrackersQuery(PageQuery):
     platform: Platform | None = None
     status: tuple[TrackerStatus, ...] = ()
     is_active: bool | None = None
-    sort_by: SortBy = "createdAt"
+    sort_by: SortField = "createdAt"
     sort_order: SortOrder = "desc"
 
 

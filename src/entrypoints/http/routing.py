@@ -1,9 +1,10 @@
 """Routes declared once: the Flask rule, its parsing and the metadata OpenAPI is built from.
 
 A view is a plain function taking its path parameters and, when declared, ``body`` and
-``query`` as typed request objects; it returns JSON-able data (or a ready Response). The
-wrapper checks path ids, parses the body and query strictly and answers with the route's
-success status (POST 201, others 200).
+``query`` as typed request objects; it returns a response object of
+:mod:`entrypoints.responses` (or a list of them, or a ready Response). The wrapper checks
+path ids, parses the body and query strictly and answers with the route's success status
+(POST 201, others 200).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from entrypoints.http.constraints import (
     USER_ID_MESSAGE,
 )
 from entrypoints.http.validation import check_path, parse_json, parse_query, structure
-from tracker_core.errors import FieldError, TrackerError, ValidationFailed
+from entrypoints.responses.base import to_json
+from tracker_core.errors import FieldError, TrackerError, ValidationError
 
 Auth = Literal["public", "user", "admin", "bot"]
 View = Callable[..., Any]
@@ -46,7 +48,7 @@ class PathParam:
     description: str
 
     def check(self, value: str) -> None:
-        """Raises ValidationFailed (400) when ``value`` is malformed."""
+        """Raises ValidationError (400) when ``value`` is malformed."""
         check_path(self.name, value, self.pattern, self.message.replace("{value}", value))
 
 
@@ -186,7 +188,7 @@ def _name(method: str, rule: str) -> str:
 
 def answer(data: Any, status: int) -> Response:
     """A JSON answer with a status other than the route's default (declared in ``also``)."""
-    response = jsonify(data)
+    response = jsonify(to_json(data))
     response.status_code = status
     return response
 
@@ -195,11 +197,11 @@ def read_body(cls: type) -> Any:
     """The request body structured as ``cls``.
 
     Raises:
-        ValidationFailed: not JSON, or not a valid ``cls``.
+        ValidationError: not JSON, or not a valid ``cls``.
     """
     raw = request.get_data(cache=True)
     if raw.strip() and not request.is_json:
-        raise ValidationFailed([FieldError("body", NOT_JSON)], message=NOT_JSON)
+        raise ValidationError([FieldError("body", NOT_JSON)], message=NOT_JSON)
     data = parse_json(raw)
     audit.remember_body(data)
     return structure(data, cls)
@@ -221,7 +223,7 @@ def _wrap(meta: Route, view: View) -> View:
         result = view(**kwargs)
         if isinstance(result, Response):
             return result
-        response = jsonify(result)
+        response = jsonify(to_json(result))
         response.status_code = meta.status
         return response
 

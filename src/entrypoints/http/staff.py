@@ -3,7 +3,6 @@ calculator with the formula checker and tester of the settings screen."""
 
 from __future__ import annotations
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.guilds import settings_patch
 from entrypoints.http.requests import (
@@ -17,13 +16,14 @@ from entrypoints.http.requests import (
     TrackerDataBody,
 )
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Forbidden, NotFound, RuleViolation
+from entrypoints.responses import api as res
+from tracker_core.errors import ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.mmr import MmrInputs
 from tracker_core.use_cases import calculator as calc
 
 ROUTES = RouteTable("staff", "/api", "user", "Staff")
 SETTINGS = "/guilds/<guildId>/settings"
-STAFF = (NotFound, Forbidden)
+STAFF = (NotFoundError, ForbiddenError)
 
 
 def settings_paths(guild_id: str) -> tuple[str, ...]:
@@ -42,10 +42,10 @@ def settings_paths(guild_id: str) -> tuple[str, ...]:
     response="GuildSettings",
     errors=STAFF,
 )
-def settings(guildId: str) -> ser.Json:
+def settings(guildId: str) -> res.GuildSettings:
     """The settings, defaults applied, the webhook token hidden."""
     viewer = deps.principal().viewer
-    return ser.settings(deps.use_cases().get_settings(guildId, viewer=viewer))
+    return res.settings(deps.use_cases().get_settings(guildId, viewer=viewer))
 
 
 @ROUTES.route(
@@ -54,13 +54,13 @@ def settings(guildId: str) -> ser.Json:
     summary="Merge sections into a guild's settings (guild staff)",
     response="GuildSettings",
     body=SettingsPatchBody,
-    errors=(*STAFF, RuleViolation),
+    errors=(*STAFF, RuleViolationError),
 )
-def update_settings(guildId: str, body: SettingsPatchBody) -> ser.Json:
+def update_settings(guildId: str, body: SettingsPatchBody) -> res.GuildSettings:
     """The merged, validated settings."""
     viewer = deps.principal().viewer
     patch = settings_patch(body)
-    return ser.settings(deps.use_cases().update_settings(guildId, patch, viewer=viewer))
+    return res.settings(deps.use_cases().update_settings(guildId, patch, viewer=viewer))
 
 
 @ROUTES.route(
@@ -71,10 +71,10 @@ def update_settings(guildId: str, body: SettingsPatchBody) -> ser.Json:
     body=EmptyBody,
     errors=STAFF,
 )
-def reset_settings(guildId: str, body: EmptyBody) -> ser.Json:
+def reset_settings(guildId: str, body: EmptyBody) -> res.GuildSettings:
     """The default settings with the guild's admin roles."""
     viewer = deps.principal().viewer
-    return ser.settings(deps.use_cases().reset_settings(guildId, viewer=viewer))
+    return res.settings(deps.use_cases().reset_settings(guildId, viewer=viewer))
 
 
 @ROUTES.route(
@@ -85,14 +85,14 @@ def reset_settings(guildId: str, body: EmptyBody) -> ser.Json:
     query=PageQuery,
     errors=STAFF,
 )
-def settings_history(guildId: str, query: PageQuery) -> ser.Json:
+def settings_history(guildId: str, query: PageQuery) -> res.SettingsChangePage:
     """Each successful change with its actor and its (redacted) body."""
     viewer = deps.principal().viewer
     found, total = deps.use_cases().settings_history(
         guildId, settings_paths(guildId), query.page, query.limit, viewer=viewer
     )
-    items = [ser.settings_change(guildId, entry) for entry in found]
-    return ser.page(items, total, query.page, query.limit)
+    items = [res.settings_change(guildId, entry) for entry in found]
+    return res.SettingsChangePage(items, res.pagination(total, query.page, query.limit))
 
 
 def mmr_inputs(data: TrackerDataBody) -> MmrInputs:
@@ -127,7 +127,7 @@ def ascendancy(data: AscendancyDataBody) -> calc.AscendancyData:
     )
 
 
-def calculation(body: CalculateBody, *, staff_only: bool) -> ser.Json:
+def calculation(body: CalculateBody, *, staff_only: bool) -> res.Calculation:
     """``{result, algorithm, config}`` for the body's data under the guild's configuration."""
     cmd = calc.CalculateMmr(
         guild_id=body.guild_id,
@@ -135,7 +135,7 @@ def calculation(body: CalculateBody, *, staff_only: bool) -> ser.Json:
         ascendancy_data=None if body.ascendancy_data is None else ascendancy(body.ascendancy_data),
     )
     staff = deps.principal().viewer if staff_only else None
-    return ser.calculation(deps.use_cases().calculate_guild_mmr(cmd, staff=staff))
+    return res.calculation(deps.use_cases().calculate_guild_mmr(cmd, staff=staff))
 
 
 @ROUTES.route(
@@ -144,9 +144,9 @@ def calculation(body: CalculateBody, *, staff_only: bool) -> ser.Json:
     summary="MMR under a guild's configuration for the supplied data (any user)",
     response="Calculation",
     body=CalculateBody,
-    errors=(NotFound, RuleViolation),
+    errors=(NotFoundError, RuleViolationError),
 )
-def calculator(body: CalculateBody) -> ser.Json:
+def calculator(body: CalculateBody) -> res.Calculation:
     """``{result, algorithm, config}``."""
     return calculation(body, staff_only=False)
 
@@ -157,9 +157,9 @@ def calculator(body: CalculateBody) -> ser.Json:
     summary="MMR under a guild's configuration for the supplied data (guild staff)",
     response="Calculation",
     body=CalculateBody,
-    errors=(*STAFF, RuleViolation),
+    errors=(*STAFF, RuleViolationError),
 )
-def calculate_mmr(body: CalculateBody) -> ser.Json:
+def calculate_mmr(body: CalculateBody) -> res.Calculation:
     """``{result, algorithm, config}``."""
     return calculation(body, staff_only=True)
 
@@ -172,9 +172,9 @@ def calculate_mmr(body: CalculateBody) -> ser.Json:
     body=FormulaBody,
     storage=False,
 )
-def validate_formula(body: FormulaBody) -> ser.Json:
+def validate_formula(body: FormulaBody) -> res.FormulaCheck:
     """``{valid, error?, variables}``."""
-    return ser.formula_check(calc.check_formula(body.formula))
+    return res.formula_check(calc.check_formula(body.formula))
 
 
 @ROUTES.route(
@@ -185,7 +185,7 @@ def validate_formula(body: FormulaBody) -> ser.Json:
     body=TestFormulaBody,
     storage=False,
 )
-def test_formula(body: TestFormulaBody) -> ser.Json:
+def test_formula(body: TestFormulaBody) -> res.FormulaTest:
     """``{result, valid, error?, testData}``."""
     data = None if body.test_data is None else mmr_inputs(body.test_data)
-    return ser.formula_test(calc.try_formula(body.formula, data))
+    return res.formula_test(calc.try_formula(body.formula, data))

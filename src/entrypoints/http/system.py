@@ -7,7 +7,7 @@ from flask import Response, current_app, jsonify
 from entrypoints.http.health import health_response
 from entrypoints.http.metrics import metrics_response
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Unauthorized
+from tracker_core.errors import UnauthorizedError
 
 ROUTES = RouteTable("system", "", "public", "System")
 OPENAPI_KEY = "trackers.openapi"
@@ -25,7 +25,7 @@ def health() -> Response:
     summary="Prometheus metrics",
     response="Metrics",
     media_type="text/plain",
-    errors=(Unauthorized,),
+    errors=(UnauthorizedError,),
 )
 def metrics() -> Response:
     """Prometheus text exposition format of every process of the deployment. With

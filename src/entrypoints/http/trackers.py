@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from entrypoints import serializers as ser
 from entrypoints.http import deps
 from entrypoints.http.requests import (
     AddBody,
@@ -17,22 +16,31 @@ from entrypoints.http.requests import (
     UpdateTrackerBody,
 )
 from entrypoints.http.routing import RouteTable
-from tracker_core.errors import Conflict, Forbidden, NotFound, RateLimited, RuleViolation
+from entrypoints.responses import api as res
+from tracker_core.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    RuleViolationError,
+)
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 from tracker_core.use_cases.trackers import (
     AddTracker,
     CreateManualSnapshot,
+    RefreshOutcome,
     RefreshTracker,
     RegisterTrackers,
     UpdateTracker,
 )
 
 ROUTES = RouteTable("trackers", "/api/trackers", "user", "Trackers")
-READ = (NotFound, Forbidden)
-WRITE = (NotFound, Forbidden, Conflict)
+READ = (NotFoundError, ForbiddenError)
+WRITE = (NotFoundError, ForbiddenError, ConflictError)
 ENQUEUED = "Refresh job enqueued successfully"
 ALREADY_RUNNING = "Tracker is already being refreshed"
 ALREADY_QUEUED = "Tracker is already queued for refresh"
+FROM_STORAGE = "Tracker data is fresh: served from storage (tracker.gg's cache has not expired)"
 DELETED = "Tracker deleted successfully"
 SELF = "/<except(register,add,me):id>"
 
@@ -50,10 +58,11 @@ def tracker_query(query: OwnTrackersQuery) -> TrackerQuery:
     )
 
 
-def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> ser.Json:
+def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> res.TrackerPage:
     """A page of trackers."""
     trackers, total = found
-    return ser.page([ser.tracker(t) for t in trackers], total, query.page, query.limit)
+    items = [res.tracker(t) for t in trackers]
+    return res.TrackerPage(items, res.pagination(total, query.page, query.limit))
 
 
 @ROUTES.route(
@@ -62,14 +71,14 @@ def tracker_page(found: tuple[list[Tracker], int], query: OwnTrackersQuery) -> s
     summary="Register 1-4 trackers (the user must have none)",
     response="TrackerArray",
     body=RegisterBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
-def register(body: RegisterBody) -> list[ser.Json]:
+def register(body: RegisterBody) -> list[res.Tracker]:
     """Register the caller's first trackers, all or nothing."""
     me = deps.principal()
     cmd = RegisterTrackers(user_id=me.user_id, urls=tuple(body.urls), profile=me.profile)
     trackers = deps.use_cases().register_trackers(cmd)
-    return [ser.tracker(t) for t in trackers]
+    return [res.tracker(t) for t in trackers]
 
 
 @ROUTES.route(
@@ -78,20 +87,20 @@ def register(body: RegisterBody) -> list[ser.Json]:
     summary="Add one tracker (or restore one's own deleted one)",
     response="Tracker",
     body=AddBody,
-    errors=(RuleViolation, Conflict),
+    errors=(RuleViolationError, ConflictError),
 )
-def add(body: AddBody) -> ser.Json:
+def add(body: AddBody) -> res.Tracker:
     """Add one tracker within the per-user limit."""
     me = deps.principal()
     cmd = AddTracker(user_id=me.user_id, url=body.url, profile=me.profile)
     tracker = deps.use_cases().add_tracker(cmd)
-    return ser.tracker(tracker)
+    return res.tracker(tracker)
 
 
 @ROUTES.route(
     "GET", "/me", summary="The caller's trackers", response="TrackerPage", query=OwnTrackersQuery
 )
-def mine(query: OwnTrackersQuery) -> ser.Json:
+def mine(query: OwnTrackersQuery) -> res.TrackerPage:
     """The caller's trackers, filtered, sorted and paged."""
     me = deps.principal()
     found = deps.use_cases().list_user_trackers(me.viewer, me.user_id, tracker_query(query))
@@ -106,7 +115,7 @@ def mine(query: OwnTrackersQuery) -> ser.Json:
     query=TrackersQuery,
     errors=READ,
 )
-def listing(query: TrackersQuery) -> ser.Json:
+def listing(query: TrackersQuery) -> res.TrackerPage:
     """Own trackers, or (guild admins and system admins) the trackers of a guild's members."""
     me = deps.principal()
     core = tracker_query(query)
@@ -123,9 +132,9 @@ def listing(query: TrackersQuery) -> ser.Json:
     summary="Another user's trackers (read rule)",
     response="TrackerPage",
     query=OwnTrackersQuery,
-    errors=(Forbidden,),
+    errors=(ForbiddenError,),
 )
-def of_user(userId: str, query: OwnTrackersQuery) -> ser.Json:
+def of_user(userId: str, query: OwnTrackersQuery) -> res.TrackerPage:
     """A user's trackers, for the user, an admin of a shared guild, or a system admin."""
     me = deps.principal()
     found = deps.use_cases().list_user_trackers(me.viewer, userId, tracker_query(query))
@@ -139,36 +148,36 @@ def of_user(userId: str, query: OwnTrackersQuery) -> ser.Json:
     response="TrackerWithDetails",
     errors=READ,
 )
-def show(id: str) -> ser.Json:
+def show(id: str) -> res.TrackerWithDetails:
     """One tracker in full."""
     detail = deps.use_cases().get_tracker_detail(deps.principal().viewer, id)
-    return ser.tracker_with_details(detail)
+    return res.tracker_with_details(detail)
 
 
 @ROUTES.route(
     "GET", "/<id>/detail", summary="{tracker, seasons}", response="TrackerDetail", errors=READ
 )
-def detail(id: str) -> ser.Json:
+def detail(id: str) -> res.TrackerDetail:
     """The tracker and its seasons."""
     found = deps.use_cases().get_tracker_detail(deps.principal().viewer, id)
-    return ser.tracker_detail(found)
+    return res.tracker_detail(found)
 
 
 @ROUTES.route(
     "GET", "/<id>/status", summary="Scraping status", response="TrackerStatus", errors=READ
 )
-def scraping_status(id: str) -> ser.Json:
+def scraping_status(id: str) -> res.TrackerStatus:
     """Where the tracker's scraping stands."""
-    return ser.status(deps.use_cases().get_tracker_status(deps.principal().viewer, id))
+    return res.status(deps.use_cases().get_tracker_status(deps.principal().viewer, id))
 
 
 @ROUTES.route(
     "GET", "/<id>/seasons", summary="Seasons, newest first", response="SeasonArray", errors=READ
 )
-def seasons(id: str) -> list[ser.Json]:
+def seasons(id: str) -> list[res.Season]:
     """The tracker's seasons."""
     found = deps.use_cases().get_tracker_seasons(deps.principal().viewer, id)
-    return [ser.season(s) for s in found]
+    return [res.season(s) for s in found]
 
 
 @ROUTES.route(
@@ -179,11 +188,11 @@ def seasons(id: str) -> list[ser.Json]:
     query=SnapshotsQuery,
     errors=READ,
 )
-def snapshots(id: str, query: SnapshotsQuery) -> list[ser.Json]:
+def snapshots(id: str, query: SnapshotsQuery) -> list[res.Snapshot]:
     """The tracker's snapshots, optionally of one season."""
     viewer = deps.principal().viewer
     found = deps.use_cases().get_tracker_snapshots(viewer, id, query.season)
-    return [ser.snapshot(s) for s in found]
+    return [res.snapshot(s) for s in found]
 
 
 @ROUTES.route(
@@ -192,9 +201,9 @@ def snapshots(id: str, query: SnapshotsQuery) -> list[ser.Json]:
     summary="Record a manual snapshot (owner)",
     response="Snapshot",
     body=SnapshotBody,
-    errors=(*WRITE, RuleViolation),
+    errors=(*WRITE, RuleViolationError),
 )
-def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
+def add_snapshot(id: str, body: SnapshotBody) -> res.Snapshot:
     """Record ratings entered by the owner."""
     cmd = CreateManualSnapshot(
         actor_id=deps.principal().user_id,
@@ -208,7 +217,7 @@ def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
             "4v4": body.fours_games_played,
         },
     )
-    return ser.snapshot(deps.use_cases().create_manual_snapshot(cmd))
+    return res.snapshot(deps.use_cases().create_manual_snapshot(cmd))
 
 
 @ROUTES.route(
@@ -217,24 +226,33 @@ def add_snapshot(id: str, body: SnapshotBody) -> ser.Json:
     summary="Refresh now (owner; cooldown applies)",
     response="RefreshResult",
     body=EmptyBody,
-    errors=(*WRITE, RateLimited),
+    errors=(*WRITE, RateLimitedError),
 )
-def refresh(id: str, body: EmptyBody) -> ser.Json:
+def refresh(id: str, body: EmptyBody) -> res.RefreshResult:
     """Queue the tracker at high priority unless a job already has it."""
     cmd = RefreshTracker(tracker_id=id, actor_id=deps.principal().user_id)
-    outcome = deps.use_cases().refresh_tracker(cmd)
-    return refresh_answer(outcome.tracker_id, outcome.status, outcome.enqueued)
+    return refresh_answer(deps.use_cases().refresh_tracker(cmd))
 
 
-def refresh_answer(tracker_id: str, status: str, enqueued: bool) -> ser.Json:
-    """``{message, trackerId, status}`` of a refresh."""
-    if enqueued:
+def refresh_answer(
+    outcome: RefreshOutcome, *, enqueued_text: str | None = None
+) -> res.RefreshResult:
+    """``{message, trackerId, status}`` of a refresh, plus ``freshUntil`` when it was answered
+    from storage. ``enqueued_text`` overrides the message of every other case (the admin
+    route always says it enqueued)."""
+    if outcome.served_from_storage:
+        return res.RefreshResult(
+            FROM_STORAGE, outcome.tracker_id, outcome.status, fresh_until=outcome.fresh_until
+        )
+    if enqueued_text is not None:
+        text = enqueued_text
+    elif outcome.enqueued:
         text = ENQUEUED
-    elif status == TrackerStatus.IN_PROGRESS:
+    elif outcome.status == TrackerStatus.IN_PROGRESS:
         text = ALREADY_RUNNING
     else:
         text = ALREADY_QUEUED
-    return ser.message(text, trackerId=tracker_id, status=str(status))
+    return res.RefreshResult(text, outcome.tracker_id, outcome.status)
 
 
 @ROUTES.route(
@@ -243,9 +261,9 @@ def refresh_answer(tracker_id: str, status: str, enqueued: bool) -> ser.Json:
     summary="Change displayName or isActive (owner)",
     response="Tracker",
     body=UpdateTrackerBody,
-    errors=(*WRITE, RuleViolation),
+    errors=(*WRITE, RuleViolationError),
 )
-def update(id: str, body: UpdateTrackerBody) -> ser.Json:
+def update(id: str, body: UpdateTrackerBody) -> res.Tracker:
     """Update one's own tracker."""
     cmd = UpdateTracker(
         actor_id=deps.principal().user_id,
@@ -253,11 +271,11 @@ def update(id: str, body: UpdateTrackerBody) -> ser.Json:
         display_name=body.display_name,
         is_active=body.is_active,
     )
-    return ser.tracker(deps.use_cases().update_tracker(cmd))
+    return res.tracker(deps.use_cases().update_tracker(cmd))
 
 
 @ROUTES.route("DELETE", SELF, summary="Soft delete (owner)", response="Deleted", errors=WRITE)
 def delete(id: str) -> Any:
     """Soft-delete one's own tracker."""
     tracker = deps.use_cases().delete_tracker(deps.principal().user_id, id)
-    return ser.message(DELETED, id=tracker.id)
+    return res.Deleted(DELETED, tracker.id)

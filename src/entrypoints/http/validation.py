@@ -34,18 +34,18 @@ from entrypoints.http.constraints import (
     MEMBER_COUNT_NEGATIVE,
     MEMBER_COUNT_TOO_LARGE,
     MemberCount,
-    camel,
     check_constraints,
     failure,
     join,
 )
 from entrypoints.http.input_limits import check_text, decode_json
-from tracker_core.errors import FieldError, ValidationFailed
+from entrypoints.responses.base import camel
+from tracker_core.errors import FieldError, ValidationError
 
 T = TypeVar("T", bound=AttrsInstance)
 
 
-class _Mismatch(ValueError):
+class _MismatchError(ValueError):
     """A JSON value of the wrong type; the message says what was expected.
 
     ``headline``: when it is the request's only error, its message is the answer's message.
@@ -60,20 +60,20 @@ def _member_count(value: Any, _: Any) -> MemberCount:
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Mismatch("must be an integer")
+        raise _MismatchError("must be an integer")
     if value < 0:
-        raise _Mismatch(MEMBER_COUNT_NEGATIVE, headline=True)
+        raise _MismatchError(MEMBER_COUNT_NEGATIVE, headline=True)
     if value > MAX_MEMBER_COUNT:
-        raise _Mismatch(MEMBER_COUNT_TOO_LARGE, headline=True)
+        raise _MismatchError(MEMBER_COUNT_TOO_LARGE, headline=True)
     return MemberCount(value)
 
 
 def _scalar(kind: type, label: str) -> Callable[[Any, Any], Any]:
     def structure(value: Any, _: Any) -> Any:
         if isinstance(value, bool) and kind is not bool:
-            raise _Mismatch(f"must be {label}")
+            raise _MismatchError(f"must be {label}")
         if not isinstance(value, kind):
-            raise _Mismatch(f"must be {label}")
+            raise _MismatchError(f"must be {label}")
         return value
 
     return structure
@@ -81,11 +81,11 @@ def _scalar(kind: type, label: str) -> Callable[[Any, Any], Any]:
 
 def _number(value: Any, _: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Mismatch("must be a number")
+        raise _MismatchError("must be a number")
     try:
         return float(value)
     except OverflowError:
-        raise _Mismatch("must be a finite number") from None
+        raise _MismatchError("must be a finite number") from None
 
 
 def parse_instant(value: str) -> datetime:
@@ -102,16 +102,16 @@ def parse_instant(value: str) -> datetime:
 
 def _instant(value: Any, _: Any) -> datetime:
     if not isinstance(value, str):
-        raise _Mismatch("must be an ISO 8601 date-time string")
+        raise _MismatchError("must be an ISO 8601 date-time string")
     try:
         return parse_instant(value)
     except ValueError:
-        raise _Mismatch("must be an ISO 8601 date-time string") from None
+        raise _MismatchError("must be an ISO 8601 date-time string") from None
 
 
 def _object(value: Any, _: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _Mismatch("must be an object")
+        raise _MismatchError("must be an object")
     return value
 
 
@@ -134,12 +134,12 @@ def _literal(kind: Any) -> Callable[[Any, Any], Any]:
         for choice in choices:
             if type(value) is type(choice) and value == choice:
                 return choice
-        raise _Mismatch("must be one of " + ", ".join(str(c) for c in choices))
+        raise _MismatchError("must be one of " + ", ".join(str(c) for c in choices))
 
     return structure
 
 
-_STRUCTURE_ERRORS = (ClassValidationError, IterableValidationError, _Mismatch, KeyError)
+_STRUCTURE_ERRORS = (ClassValidationError, IterableValidationError, _MismatchError, KeyError)
 
 
 def _list_hook(converter: cattrs.Converter, kind: Any) -> Callable[[Any, Any], Any]:
@@ -147,7 +147,7 @@ def _list_hook(converter: cattrs.Converter, kind: Any) -> Callable[[Any, Any], A
 
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, list):
-            raise _Mismatch("must be an array")
+            raise _MismatchError("must be an array")
         hook = converter.get_structure_hook(item)
         result, errors = [], []
         for index, element in enumerate(value):
@@ -170,7 +170,7 @@ def _attrs_hook(converter: cattrs.Converter, cls: type) -> Callable[[Any, Any], 
 
     def structure(value: Any, _: Any) -> Any:
         if not isinstance(value, dict):
-            raise _Mismatch("must be an object")
+            raise _MismatchError("must be an object")
         return base(value, cls)
 
     return structure
@@ -207,7 +207,7 @@ def _errors_of(exc: BaseException, path: str) -> list[FieldError]:
         return found
     if isinstance(exc, KeyError):
         return [FieldError(path, "is required")]
-    if isinstance(exc, _Mismatch):
+    if isinstance(exc, _MismatchError):
         return [FieldError(path or "body", str(exc))]
     raise exc
 
@@ -218,7 +218,7 @@ def _headline(exc: BaseException) -> str | None:
         if len(exc.exceptions) != 1:
             return None
         exc = exc.exceptions[0]
-    return str(exc) if isinstance(exc, _Mismatch) and exc.headline else None
+    return str(exc) if isinstance(exc, _MismatchError) and exc.headline else None
 
 
 def _note_part(note: object) -> str | int:
@@ -233,11 +233,11 @@ def structure(data: Any, cls: type[T]) -> T:
     """``data`` (parsed JSON) as an instance of the request class ``cls``.
 
     Raises:
-        ValidationFailed: naming every offending field.
+        ValidationError: naming every offending field.
     """
     try:
         value = _CONVERTER.structure(data, cls)
-    except (ClassValidationError, IterableValidationError, _Mismatch) as exc:
+    except (ClassValidationError, IterableValidationError, _MismatchError) as exc:
         errors = _errors_of(exc, "")
         raise failure(errors, [_headline(exc)] + [None] * (len(errors) - 1)) from None
     problems = list(check_constraints(value, ""))
@@ -251,7 +251,7 @@ def parse_json(raw: bytes) -> Any:
     lone surrogate in any key or string); an empty body is ``{}``.
 
     Raises:
-        ValidationFailed: the body is not JSON or breaks one of the input limits.
+        ValidationError: the body is not JSON or breaks one of the input limits.
     """
     data = decode_json(raw)
     check_text(data)
@@ -275,7 +275,7 @@ def parse_query(args: Mapping[str, str], cls: type[T]) -> T:
     """Query parameters as an instance of the attrs query class ``cls``.
 
     Raises:
-        ValidationFailed: naming every offending (or unknown) parameter.
+        ValidationError: naming every offending (or unknown) parameter.
     """
     if not args and cls.__hash__ is not None:  # frozen: one checked default instance
         default: T = _default_query(cls)
@@ -294,7 +294,7 @@ def _parse_query(args: Mapping[str, str], cls: type[T]) -> T:
         raw = args[json_name]
         try:
             values[name] = query_value(raw, kind)
-        except _Mismatch as exc:
+        except _MismatchError as exc:
             errors.append(FieldError(json_name, str(exc)))
             headlines.append(None)
     value = cls(**values)
@@ -323,10 +323,10 @@ def query_value(raw: str, kind: Any) -> Any:
             return True
         if raw in ("false", "0"):
             return False
-        raise _Mismatch("must be one of true, false, 1, 0")
+        raise _MismatchError("must be one of true, false, 1, 0")
     if kind is int:
         if not re.fullmatch(r"-?\d{1,9}", raw):
-            raise _Mismatch("must be an integer")
+            raise _MismatchError("must be an integer")
         return int(raw)
     if get_origin(kind) is tuple:
         item = get_args(kind)[0]
@@ -341,14 +341,14 @@ def query_value(raw: str, kind: Any) -> Any:
 def _choice(raw: str, choices: list[Any], make: Callable[[Any], Any]) -> Any:
     if raw in choices:
         return make(raw)
-    raise _Mismatch("must be one of " + ", ".join(str(c) for c in choices))
+    raise _MismatchError("must be one of " + ", ".join(str(c) for c in choices))
 
 
 def check_path(name: str, value: str, pattern: str, message: str) -> None:
     """Reject a malformed path parameter with 400 and ``message`` as the error message.
 
     Raises:
-        ValidationFailed: ``value`` does not match ``pattern``.
+        ValidationError: ``value`` does not match ``pattern``.
     """
     if not re.fullmatch(pattern.strip("^$"), value):
-        raise ValidationFailed([FieldError(name, message)], message=message)
+        raise ValidationError([FieldError(name, message)], message=message)

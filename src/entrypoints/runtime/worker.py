@@ -25,7 +25,7 @@ from rq import scheduler as rq_scheduler
 
 from adapters.queue.rq_queue import RqJobQueue
 from entrypoints.container import ProductionContainer
-from tracker_core.errors import QueueUnavailable
+from tracker_core.errors import QueueUnavailableError
 
 log = logging.getLogger("trackers.worker")
 
@@ -96,7 +96,7 @@ class Heartbeat:
     def _quietly(self, call: Callable[[str], None], worker_name: str) -> None:
         try:
             call(worker_name)
-        except QueueUnavailable as exc:
+        except QueueUnavailableError as exc:
             if not self._failing:
                 log.warning(
                     "worker heartbeat: Redis unavailable (%s)", type(exc.__cause__).__name__
@@ -156,7 +156,7 @@ def run_worker(
     reconciler.
 
     Raises:
-        QueueUnavailable: Redis cannot be reached at start and ``exit_on_unavailable``.
+        QueueUnavailableError: Redis cannot be reached at start and ``exit_on_unavailable``.
     """
     queue = container.queue()
     return work_lanes(
@@ -184,7 +184,7 @@ def work_lanes(
         try:
             connection.ping()
         except _REDIS_DOWN as exc:
-            raise QueueUnavailable(f"Redis unavailable: {type(exc).__name__}") from None
+            raise QueueUnavailableError(f"Redis unavailable: {type(exc).__name__}") from None
     quiet = _QuietReconnects()
     rq_log = logging.getLogger("rq.worker")
     rq_log.addFilter(quiet)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import attrs
 
-from tracker_core.errors import InvalidFormulaError, RuleViolation
+from tracker_core.errors import InvalidFormulaError, RuleViolationError
 from tracker_core.formula import compile_formula
 from tracker_core.mmr import MmrConfig, MmrInputs, calculate_mmr
 from tracker_core.ports import UnitOfWork
@@ -98,18 +98,18 @@ def calculate_guild_mmr(
     admin of the guild (or a system admin).
 
     Raises:
-        NotFound: no such guild. Forbidden: ``staff`` is not an admin of it.
-        RuleViolation: no data, both kinds, or ascendancy data for a guild whose algorithm is
+        NotFoundError: no such guild. ForbiddenError: ``staff`` is not an admin of it.
+        RuleViolationError: no data, both kinds, or ascendancy data for a guild whose algorithm is
         not ASCENDANCY.
     """
     if cmd.tracker_data is None and cmd.ascendancy_data is None:
-        raise RuleViolation(NO_DATA)
+        raise RuleViolationError(NO_DATA)
     if cmd.tracker_data is not None and cmd.ascendancy_data is not None:
-        raise RuleViolation(BOTH_DATA)
+        raise RuleViolationError(BOTH_DATA)
     config = get_settings(cmd.guild_id, uow=uow, viewer=staff).mmr
     if cmd.ascendancy_data is not None:
         if config.algorithm != "ASCENDANCY":
-            raise RuleViolation(ASCENDANCY_ONLY)
+            raise RuleViolationError(ASCENDANCY_ONLY)
         inputs = cmd.ascendancy_data.inputs()
     else:
         inputs = cmd.tracker_data or MmrInputs()

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from tracker_core.errors import NotFound, QueueUnavailable
+from tracker_core.errors import NotFoundError, QueueUnavailableError
 from tracker_core.guilds import User, UserProfile
 from tracker_core.model import Priority, Tracker
 from tracker_core.ports import JobQueue, UnitOfWork
@@ -20,11 +20,11 @@ def live_tracker(uow: UnitOfWork, tracker_id: str) -> Tracker:
     """The non-deleted tracker; deleted ones are 404 to users.
 
     Raises:
-        NotFound: no such tracker, or it is deleted.
+        NotFoundError: no such tracker, or it is deleted.
     """
     tracker = uow.trackers.get(tracker_id)
     if tracker is None or tracker.is_deleted:
-        raise NotFound(TRACKER_NOT_FOUND)
+        raise NotFoundError(TRACKER_NOT_FOUND)
     return tracker
 
 
@@ -47,6 +47,6 @@ def enqueue_after_commit(
         return 0
     try:
         return queue.enqueue(ids, priority, not_before=not_before)
-    except QueueUnavailable as exc:
+    except QueueUnavailableError as exc:
         log.warning("queue unavailable, %d tracker(s) left to the reconciler: %s", len(ids), exc)
         return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.flags import FlagKind, FlagStatus, Resolution, ReviewFlag
 from tracker_core.ports import Clock, UnitOfWork
 from tracker_core.use_cases.guilds import _staff_settings
@@ -19,7 +19,7 @@ def list_flags(
     uow: UnitOfWork,
     viewer: Viewer | None = None,
 ) -> list[ReviewFlag]:
-    """The guild's flags, newest first, filtered. Raises NotFound, Forbidden."""
+    """The guild's flags, newest first, filtered. Raises NotFoundError, ForbiddenError."""
     with uow:
         _staff_settings(uow, guild_id, viewer)
         return uow.flags.search(guild_id, status, kind)
@@ -40,13 +40,14 @@ def resolve_flag(
     """Close a flag as confirmed or dismissed; the member may be flagged again later.
 
     Raises:
-        NotFound, Forbidden, RuleViolation (already resolved), Conflict (resolved meanwhile).
+        NotFoundError, ForbiddenError, RuleViolationError (already resolved), ConflictError
+        (resolved meanwhile).
     """
     with uow:
         _staff_settings(uow, cmd.guild_id, viewer)
         flag = uow.flags.get(cmd.guild_id, cmd.flag_id)
         if flag is None:
-            raise NotFound(f"Flag {cmd.flag_id} not found in guild {cmd.guild_id}")
+            raise NotFoundError(f"Flag {cmd.flag_id} not found in guild {cmd.guild_id}")
         flag.resolve(cmd.resolution, cmd.note, cmd.actor, clock.now())
         uow.flags.save(flag)
         uow.commit()

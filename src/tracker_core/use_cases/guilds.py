@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from tracker_core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from tracker_core.errors import ConflictError, ForbiddenError, NotFoundError, RuleViolationError
 from tracker_core.guilds import Guild, GuildSettings, User, UserProfile, is_guild_admin
 from tracker_core.model import AuditEntry, Tracker
 from tracker_core.policy import Policy
@@ -49,14 +49,14 @@ class RegisterByStaff:
 def _user(uow: UnitOfWork, user_id: str) -> User:
     user = uow.users.get(user_id)
     if user is None:
-        raise NotFound(f"User {user_id} not found")
+        raise NotFoundError(f"User {user_id} not found")
     return user
 
 
 def _guild(uow: UnitOfWork, guild_id: str) -> Guild:
     guild = uow.guilds.get(guild_id)
     if guild is None:
-        raise NotFound(f"Guild {guild_id} not found")
+        raise NotFoundError(f"Guild {guild_id} not found")
     return guild
 
 
@@ -69,7 +69,7 @@ def save_user(user_id: str, profile: UserProfile, *, uow: UnitOfWork, clock: Clo
 
 
 def get_user(user_id: str, *, uow: UnitOfWork) -> User:
-    """Raises NotFound."""
+    """Raises NotFoundError."""
     with uow:
         return _user(uow, user_id)
 
@@ -80,7 +80,7 @@ def list_users(page: int, limit: int, *, uow: UnitOfWork) -> tuple[list[User], i
 
 
 def update_user(user_id: str, profile: UserProfile, *, uow: UnitOfWork, clock: Clock) -> User:
-    """Update the supplied fields of an existing user. Raises NotFound."""
+    """Update the supplied fields of an existing user. Raises NotFoundError."""
     with uow:
         user = _user(uow, user_id)
         if user.apply_profile(profile, clock.now()):
@@ -93,7 +93,7 @@ def delete_user(user_id: str, *, uow: UnitOfWork, clock: Clock) -> User:
     """Remove a user: their trackers are soft-deleted and memberships dropped.
 
     Raises:
-        NotFound.
+        NotFoundError.
     """
     with uow:
         user = _user(uow, user_id)
@@ -112,12 +112,12 @@ def create_guild(
     ``is_active`` is supplied).
 
     Raises:
-        Conflict: it exists and ``upsert`` is False.
+        ConflictError: it exists and ``upsert`` is False.
     """
     with uow:
         guild = uow.guilds.get(guild_id)
         if guild is not None and not upsert:
-            raise Conflict(f"Guild {guild_id} already exists")
+            raise ConflictError(f"Guild {guild_id} already exists")
         saved = save_guild(uow, guild_id, data, clock.now(), existing=guild)
         uow.commit()
     return saved
@@ -153,7 +153,7 @@ def _apply_guild(guild: Guild, data: GuildData, now: datetime) -> bool:
 
 
 def get_guild(guild_id: str, *, uow: UnitOfWork) -> Guild:
-    """Raises NotFound."""
+    """Raises NotFoundError."""
     with uow:
         return _guild(uow, guild_id)
 
@@ -165,7 +165,7 @@ def list_guilds(*, uow: UnitOfWork) -> list[Guild]:
 
 
 def update_guild(guild_id: str, data: GuildData, *, uow: UnitOfWork, clock: Clock) -> Guild:
-    """Raises NotFound."""
+    """Raises NotFoundError."""
     with uow:
         guild = _guild(uow, guild_id)
         if _apply_guild(guild, data, clock.now()):
@@ -175,7 +175,7 @@ def update_guild(guild_id: str, data: GuildData, *, uow: UnitOfWork, clock: Cloc
 
 
 def delete_guild(guild_id: str, *, uow: UnitOfWork) -> Guild:
-    """Remove a guild with its settings and memberships. Raises NotFound."""
+    """Remove a guild with its settings and memberships. Raises NotFoundError."""
     with uow:
         guild = _guild(uow, guild_id)
         uow.guilds.delete(guild_id)
@@ -187,19 +187,22 @@ def _staff_settings(uow: UnitOfWork, guild_id: str, viewer: Viewer | None) -> Gu
     """The guild's settings, once ``viewer`` (None: the bot) is known to be its staff.
 
     Raises:
-        NotFound: no such guild. Forbidden: neither a guild admin nor a system admin.
+        NotFoundError: no such guild. ForbiddenError: neither a guild admin nor a system admin.
     """
     _guild(uow, guild_id)
     settings = uow.guilds.settings(guild_id)
     if viewer is None or viewer.is_system_admin:
         return settings
     if not is_guild_admin(uow.guilds.member(guild_id, viewer.user_id), settings):
-        raise Forbidden(GUILD_ADMIN_ONLY)
+        raise ForbiddenError(GUILD_ADMIN_ONLY)
     return settings
 
 
 def get_settings(guild_id: str, *, uow: UnitOfWork, viewer: Viewer | None = None) -> GuildSettings:
-    """The guild's settings; a ``viewer`` must be its staff. Raises NotFound, Forbidden."""
+    """The guild's settings; a ``viewer`` must be its staff.
+
+    Raises NotFoundError, ForbiddenError.
+    """
     with uow:
         return _staff_settings(uow, guild_id, viewer)
 
@@ -210,7 +213,7 @@ def update_settings(
     """Merge a partial settings object, validated (formulas compiled) before saving.
 
     Raises:
-        NotFound, Forbidden, ValidationFailed, InvalidFormulaError.
+        NotFoundError, ForbiddenError, ValidationError, InvalidFormulaError.
     """
     with uow:
         settings = _staff_settings(uow, guild_id, viewer).merged(patch)
@@ -226,7 +229,7 @@ def reset_settings(
     bot's sync sets it) and without which the staff would lock themselves out.
 
     Raises:
-        NotFound, Forbidden.
+        NotFoundError, ForbiddenError.
     """
     with uow:
         current = _staff_settings(uow, guild_id, viewer)
@@ -248,7 +251,7 @@ def settings_history(
     """The audit log's successful calls of the guild's settings ``paths``, newest first.
 
     Raises:
-        NotFound, Forbidden.
+        NotFoundError, ForbiddenError.
     """
     with uow:
         _staff_settings(uow, guild_id, viewer)
@@ -261,17 +264,17 @@ def register_by_staff(
     """A guild admin registers trackers for a member of that guild.
 
     Raises:
-        NotFound, Forbidden (staff is not a guild admin), RuleViolation (not a member), and
-        everything ``register_trackers`` raises.
+        NotFoundError, ForbiddenError (staff is not a guild admin), RuleViolationError (not a
+        member), and everything ``register_trackers`` raises.
     """
     with uow:
         _guild(uow, cmd.guild_id)
         settings = uow.guilds.settings(cmd.guild_id)
         if not is_guild_admin(uow.guilds.member(cmd.guild_id, cmd.staff_user_id), settings):
-            raise Forbidden("Only guild admins can register trackers for other users")
+            raise ForbiddenError("Only guild admins can register trackers for other users")
         target = uow.guilds.member(cmd.guild_id, cmd.register.user_id)
         if target is None or not target.is_current:
-            raise RuleViolation(
+            raise RuleViolationError(
                 f"User {cmd.register.user_id} is not a member of guild {cmd.guild_id}"
             )
     trackers = register_trackers(cmd.register, uow=uow, queue=queue, clock=clock, policy=policy)

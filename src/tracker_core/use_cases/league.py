@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from tracker_core.errors import NotFound, RuleViolation
+from tracker_core.errors import NotFoundError, RuleViolationError
 from tracker_core.guilds import GuildSettings
 from tracker_core.league import MemberData, Standing, rank, standing
 from tracker_core.ports import Clock, UnitOfWork
@@ -53,7 +53,7 @@ def guild_standings(
     age, highest first. A ``viewer`` (None: the bot) must be the guild's staff.
 
     Raises:
-        NotFound, Forbidden.
+        NotFoundError, ForbiddenError.
     """
     with uow:
         settings = _staff_settings(uow, guild_id, viewer)
@@ -72,13 +72,13 @@ def member_standing(
     """One member's standing (eligibility with its reasons and games).
 
     Raises:
-        NotFound: no such guild, or the user is not a current member. Forbidden.
+        NotFoundError: no such guild, or the user is not a current member. ForbiddenError.
     """
     with uow:
         settings = _staff_settings(uow, guild_id, viewer)
         members = uow.league.member_data(guild_id, [user_id])
         if not members:
-            raise NotFound(f"User {user_id} is not a member of guild {guild_id}")
+            raise NotFoundError(f"User {user_id} is not a member of guild {guild_id}")
         return _standings(uow, guild_id, members, settings, clock.now())[0]
 
 
@@ -97,7 +97,8 @@ def create_pull(
     transaction.
 
     Raises:
-        NotFound, Forbidden, Conflict (another pull took the number at the same time).
+        NotFoundError, ForbiddenError, ConflictError (another pull took the number at the same
+        time).
     """
     now = clock.now()
     with uow:
@@ -128,12 +129,12 @@ def create_pull(
 def _pull(uow: UnitOfWork, guild_id: str, pull_id: str) -> Pull:
     pull = uow.pulls.get(guild_id, pull_id)
     if pull is None:
-        raise NotFound(PULL_NOT_FOUND.format(pull_id=pull_id, guild_id=guild_id))
+        raise NotFoundError(PULL_NOT_FOUND.format(pull_id=pull_id, guild_id=guild_id))
     return pull
 
 
 def list_pulls(guild_id: str, *, uow: UnitOfWork, viewer: Viewer | None = None) -> list[Pull]:
-    """The guild's pulls, newest first. Raises NotFound, Forbidden."""
+    """The guild's pulls, newest first. Raises NotFoundError, ForbiddenError."""
     with uow:
         _staff_settings(uow, guild_id, viewer)
         return uow.pulls.for_guild(guild_id)
@@ -159,7 +160,7 @@ def get_pull(
     uow: UnitOfWork,
     viewer: Viewer | None = None,
 ) -> PullPage:
-    """One page of a pull's rows, filtered. Raises NotFound, Forbidden."""
+    """One page of a pull's rows, filtered. Raises NotFoundError, ForbiddenError."""
     with uow:
         _staff_settings(uow, guild_id, viewer)
         pull = _pull(uow, guild_id, pull_id)
@@ -171,7 +172,7 @@ def get_pull(
 def export_pull(
     guild_id: str, pull_id: str, *, uow: UnitOfWork, viewer: Viewer | None = None
 ) -> PullPage:
-    """Every row of a pull (for the CSV). Raises NotFound, Forbidden."""
+    """Every row of a pull (for the CSV). Raises NotFoundError, ForbiddenError."""
     with uow:
         _staff_settings(uow, guild_id, viewer)
         pull = _pull(uow, guild_id, pull_id)
@@ -193,7 +194,7 @@ def compare_pulls(
     """Who moved from pull ``a`` to pull ``b`` (effective MMRs, overrides included).
 
     Raises:
-        NotFound, Forbidden.
+        NotFoundError, ForbiddenError.
     """
     with uow:
         _staff_settings(uow, guild_id, viewer)
@@ -230,16 +231,17 @@ def override_pull_row(
     """Record a staff MMR for one member of a pull, beside the frozen value.
 
     Raises:
-        NotFound, Forbidden, RuleViolation (the user has no row in that pull, or no reason).
+        NotFoundError, ForbiddenError, RuleViolationError (the user has no row in that pull, or no
+        reason).
     """
     if not cmd.reason.strip():
-        raise RuleViolation("A reason is required")
+        raise RuleViolationError("A reason is required")
     with uow:
         _staff_settings(uow, cmd.guild_id, viewer)
         pull = _pull(uow, cmd.guild_id, cmd.pull_id)
         row = uow.pulls.row(cmd.pull_id, cmd.user_id)
         if row is None:
-            raise RuleViolation(f"User {cmd.user_id} has no row in pull {cmd.pull_id}")
+            raise RuleViolationError(f"User {cmd.user_id} has no row in pull {cmd.pull_id}")
         override = PullOverride(
             id=uow.next_id(),
             pull_id=cmd.pull_id,

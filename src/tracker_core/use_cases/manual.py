@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from tracker_core.errors import NotFound, RuleViolation
+from tracker_core.errors import NotFoundError, RuleViolationError
 from tracker_core.model import TrackerSeason, TrackerSnapshot
 from tracker_core.ports import Clock, UnitOfWork
 from tracker_core.ratings import update_player_ratings
@@ -56,22 +56,22 @@ def enter_manual_ratings(
     """Store staff-entered ratings for one season of a member's tracker.
 
     Raises:
-        NotFound (guild, member or tracker), Forbidden, RuleViolation (no playlist, or the
-        tracker is deleted or not the member's).
+        NotFoundError (guild, member or tracker), ForbiddenError, RuleViolationError (no playlist,
+        or the tracker is deleted or not the member's).
     """
     if not cmd.playlists:
-        raise RuleViolation("At least one playlist is required")
+        raise RuleViolationError("At least one playlist is required")
     now = clock.now()
     with uow:
         _staff_settings(uow, cmd.guild_id, viewer)
         member = uow.guilds.member(cmd.guild_id, cmd.user_id)
         if member is None or not member.is_current:
-            raise NotFound(f"User {cmd.user_id} is not a member of guild {cmd.guild_id}")
+            raise NotFoundError(f"User {cmd.user_id} is not a member of guild {cmd.guild_id}")
         tracker = uow.trackers.get(cmd.tracker_id)
         if tracker is None or tracker.user_id != cmd.user_id:
-            raise NotFound(f"Tracker {cmd.tracker_id} of user {cmd.user_id} not found")
+            raise NotFoundError(f"Tracker {cmd.tracker_id} of user {cmd.user_id} not found")
         if tracker.is_deleted:
-            raise RuleViolation("Cannot enter ratings for a deleted tracker")
+            raise RuleViolationError("Cannot enter ratings for a deleted tracker")
         old = next(
             (
                 s

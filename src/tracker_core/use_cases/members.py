@@ -11,7 +11,7 @@ from datetime import datetime
 
 import attrs
 
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.guilds import Guild, GuildMember, UserProfile
 from tracker_core.ports import Clock, UnitOfWork
 from tracker_core.use_cases.common import upsert_user
@@ -64,14 +64,14 @@ class UpdateMember:
     roles: tuple[str, ...] | None = None
 
 
-def member_not_found(guild_id: str, user_id: str) -> NotFound:
-    return NotFound(f"Member {user_id} not found in guild {guild_id}")
+def member_not_found(guild_id: str, user_id: str) -> NotFoundError:
+    return NotFoundError(f"Member {user_id} not found in guild {guild_id}")
 
 
 def _existing_guild(uow: UnitOfWork, guild_id: str) -> Guild:
     guild = uow.guilds.get(guild_id)
     if guild is None:
-        raise NotFound(f"Guild {guild_id} not found")
+        raise NotFoundError(f"Guild {guild_id} not found")
     return guild
 
 
@@ -91,7 +91,7 @@ def sync_guild(cmd: SyncGuild, *, uow: UnitOfWork, clock: Clock) -> SyncResult:
     make the membership set equal to ``members`` — all in one transaction.
 
     Raises:
-        NotFound: a members-only sync of an unknown guild.
+        NotFoundError: a members-only sync of an unknown guild.
     """
     now = clock.now()
     members = {m.user_id: m for m in cmd.members}  # the last entry of a user wins
@@ -115,12 +115,12 @@ def sync_guild(cmd: SyncGuild, *, uow: UnitOfWork, clock: Clock) -> SyncResult:
 def sync_members(
     guild_id: str, members: Sequence[MemberData], *, uow: UnitOfWork, clock: Clock
 ) -> SyncResult:
-    """Members-only sync of an existing guild. Raises NotFound."""
+    """Members-only sync of an existing guild. Raises NotFoundError."""
     return sync_guild(SyncGuild(guild_id=guild_id, members=tuple(members)), uow=uow, clock=clock)
 
 
 def add_member(guild_id: str, data: MemberData, *, uow: UnitOfWork, clock: Clock) -> GuildMember:
-    """A member joined (or is re-added): the user is created if unknown. Raises NotFound."""
+    """A member joined (or is re-added): the user is created if unknown. Raises NotFoundError."""
     with uow:
         _existing_guild(uow, guild_id)
         upsert_user(uow, data.user_id, data.profile, clock.now())
@@ -134,7 +134,7 @@ def update_member(cmd: UpdateMember, *, uow: UnitOfWork, clock: Clock) -> GuildM
     """Change the supplied fields of a membership (and the user's username).
 
     Raises:
-        NotFound: no such guild or member.
+        NotFoundError: no such guild or member.
     """
     with uow:
         _existing_guild(uow, cmd.guild_id)
@@ -157,7 +157,7 @@ def remove_member(guild_id: str, user_id: str, *, uow: UnitOfWork) -> None:
     """A member left: the membership is deleted (the user and trackers stay).
 
     Raises:
-        NotFound: no such guild or member.
+        NotFoundError: no such guild or member.
     """
     with uow:
         _existing_guild(uow, guild_id)

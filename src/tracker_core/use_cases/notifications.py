@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import attrs
 
-from tracker_core.errors import Conflict, DeliveryFailed
+from tracker_core.errors import ConflictError, DeliveryError
 from tracker_core.notifications import Notification
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, Notifier, UnitOfWork
@@ -52,10 +52,10 @@ def dispatch_notifications(
     """Deliver up to ``limit`` due outbox rows: claim each, send it, then mark it.
 
     A row is claimed (its next attempt pushed ``lease`` ahead, compare-and-set) before it is
-    sent, so concurrent dispatchers do not both send it; a Conflict means another dispatcher
+    sent, so concurrent dispatchers do not both send it; a ConflictError means another dispatcher
     has it and the row is skipped. If the process dies after sending, the row is still
     PENDING and is sent again once the lease ends: the channel's nonce drops the duplicate.
-    A DeliveryFailed schedules a retry (``retry_after`` or backoff) or, when permanent or at
+    A DeliveryError schedules a retry (``retry_after`` or backoff) or, when permanent or at
     ``policy.notification_max_attempts``, gives up with the reason recorded.
     """
     with uow:
@@ -109,17 +109,17 @@ def _deliver(
     return outcome if _save(uow, notification) else _Outcome.SKIPPED
 
 
-def _send(notifier: Notifier, notification: Notification) -> DeliveryFailed | None:
+def _send(notifier: Notifier, notification: Notification) -> DeliveryError | None:
     """Send; the failure to record, or None when delivered."""
     try:
         notifier.send(notification)
-    except DeliveryFailed as exc:
+    except DeliveryError as exc:
         return exc
     except Exception as exc:
         # A notifier bug must not stop the other rows; it is retried with backoff. Only the
         # type is recorded: the message of an unexpected error may hold a URL or a token.
         log.exception("notifier failed on notification %s", notification.id)
-        return DeliveryFailed(f"unexpected {type(exc).__name__} in the notifier (see logs)")
+        return DeliveryError(f"unexpected {type(exc).__name__} in the notifier (see logs)")
     return None
 
 
@@ -129,7 +129,7 @@ def _save(uow: UnitOfWork, notification: Notification) -> bool:
         try:
             uow.notifications.save(notification)
             uow.commit()
-        except Conflict:
+        except ConflictError:
             log.info("notification %s is handled by another dispatcher", notification.id)
             return False
     return True

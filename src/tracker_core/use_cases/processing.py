@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from tracker_core.errors import Conflict, LeaseLost, NotFound, QueueUnavailable
+from tracker_core.errors import ConflictError, LeaseLostError, NotFoundError, QueueUnavailableError
 from tracker_core.guilds import processing_allowed
 from tracker_core.model import Priority, Tracker, TrackerSeason, TrackerStatus
 from tracker_core.notifications import backoff_seconds
@@ -33,6 +33,7 @@ class ClaimedScrape:
     api_path: str
     lease_token: str
     first_scrape: bool
+    """No scrape of it has completed yet: earlier seasons not stored are fetched too."""
     attempt: int
     started_at: datetime
     tracker: Tracker
@@ -80,12 +81,12 @@ def process_guild(
     """Queue the guild members' pending, never-scraped or stale trackers (bypasses the guard).
 
     Raises:
-        NotFound: no such guild.
+        NotFoundError: no such guild.
     """
     now = clock.now()
     with uow:
         if uow.guilds.get(guild_id) is None:
-            raise NotFound(f"Guild {guild_id} not found")
+            raise NotFoundError(f"Guild {guild_id} not found")
         ids = uow.trackers.pending_or_stale_ids(now - policy.refresh_interval, guild_id)
         uow.trackers.mark_pending(ids, now)
         uow.commit()
@@ -138,7 +139,7 @@ def claim_tracker(
         tracker_id=tracker.id,
         api_path=tracker.api_path,
         lease_token=token,
-        first_scrape=not seasons,
+        first_scrape=tracker.last_scraped_at is None,
         attempt=tracker.scraping_attempts + 1,
         started_at=now,
         tracker=tracker,
@@ -150,7 +151,7 @@ def renew_lease(claimed: ClaimedScrape, *, uow: UnitOfWork, clock: Clock, policy
     """Extend the job's lease by a full lease period (one compare-and-set on the lease).
 
     Raises:
-        LeaseLost: the lease expired and was taken back, or another job holds the tracker.
+        LeaseLostError: the lease expired and was taken back, or another job holds the tracker.
     """
     tracker = claimed.leased()
     tracker.renew_lease(clock.now(), policy.lease)
@@ -158,7 +159,7 @@ def renew_lease(claimed: ClaimedScrape, *, uow: UnitOfWork, clock: Clock, policy
         renewed = uow.trackers.renew_lease(tracker, claimed.lease_token)
         uow.commit()
     if not renewed:
-        raise LeaseLost(f"Tracker {claimed.tracker_id}: lease lost")
+        raise LeaseLostError(f"Tracker {claimed.tracker_id}: lease lost")
 
 
 def retry_delay(
@@ -180,7 +181,7 @@ def reconcile(*, uow: UnitOfWork, queue: JobQueue, clock: Clock, policy: Policy)
     if expired:
         try:
             queue.discard(expired)
-        except QueueUnavailable as exc:
+        except QueueUnavailableError as exc:
             log.warning("queue unavailable, dead jobs of %d tracker(s) kept: %s", len(expired), exc)
     with uow:
         pending = uow.trackers.get_many(uow.trackers.pending_ids())
@@ -212,7 +213,7 @@ def reap_expired_leases(*, uow: UnitOfWork, clock: Clock, policy: Policy) -> lis
             try:
                 uow.trackers.save(tracker)
                 uow.commit()
-            except Conflict:
+            except ConflictError:
                 continue
             reaped.append(tracker.id)
     return reaped

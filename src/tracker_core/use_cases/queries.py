@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import attrs
 
-from tracker_core.errors import Forbidden, NotFound
+from tracker_core.errors import ForbiddenError, NotFoundError
 from tracker_core.fetching import planned_requests
 from tracker_core.guilds import User, is_guild_admin
 from tracker_core.model import (
@@ -99,7 +99,7 @@ def can_view(uow: UnitOfWork, viewer: Viewer, owner_id: str) -> bool:
 def _viewable(uow: UnitOfWork, viewer: Viewer, tracker_id: str) -> Tracker:
     tracker = live_tracker(uow, tracker_id)
     if not can_view(uow, viewer, tracker.user_id):
-        raise Forbidden(READ_DENIED)
+        raise ForbiddenError(READ_DENIED)
     return tracker
 
 
@@ -107,7 +107,7 @@ def get_tracker_detail(viewer: Viewer, tracker_id: str, *, uow: UnitOfWork) -> T
     """The tracker, its owner, its latest 10 snapshots and its seasons (newest first).
 
     Raises:
-        NotFound, Forbidden.
+        NotFoundError, ForbiddenError.
     """
     with uow:
         tracker = _viewable(uow, viewer, tracker_id)
@@ -120,7 +120,7 @@ def get_tracker_detail(viewer: Viewer, tracker_id: str, *, uow: UnitOfWork) -> T
 
 
 def get_tracker_seasons(viewer: Viewer, tracker_id: str, *, uow: UnitOfWork) -> list[TrackerSeason]:
-    """Seasons, newest first. Raises NotFound, Forbidden."""
+    """Seasons, newest first. Raises NotFoundError, ForbiddenError."""
     with uow:
         return uow.seasons.for_tracker(_viewable(uow, viewer, tracker_id).id)
 
@@ -128,14 +128,14 @@ def get_tracker_seasons(viewer: Viewer, tracker_id: str, *, uow: UnitOfWork) -> 
 def get_tracker_snapshots(
     viewer: Viewer, tracker_id: str, season: int | None, *, uow: UnitOfWork
 ) -> list[TrackerSnapshot]:
-    """Snapshots, newest first, optionally of one season. Raises NotFound, Forbidden."""
+    """Snapshots, newest first, optionally of one season. Raises NotFoundError, ForbiddenError."""
     with uow:
         tracker = _viewable(uow, viewer, tracker_id)
         return uow.snapshots.for_tracker(tracker.id, season=season)
 
 
 def get_tracker_status(viewer: Viewer, tracker_id: str, *, uow: UnitOfWork) -> TrackerStatusView:
-    """Scraping status of one tracker. Raises NotFound, Forbidden."""
+    """Scraping status of one tracker. Raises NotFoundError, ForbiddenError."""
     with uow:
         t = _viewable(uow, viewer, tracker_id)
     return TrackerStatusView(
@@ -151,10 +151,10 @@ def get_tracker_status(viewer: Viewer, tracker_id: str, *, uow: UnitOfWork) -> T
 def list_user_trackers(
     viewer: Viewer, user_id: str, query: TrackerQuery, *, uow: UnitOfWork
 ) -> tuple[list[Tracker], int]:
-    """A user's trackers, if the viewer may read them. Raises Forbidden."""
+    """A user's trackers, if the viewer may read them. Raises ForbiddenError."""
     with uow:
         if not can_view(uow, viewer, user_id):
-            raise Forbidden(READ_DENIED)
+            raise ForbiddenError(READ_DENIED)
         return uow.trackers.search(attrs.evolve(query, user_ids=(user_id,)))
 
 
@@ -164,16 +164,16 @@ def list_guild_trackers(
     """Trackers of a guild's current members, for its admins and system admins.
 
     Raises:
-        NotFound: no such guild. Forbidden: not an admin of it.
+        NotFoundError: no such guild. ForbiddenError: not an admin of it.
     """
     with uow:
         if uow.guilds.get(guild_id) is None:
-            raise NotFound(f"Guild {guild_id} not found")
+            raise NotFoundError(f"Guild {guild_id} not found")
         settings = uow.guilds.settings(guild_id)
         if not viewer.is_system_admin and not is_guild_admin(
             uow.guilds.member(guild_id, viewer.user_id), settings
         ):
-            raise Forbidden(READ_DENIED)
+            raise ForbiddenError(READ_DENIED)
         members = tuple(m.user_id for m in uow.guilds.members(guild_id) if m.is_current)
         return uow.trackers.search(attrs.evolve(query, user_ids=members))
 
@@ -253,7 +253,7 @@ def list_tracker_changes(
     """The tracker's notification texts, newest first, each once whatever its channels.
 
     Raises:
-        NotFound, Forbidden.
+        NotFoundError, ForbiddenError.
     """
     with uow:
         tracker = _viewable(uow, viewer, tracker_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from tracker_core.errors import NotFound
+from tracker_core.errors import NotFoundError
 from tracker_core.guilds import Guild, User, is_guild_admin
 from tracker_core.mmr import PlayerRating
 from tracker_core.model import Tracker, TrackerQuery
@@ -64,13 +64,13 @@ def guild_roster(viewer: Viewer, guild_id: str, *, uow: UnitOfWork) -> Roster:
     """The guild's current members with their trackers and MMR, for its staff.
 
     Raises:
-        NotFound: no such guild. Forbidden: neither its admin nor a system admin.
+        NotFoundError: no such guild. ForbiddenError: neither its admin nor a system admin.
     """
     trackers, _ = list_guild_trackers(viewer, guild_id, TrackerQuery(limit=ROSTER_LIMIT), uow=uow)
     with uow:
         guild = uow.guilds.get(guild_id)
         if guild is None:
-            raise NotFound(f"Guild {guild_id} not found")
+            raise NotFoundError(f"Guild {guild_id} not found")
         members = [m for m in uow.guilds.members(guild_id) if m.is_current]
         users = {u.id: u for u in uow.users.get_many([m.user_id for m in members])}
         ratings = {r.user_id: r for r in uow.ratings.for_guild(guild_id)}

@@ -8,7 +8,13 @@ from typing import Any
 
 import attrs
 
-from tracker_core.errors import Conflict, IllegalTransition, NotFound, RuleViolation, TrackerError
+from tracker_core.errors import (
+    ConflictError,
+    IllegalTransitionError,
+    NotFoundError,
+    RuleViolationError,
+    TrackerError,
+)
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
 from tracker_core.schedules import Schedule, ScheduleStatus
@@ -39,15 +45,15 @@ def create_schedule(cmd: CreateSchedule, *, uow: UnitOfWork, clock: Clock) -> Sc
     """Schedule the processing of a guild at a future instant.
 
     Raises:
-        NotFound: no such guild.
-        RuleViolation: the instant is not strictly in the future.
+        NotFoundError: no such guild.
+        RuleViolationError: the instant is not strictly in the future.
     """
     now = clock.now()
     with uow:
         if uow.guilds.get(cmd.guild_id) is None:
-            raise NotFound(f"Guild {cmd.guild_id} not found")
+            raise NotFoundError(f"Guild {cmd.guild_id} not found")
         if cmd.scheduled_at <= now:
-            raise RuleViolation("Scheduled date must be in the future")
+            raise RuleViolationError("Scheduled date must be in the future")
         schedule = Schedule(
             id=uow.next_id(),
             guild_id=cmd.guild_id,
@@ -78,14 +84,14 @@ def cancel_schedule(schedule_id: str, *, uow: UnitOfWork, clock: Clock) -> Sched
     """Cancel a PENDING schedule.
 
     Raises:
-        NotFound: no such schedule.
-        IllegalTransition: it is not PENDING (``Cannot cancel schedule with status X``).
-        Conflict: a scheduler claimed it at the same moment.
+        NotFoundError: no such schedule.
+        IllegalTransitionError: it is not PENDING (``Cannot cancel schedule with status X``).
+        ConflictError: a scheduler claimed it at the same moment.
     """
     with uow:
         schedule = uow.schedules.get(schedule_id)
         if schedule is None:
-            raise NotFound(f"Schedule {schedule_id} not found")
+            raise NotFoundError(f"Schedule {schedule_id} not found")
         schedule.cancel(clock.now())
         uow.schedules.save(schedule)
         uow.commit()
@@ -124,7 +130,7 @@ def claim_schedule(
         try:
             uow.schedules.save(schedule)
             uow.commit()
-        except Conflict:
+        except ConflictError:
             return None
     return schedule if runnable else None
 
@@ -141,14 +147,14 @@ def finish_schedule(
     """Record how attempt ``attempt`` of a RUNNING schedule ended: COMPLETED or FAILED.
 
     Raises:
-        NotFound: no such schedule.
-        IllegalTransition: it is no longer RUNNING under this attempt (taken back).
-        Conflict: another scheduler changed it at the same moment.
+        NotFoundError: no such schedule.
+        IllegalTransitionError: it is no longer RUNNING under this attempt (taken back).
+        ConflictError: another scheduler changed it at the same moment.
     """
     with uow:
         schedule = uow.schedules.get(schedule_id)
         if schedule is None:
-            raise NotFound(f"Schedule {schedule_id} not found")
+            raise NotFoundError(f"Schedule {schedule_id} not found")
         schedule.finish(clock.now(), attempt=attempt, result=result, error=error)
         uow.schedules.save(schedule)
         uow.commit()
@@ -189,7 +195,7 @@ def _run(
         done = finish_schedule(
             schedule.id, attempt=schedule.attempts, result=result, error=error, uow=uow, clock=clock
         )
-    except (IllegalTransition, Conflict) as exc:
+    except (IllegalTransitionError, ConflictError) as exc:
         log.warning(
             "schedule %s: result of attempt %d dropped: %s", schedule.id, schedule.attempts, exc
         )

@@ -9,7 +9,7 @@ from datetime import datetime
 import attrs
 
 from tracker_core.changes import ChangeSet, describe_update, diff_stats, update_is_notable
-from tracker_core.errors import FetchError, LeaseLost
+from tracker_core.errors import FetchError, LeaseLostError
 from tracker_core.fetching import fetch_profile
 from tracker_core.flagging import flag_after_failure, flag_after_scrape
 from tracker_core.guilds import GuildSettings
@@ -27,6 +27,7 @@ from tracker_core.notifications import Channel, Kind, Notification
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, ProfileFetcher, UnitOfWork
 from tracker_core.ratings import update_player_ratings
+from tracker_core.source import cache_expiry, served_from_storage
 from tracker_core.stats import RANKED_PLAYLISTS, FetchedProfile, SeasonStats
 from tracker_core.use_cases.processing import (
     ClaimedScrape,
@@ -38,7 +39,9 @@ from tracker_core.use_cases.processing import (
 
 @attrs.frozen
 class ScrapeOutcome:
-    """How one job execution ended: ``completed``, ``retry``, ``failed`` or ``skipped``."""
+    """How one job execution ended: ``completed``, ``cached`` (answered from storage, no
+    request: tracker.gg's cache of the profile is still fresh), ``retry``, ``failed`` or
+    ``skipped``."""
 
     tracker_id: str
     result: str
@@ -59,6 +62,11 @@ def run_scrape(
     claimed = claim_tracker(tracker_id, uow=uow, clock=clock, policy=policy)
     if claimed is None:
         return ScrapeOutcome(tracker_id, "skipped")
+    if not claimed.first_scrape and served_from_storage(
+        claimed.tracker.source_expires_at, claimed.started_at
+    ):
+        stored = apply_served_from_storage(claimed, uow=uow, clock=clock)
+        return ScrapeOutcome(tracker_id, "cached" if stored else "skipped")
     try:
         profile = fetch_profile(
             fetcher,
@@ -66,8 +74,9 @@ def run_scrape(
             first_scrape=claimed.first_scrape,
             initial_seasons=policy.initial_seasons,
             before_next_page=lambda: renew_lease(claimed, uow=uow, clock=clock, policy=policy),
+            stored={s.season_number for s in claimed.seasons},
         )
-    except LeaseLost:
+    except LeaseLostError:
         return ScrapeOutcome(tracker_id, "skipped")
     except FetchError as error:
         outcome = apply_scrape_failure(claimed, error, uow=uow, clock=clock, policy=policy, rng=rng)
@@ -158,6 +167,9 @@ def apply_scrape_result(
     was_scraped = completed.last_scraped_at is not None
     previous_platform_user_id = completed.platform_user_id
     completed.complete(now, profile.platform_user_id)
+    completed.source_expires_at = cache_expiry(
+        profile.trn_expires_at, profile.trn_last_updated, now
+    )
     with uow:
         tracker = uow.trackers.save_scrape(completed, claimed.lease_token)
         if tracker is None:
@@ -192,6 +204,36 @@ def apply_scrape_result(
     return True
 
 
+def apply_served_from_storage(claimed: ClaimedScrape, *, uow: UnitOfWork, clock: Clock) -> bool:
+    """COMPLETED again without asking tracker.gg, logged as ``SKIPPED`` (``servedFromStorage``):
+    its cache of the profile is fresh, so it would answer what is stored.
+
+    False when the job no longer holds the tracker's lease.
+    """
+    now = clock.now()
+    served = claimed.leased()
+    served.serve_from_storage(now)
+    expires = served.source_expires_at
+    with uow:
+        if uow.trackers.save_scrape(served, claimed.lease_token) is None:
+            return False
+        _log(
+            uow,
+            claimed,
+            now,
+            status="SKIPPED",
+            scraped=0,
+            failed=0,
+            metadata={
+                "servedFromStorage": True,
+                "sourceExpiresAt": expires.isoformat() if expires else None,
+                "requests": 0,
+            },
+        )
+        uow.commit()
+    return True
+
+
 def apply_scrape_failure(
     claimed: ClaimedScrape,
     error: FetchError,
@@ -221,6 +263,7 @@ def apply_scrape_failure(
         tracker = uow.trackers.save_scrape(failed, claimed.lease_token)
         if tracker is None:
             return None
+        _keep_fetched_seasons(uow, claimed, error, now)
         _log(
             uow,
             claimed,
@@ -237,6 +280,28 @@ def apply_scrape_failure(
         flag_after_failure(uow, tracker, error.category, had_data, now)
         uow.commit()
     return outcome
+
+
+def _keep_fetched_seasons(
+    uow: UnitOfWork, claimed: ClaimedScrape, error: FetchError, now: datetime
+) -> None:
+    """Store the earlier seasons a rate limit interrupted a first scrape after: past seasons
+    never change, so the retry need not ask for them again."""
+    stored = {s.season_number for s in claimed.seasons}
+    uow.seasons.upsert_many(
+        [
+            TrackerSeason(
+                id=uow.next_id(),
+                tracker_id=claimed.tracker_id,
+                stats=stats,
+                scraped_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            for stats in error.fetched_seasons
+            if stats.season_number not in stored
+        ]
+    )
 
 
 def _log(

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import attrs
 
 from tracker_core.errors import (
-    AlreadyRegistered,
-    Forbidden,
-    NotFound,
-    RateLimited,
-    RuleViolation,
+    AlreadyRegisteredError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    RuleViolationError,
 )
 from tracker_core.guilds import UserProfile, processing_allowed
 from tracker_core.model import Priority, Tracker, TrackerSnapshot, TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
+from tracker_core.source import served_from_storage
 from tracker_core.stats import RANKED_PLAYLISTS, RankedPlaylist
 from tracker_core.urls import TrackerUrl, parse_tracker_url
 from tracker_core.use_cases.common import (
@@ -74,6 +76,13 @@ class RefreshOutcome:
     tracker_id: str
     status: TrackerStatus
     enqueued: bool
+    fresh_until: datetime | None = None
+    """Set when the refresh was answered from storage: tracker.gg's cache of the profile is
+    fresh until then, so asking would return the stored data (no job, no request)."""
+
+    @property
+    def served_from_storage(self) -> bool:
+        return self.fresh_until is not None
 
 
 @attrs.frozen(kw_only=True)
@@ -108,7 +117,7 @@ def _parse_register_urls(urls: Sequence[str], policy: Policy) -> list[TrackerUrl
     policy.check_register_count(len(urls))
     parsed = [parse_tracker_url(url) for url in urls]
     if len({p.identity for p in parsed}) != len(parsed):
-        raise RuleViolation("Duplicate URLs are not allowed")
+        raise RuleViolationError("Duplicate URLs are not allowed")
     return parsed
 
 
@@ -119,9 +128,9 @@ def register_trackers(
     transaction. When the processing guard refuses the owner they are stored FAILED, unqueued.
 
     Raises:
-        RuleViolation: wrong count, duplicates, or the user already has trackers.
+        RuleViolationError: wrong count, duplicates, or the user already has trackers.
         InvalidTrackerUrlError: a URL is not a TRN profile URL.
-        AlreadyRegistered: a URL is held by a non-deleted tracker.
+        AlreadyRegisteredError: a URL is held by a non-deleted tracker.
     """
     parsed = _parse_register_urls(cmd.urls, policy)
     with uow:
@@ -130,7 +139,7 @@ def register_trackers(
         own = uow.trackers.for_user(cmd.user_id, include_deleted=True)
         live = [t for t in own if not t.is_deleted]
         if live:
-            raise RuleViolation(
+            raise RuleViolationError(
                 f"You already have {len(live)} tracker(s) registered. "
                 "Use /api/trackers/add to add more."
             )
@@ -144,7 +153,7 @@ def register_trackers(
             for p in parsed:
                 found = deleted.get(p.identity)
                 trackers.append(_restore_or_create(uow, found, p, cmd, clock, allowed))
-        except AlreadyRegistered:
+        except AlreadyRegisteredError:
             raise _taken([p.canonical_url for p in parsed]) from None
         uow.commit()
     if allowed:
@@ -157,8 +166,8 @@ def _guard_allows(uow: UnitOfWork, user_id: str) -> bool:
     return processing_allowed(uow.guilds.settings_by_user([user_id]).get(user_id, []))
 
 
-def _taken(urls: Sequence[str]) -> AlreadyRegistered:
-    return AlreadyRegistered(
+def _taken(urls: Sequence[str]) -> AlreadyRegisteredError:
+    return AlreadyRegisteredError(
         "The following tracker URL(s) have already been registered: " + ", ".join(urls)
     )
 
@@ -193,7 +202,7 @@ def add_tracker(
     """Add one tracker within the per-user limit; re-adding one's own deleted one restores it.
 
     Raises:
-        InvalidTrackerUrlError, LimitReached, AlreadyRegistered, RuleViolation.
+        InvalidTrackerUrlError, LimitReachedError, AlreadyRegisteredError, RuleViolationError.
     """
     parsed = parse_tracker_url(cmd.url)
     with uow:
@@ -202,17 +211,17 @@ def add_tracker(
         own = uow.trackers.for_user(cmd.user_id, include_deleted=True)
         live = [t for t in own if not t.is_deleted]
         if any(t.identity == parsed.identity for t in live):
-            raise AlreadyRegistered(ALREADY_YOURS)
+            raise AlreadyRegisteredError(ALREADY_YOURS)
         policy.check_room_for_one(len(live))
         holder = uow.trackers.live_by_identity(parsed.identity)
         if holder is not None:
-            raise AlreadyRegistered(TAKEN_BY_OTHER)
+            raise AlreadyRegisteredError(TAKEN_BY_OTHER)
         deleted = next((t for t in own if t.identity == parsed.identity), None)
         allowed = _guard_allows(uow, cmd.user_id)
         try:
             tracker = _restore_or_create(uow, deleted, parsed, cmd, clock, allowed)
-        except AlreadyRegistered:
-            raise AlreadyRegistered(TAKEN_BY_OTHER) from None
+        except AlreadyRegisteredError:
+            raise AlreadyRegisteredError(TAKEN_BY_OTHER) from None
         uow.commit()
     if allowed:
         enqueue_after_commit(queue, [tracker.id], Priority.DEFAULT)
@@ -222,7 +231,7 @@ def add_tracker(
 def _owned(uow: UnitOfWork, tracker_id: str, actor_id: str) -> Tracker:
     tracker = live_tracker(uow, tracker_id)
     if tracker.user_id != actor_id:
-        raise Forbidden(OWNER_ONLY)
+        raise ForbiddenError(OWNER_ONLY)
     return tracker
 
 
@@ -230,10 +239,10 @@ def update_tracker(cmd: UpdateTracker, *, uow: UnitOfWork, clock: Clock) -> Trac
     """Change the display name or the active flag of one's own tracker.
 
     Raises:
-        NotFound, Forbidden, RuleViolation (display name over 100 characters).
+        NotFoundError, ForbiddenError, RuleViolationError (display name over 100 characters).
     """
     if cmd.display_name is not None and len(cmd.display_name) > 100:
-        raise RuleViolation("displayName must be at most 100 characters")
+        raise RuleViolationError("displayName must be at most 100 characters")
     with uow:
         tracker = _owned(uow, cmd.tracker_id, cmd.actor_id)
         tracker.update(clock.now(), display_name=cmd.display_name, is_active=cmd.is_active)
@@ -246,7 +255,7 @@ def delete_tracker(actor_id: str, tracker_id: str, *, uow: UnitOfWork, clock: Cl
     """Soft-delete one's own tracker; it stops reserving its URL.
 
     Raises:
-        NotFound, Forbidden.
+        NotFoundError, ForbiddenError.
     """
     with uow:
         tracker = _owned(uow, tracker_id, actor_id)
@@ -268,18 +277,18 @@ def restore_tracker(
     """Undo the soft delete of one's own tracker, within the limit and if the URL is free.
 
     Raises:
-        NotFound, Forbidden, LimitReached, AlreadyRegistered.
+        NotFoundError, ForbiddenError, LimitReachedError, AlreadyRegisteredError.
     """
     with uow:
         uow.users.lock(actor_id)
         tracker = uow.trackers.get(tracker_id)
         if tracker is None or not tracker.is_deleted:
-            raise NotFound(TRACKER_NOT_FOUND)
+            raise NotFoundError(TRACKER_NOT_FOUND)
         if tracker.user_id != actor_id:
-            raise Forbidden(OWNER_ONLY)
+            raise ForbiddenError(OWNER_ONLY)
         policy.check_room_for_one(len(uow.trackers.for_user(actor_id)))
         if uow.trackers.live_by_identity(tracker.identity) is not None:
-            raise AlreadyRegistered(TAKEN_BY_OTHER)
+            raise AlreadyRegisteredError(TAKEN_BY_OTHER)
         tracker.restore(clock.now())
         allowed = _guard_allows(uow, actor_id)
         _refuse_unless(tracker, allowed, clock)
@@ -295,16 +304,18 @@ def refresh_tracker(
 ) -> RefreshOutcome:
     """Set the tracker PENDING and queue it at high priority, unless a job already has it.
 
-    Users (``actor_id`` set) must own it and wait out the cooldown.
+    Users (``actor_id`` set) must own it and wait out the cooldown. A COMPLETED tracker inside
+    tracker.gg's cache window of its profile stays COMPLETED and is answered from storage
+    (``fresh_until`` set): asking tracker.gg would return the stored data.
 
     Raises:
-        NotFound, Forbidden, RateLimited.
+        NotFoundError, ForbiddenError, RateLimitedError.
     """
     now = clock.now()
     with uow:
         tracker = live_tracker(uow, cmd.tracker_id)
         if cmd.actor_id is not None and tracker.user_id != cmd.actor_id:
-            raise Forbidden(OWNER_ONLY)
+            raise ForbiddenError(OWNER_ONLY)
         busy = tracker.scraping_status == TrackerStatus.IN_PROGRESS
         if busy or queue.is_queued(tracker.id):
             return RefreshOutcome(tracker.id, tracker.scraping_status, enqueued=False)
@@ -312,10 +323,17 @@ def refresh_tracker(
             wait = tracker.cooldown_remaining(now, policy.refresh_cooldown)
             if wait.total_seconds() > 0:
                 seconds = int(wait.total_seconds() + 0.999)
-                raise RateLimited(
+                raise RateLimitedError(
                     f"Please wait {seconds} seconds before refreshing this tracker again",
                     retry_after=seconds,
                 )
+        fresh = tracker.scraping_status == TrackerStatus.COMPLETED and served_from_storage(
+            tracker.source_expires_at, now
+        )
+        if fresh:
+            return RefreshOutcome(
+                tracker.id, tracker.scraping_status, False, fresh_until=tracker.source_expires_at
+            )
         tracker.request_refresh(now)
         uow.trackers.save(tracker)
         uow.commit()
@@ -329,18 +347,18 @@ def create_manual_snapshot(
     """Record ratings entered by the owner as a MANUAL snapshot.
 
     Raises:
-        NotFound, Forbidden, RuleViolation (deleted tracker or no rating given).
+        NotFoundError, ForbiddenError, RuleViolationError (deleted tracker or no rating given).
     """
     if all(cmd.ratings.get(p) is None for p in RANKED_PLAYLISTS):
-        raise RuleViolation("At least one rating is required")
+        raise RuleViolationError("At least one rating is required")
     with uow:
         tracker = uow.trackers.get(cmd.tracker_id)
         if tracker is None:
-            raise NotFound(TRACKER_NOT_FOUND)
+            raise NotFoundError(TRACKER_NOT_FOUND)
         if tracker.user_id != cmd.actor_id:
-            raise Forbidden(OWNER_ONLY)
+            raise ForbiddenError(OWNER_ONLY)
         if tracker.is_deleted:
-            raise RuleViolation("Cannot create snapshot for deleted tracker")
+            raise RuleViolationError("Cannot create snapshot for deleted tracker")
         now = clock.now()
         snapshot = TrackerSnapshot(
             id=uow.next_id(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 
 from entrypoints.http.auth import load_public_key
-from entrypoints.http.dashboard import apidocs, guildops, pages, signin, staff
+from entrypoints.http.dashboard import apidocs, guildops, league, pages, pulls, signin, staff
 from entrypoints.http.dashboard.render import install_rendering
 from entrypoints.http.dashboard.session import KEY_KEY, guard_api_csrf
 
@@ -31,4 +31,6 @@ def install_dashboard(app: Flask, jwt_public_key: str | None) -> None:
     apidocs.register(blueprint)
     staff.register(blueprint)
     guildops.register(blueprint)
+    league.register(blueprint)
+    pulls.register(blueprint)
     app.register_blueprint(blueprint)

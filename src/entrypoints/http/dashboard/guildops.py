@@ -18,7 +18,7 @@ from entrypoints.http.auth import Principal
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
-from tracker_core.errors import FieldError, NotFound, ValidationFailed
+from tracker_core.errors import FieldError, NotFoundError, ValidationError
 from tracker_core.mmr import PLAYLIST_KEYS
 from tracker_core.use_cases.schedules import CreateSchedule
 
@@ -26,8 +26,11 @@ WHEN_FORMAT = "%Y-%m-%dT%H:%M"
 NOTE_MAX = 200
 
 
-def _staff(guild_id: str) -> Principal:
-    """The signed-in user, once known to be the guild's staff. Raises NotFound, Forbidden."""
+def require_staff(guild_id: str) -> Principal:
+    """The signed-in user, once known to be the guild's staff.
+
+    Raises NotFoundError, ForbiddenError.
+    """
     me = require_user()
     deps.use_cases().get_settings(guild_id, viewer=me.viewer)
     return me
@@ -35,7 +38,7 @@ def _staff(guild_id: str) -> Principal:
 
 def process(guild_id: str) -> Response:
     """Queue the members' pending, never-scraped or stale trackers; back to the roster."""
-    _staff(guild_id)
+    require_staff(guild_id)
     check_form_csrf()
     result = deps.use_cases().process_guild(guild_id)
     target = url_for("dashboard.roster", guild_id=guild_id, queued=result.processed)
@@ -44,7 +47,7 @@ def process(guild_id: str) -> Response:
 
 def schedules(guild_id: str) -> Response:
     """The guild's schedules, newest instant last, with the form to add one."""
-    _staff(guild_id)
+    require_staff(guild_id)
     found = deps.use_cases().list_schedules(guild_id, status=None, include_completed=True)
     return page("dashboard/schedules.html", guild_id=guild_id, schedules=found)
 
@@ -54,14 +57,14 @@ def _when() -> datetime:
     try:
         return datetime.strptime(raw, WHEN_FORMAT).replace(tzinfo=UTC)
     except ValueError:
-        raise ValidationFailed(
+        raise ValidationError(
             [FieldError("scheduledAt", "scheduledAt must be a date and time (UTC)")]
         ) from None
 
 
 def create(guild_id: str) -> Response:
     """Schedule the processing of the guild at a future UTC instant."""
-    me = _staff(guild_id)
+    me = require_staff(guild_id)
     check_form_csrf()
     note = request.form.get("reason", "").strip()[:NOTE_MAX]
     cmd = CreateSchedule(
@@ -76,12 +79,12 @@ def create(guild_id: str) -> Response:
 
 def cancel(guild_id: str, schedule_id: str) -> Response:
     """Cancel one of this guild's pending schedules."""
-    _staff(guild_id)
+    require_staff(guild_id)
     check_form_csrf()
     use_cases = deps.use_cases()
     mine = use_cases.list_schedules(guild_id, status=None, include_completed=True)
     if schedule_id not in {s.id for s in mine}:
-        raise NotFound(f"Schedule {schedule_id} not found")
+        raise NotFoundError(f"Schedule {schedule_id} not found")
     use_cases.cancel_schedule(schedule_id)
     return redirect(url_for("dashboard.schedules", guild_id=guild_id), 303)  # type: ignore[return-value]
 
@@ -91,9 +94,9 @@ def _number(name: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValidationFailed([FieldError(name, f"{name} must be a number")]) from None
+        raise ValidationError([FieldError(name, f"{name} must be a number")]) from None
     if not math.isfinite(value):
-        raise ValidationFailed([FieldError(name, f"{name} must be a finite number")])
+        raise ValidationError([FieldError(name, f"{name} must be a finite number")])
     return value
 
 
@@ -113,7 +116,7 @@ def _settings_patch() -> dict[str, Any]:
 
 def save_settings(guild_id: str) -> Response:
     """Save the processing switch and the MMR settings; back to the settings page."""
-    me = _staff(guild_id)
+    me = require_staff(guild_id)
     check_form_csrf()
     deps.use_cases().update_settings(guild_id, _settings_patch(), viewer=me.viewer)
     target = url_for("dashboard.formula", guild_id=guild_id, saved=1)

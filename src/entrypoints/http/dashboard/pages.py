@@ -10,9 +10,9 @@ from flask import Blueprint, Response, redirect, request, url_for
 from entrypoints.http import deps
 from entrypoints.http.auth import Principal
 from entrypoints.http.dashboard.chart import build_charts
-from entrypoints.http.dashboard.render import SignInRequired, page
+from entrypoints.http.dashboard.render import SignInRequiredError, page
 from entrypoints.http.dashboard.session import check_form_csrf, signed_in
-from tracker_core.errors import FieldError, InvalidTrackerUrlError, ValidationFailed
+from tracker_core.errors import FieldError, InvalidTrackerUrlError, ValidationError
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 from tracker_core.stats import RANKED_PLAYLISTS
 from tracker_core.urls import parse_tracker_url
@@ -24,10 +24,10 @@ BUSY = (TrackerStatus.PENDING, TrackerStatus.IN_PROGRESS)
 
 
 def require_user() -> Principal:
-    """The signed-in user. Raises SignInRequired (a redirect to the sign-in)."""
+    """The signed-in user. Raises SignInRequiredError (a redirect to the sign-in)."""
     me = signed_in()
     if me is None:
-        raise SignInRequired()
+        raise SignInRequiredError()
     return me
 
 
@@ -60,7 +60,7 @@ def my_trackers() -> Response:
 def _url_field() -> str:
     url = request.values.get("url", "")
     if len(url) > URL_MAX:
-        raise ValidationFailed([FieldError("url", f"url must be at most {URL_MAX} characters")])
+        raise ValidationError([FieldError("url", f"url must be at most {URL_MAX} characters")])
     return url
 
 

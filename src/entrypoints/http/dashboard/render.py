@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from entrypoints.http.dashboard.session import csrf_token, signed_in
 from entrypoints.http.deps import clock, settings
 from entrypoints.http.errors import status_for
-from tracker_core.errors import RateLimited, TrackerError, ValidationFailed
+from tracker_core.errors import RateLimitedError, TrackerError, ValidationError
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -19,7 +19,7 @@ CSP = (
 )
 
 
-class SignInRequired(Exception):
+class SignInRequiredError(Exception):
     """The page needs a signed-in user and the request has none."""
 
 
@@ -79,7 +79,7 @@ def _globals() -> dict[str, Any]:
     }
 
 
-def _sign_in(_: SignInRequired) -> Response:
+def _sign_in(_: SignInRequiredError) -> Response:
     login = settings().login_url
     if login:
         return redirect(login, 303)  # type: ignore[return-value]
@@ -87,7 +87,7 @@ def _sign_in(_: SignInRequired) -> Response:
 
 
 def _message(exc: TrackerError) -> str:
-    if isinstance(exc, ValidationFailed) and exc.errors:
+    if isinstance(exc, ValidationError) and exc.errors:
         return "; ".join(e.message for e in exc.errors)
     return exc.message
 
@@ -99,7 +99,7 @@ def _error(exc: TrackerError) -> Response:
         url = request.form.get("url", "")
         return page("dashboard/add.html", status, url=url, canonical=None, error=message)
     response = page("dashboard/error.html", status, status=status, message=message)
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimitedError):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -112,6 +112,6 @@ def _http_error(exc: HTTPException) -> Response:
 def install_rendering(blueprint: Blueprint) -> None:
     """Template globals and the HTML error pages of the dashboard's own routes."""
     blueprint.context_processor(_globals)
-    blueprint.register_error_handler(SignInRequired, _sign_in)
+    blueprint.register_error_handler(SignInRequiredError, _sign_in)
     blueprint.register_error_handler(TrackerError, _error)
     blueprint.register_error_handler(HTTPException, _http_error)

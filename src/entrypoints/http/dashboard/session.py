@@ -18,7 +18,7 @@ from flask import current_app, g, request
 from entrypoints.http import audit
 from entrypoints.http.auth import COOKIE, Principal, authenticate_user
 from entrypoints.http.deps import settings
-from tracker_core.errors import Forbidden, Unauthorized
+from tracker_core.errors import ForbiddenError, UnauthorizedError
 
 KEY_KEY = "trackers.dashboard.key"
 CSRF_FIELD = "csrf_token"
@@ -43,7 +43,7 @@ def signed_in() -> Principal | None:
         return found
     try:
         principal: Principal | None = authenticate_user(_key(), settings().system_admin_user_ids)
-    except Unauthorized:
+    except UnauthorizedError:
         principal = None
     if principal is not None:
         audit.remember_actor(principal.user_id)
@@ -91,14 +91,14 @@ def check_form_csrf() -> None:
     """Dashboard forms: the token must match and the origin must be this site.
 
     Raises:
-        Forbidden: the token is missing or wrong, or the request came from another origin.
+        ForbiddenError: the token is missing or wrong, or the request came from another origin.
     """
     cookie = request.cookies.get(COOKIE)
     presented = _presented_token()
     if not cookie or not presented or not same_origin():
-        raise Forbidden(CSRF_REFUSED)
+        raise ForbiddenError(CSRF_REFUSED)
     if not hmac.compare_digest(presented.encode(), csrf_token_for(cookie).encode()):
-        raise Forbidden(CSRF_REFUSED)
+        raise ForbiddenError(CSRF_REFUSED)
 
 
 def guard_api_csrf() -> None:
@@ -112,7 +112,7 @@ def guard_api_csrf() -> None:
     body, or PUT/PATCH/DELETE).
 
     Raises:
-        Forbidden: any other cookie-authenticated POST/PUT/PATCH/DELETE under ``/api/``.
+        ForbiddenError: any other cookie-authenticated POST/PUT/PATCH/DELETE under ``/api/``.
     """
     if request.method not in UNSAFE or not request.path.startswith("/api/"):
         return
@@ -123,14 +123,14 @@ def guard_api_csrf() -> None:
     if header is not None:
         if hmac.compare_digest(header.encode(), csrf_token_for(cookie).encode()):
             return
-        raise Forbidden(CSRF_REFUSED)
+        raise ForbiddenError(CSRF_REFUSED)
     if _declared_origin() is not None:
         if same_origin():
             return
-        raise Forbidden(CSRF_REFUSED)
+        raise ForbiddenError(CSRF_REFUSED)
     preflighted = request.method in PREFLIGHTED or request.mimetype == "application/json"
     if not preflighted:
-        raise Forbidden(CSRF_REFUSED)
+        raise ForbiddenError(CSRF_REFUSED)
 
 
 def _declared_origin() -> str | None:

@@ -16,7 +16,7 @@ from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf, same_origin
 from entrypoints.http.deps import settings
 from entrypoints.sandbox import DEMO_ADMIN, DEMO_PLAYER, DEMO_STAFF
-from tracker_core.errors import FieldError, ValidationFailed
+from tracker_core.errors import FieldError, ValidationError
 
 SIGN_IN_COOKIE_SECONDS = 12 * 3600
 
@@ -77,7 +77,7 @@ def sign_in() -> Response:
         abort(403)
     chosen = {u.key: u for u in demo_users()}.get(request.form.get("user", ""))
     if chosen is None:
-        raise ValidationFailed([FieldError("user", "user must be one of the demo users")])
+        raise ValidationError([FieldError("user", "user must be one of the demo users")])
     token = mint_token(_signing_key(), user_id=chosen.user_id, username=chosen.username)
     response = redirect(_safe_next(request.form.get("next")), 303)
     response.set_cookie(

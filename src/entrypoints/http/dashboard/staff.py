@@ -11,12 +11,13 @@ from typing import Any, get_args
 
 from flask import Blueprint, Response, redirect, request, url_for
 
+from entrypoints.csvcells import sheet_cell
 from entrypoints.http import deps
 from entrypoints.http.auth import require_system_admin
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
-from tracker_core.errors import FETCH_ERROR_CATEGORIES, FieldError, ValidationFailed
+from tracker_core.errors import FETCH_ERROR_CATEGORIES, FieldError, ValidationError
 from tracker_core.mmr import ALGORITHMS, PLAYLIST_KEYS
 from tracker_core.model import LogStatus, Priority, TrackerStatus
 from tracker_core.use_cases import calculator as calc
@@ -36,13 +37,12 @@ SORTS: dict[str, Callable[[RosterEntry], Any]] = {
     "trackers": lambda e: len(e.trackers),
 }
 STATUSES = tuple(str(s) for s in TrackerStatus)
-_FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
     value = request.args.get(name, default)
     if value not in allowed:
-        raise ValidationFailed([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
+        raise ValidationError([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
     return value
 
 
@@ -75,7 +75,7 @@ def roster(guild_id: str) -> Response:
     pages = max(1, -(-len(entries) // ROSTER_PAGE))
     number = request.args.get("page", 1, type=int)
     if not 1 <= number <= pages:
-        raise ValidationFailed([FieldError("page", f"page must be between 1 and {pages}")])
+        raise ValidationError([FieldError("page", f"page must be between 1 and {pages}")])
     shown = entries[(number - 1) * ROSTER_PAGE : number * ROSTER_PAGE]
     counts = Counter(str(t.scraping_status) for e in found.entries for t in e.trackers)
     queued = request.args.get("queued", type=int)
@@ -96,12 +96,6 @@ def roster(guild_id: str) -> Response:
     )
 
 
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet shows as text, never evaluates."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_CHARS) else text
-
-
 def roster_csv(guild_id: str) -> Response:
     """The filtered roster as CSV, one line per member."""
     me = require_user()
@@ -112,11 +106,11 @@ def roster_csv(guild_id: str) -> Response:
     for e in entries:
         writer.writerow(
             [
-                _cell(e.user_id),
-                _cell(e.name),
+                sheet_cell(e.user_id),
+                sheet_cell(e.name),
                 e.rating.mmr if e.rating else "",
                 e.games if e.games is not None else "",
-                _cell(" ".join(t.url for t in e.trackers)),
+                sheet_cell(" ".join(t.url for t in e.trackers)),
                 " ".join(str(t.scraping_status) for t in e.trackers),
             ]
         )
@@ -127,7 +121,7 @@ def roster_csv(guild_id: str) -> Response:
 
 def _formula_result(text: str) -> dict[str, Any]:
     if len(text) > FORMULA_MAX:
-        raise ValidationFailed(
+        raise ValidationError(
             [FieldError("formula", f"formula must be at most {FORMULA_MAX} characters")]
         )
     if not text.strip():
@@ -187,7 +181,7 @@ def admin() -> Response:
 def _log_filter(name: str, allowed: tuple[str, ...]) -> str | None:
     value = request.args.get(name, "")
     if value and value not in allowed:
-        raise ValidationFailed([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
+        raise ValidationError([FieldError(name, f"{name} must be one of {', '.join(allowed)}")])
     return value or None
 
 
@@ -199,13 +193,13 @@ def admin_logs() -> Response:
     category = _log_filter("category", LOG_CATEGORIES)
     number = request.args.get("page", 1, type=int)
     if number < 1:
-        raise ValidationFailed([FieldError("page", "page must be at least 1")])
+        raise ValidationError([FieldError("page", "page must be at least 1")])
     logs, total = deps.use_cases().search_scraping_logs(
         None, status, number, LOGS_PAGE, category=category
     )
     pages = max(1, -(-total // LOGS_PAGE))
     if number > pages:
-        raise ValidationFailed([FieldError("page", f"page must be between 1 and {pages}")])
+        raise ValidationError([FieldError("page", f"page must be between 1 and {pages}")])
     chosen = {k: v for k, v in (("status", status), ("category", category)) if v}
     return page(
         "dashboard/admin_logs.html",
