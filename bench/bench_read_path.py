@@ -11,7 +11,8 @@ bench_queries.py), then starts two servers with the same gunicorn settings as
 project's redacting logger, to /dev/null):
 
 - the API: ``trackers serve --workers 2`` in production mode (PostgreSQL + Redis, throttle on,
-  its limit raised so that no request is refused);
+  its limit raised so that no request is refused; ``HEALTH_CACHE_SECONDS=0`` so that each
+  ``/health`` checks the database and the queue, as the floor does);
 - the floor: ``bench/bare_app.py``, bare Flask views (JWT check + the same indexed SELECT with
   psycopg; ``SELECT 1`` + the queue-depth pipeline for health).
 
@@ -188,6 +189,9 @@ def main() -> int:
             "JWT_PUBLIC_KEY": pem,
             "BOT_API_KEY": "bench-bot-key-0123456789",
             "THROTTLE_LIMIT": "1000000000",
+            # Like the floor: the database and queue checks on every call (the API's default
+            # reuses a passing result for 1 s, which a flood of probes would mostly hit).
+            "HEALTH_CACHE_SECONDS": "0",
         }
         api_port, bare_port = free_port(), free_port()
         api = stack.enter_context(

@@ -59,6 +59,7 @@ class Settings:
     sandbox: bool = False
     metrics_token: str | None = attrs.field(default=None, repr=False)
     metrics_cache_seconds: float = 15
+    health_cache_seconds: float = 1.0
 
     @property
     def embedded(self) -> bool:
@@ -91,6 +92,13 @@ def _float(raw: str) -> float:
     value = float(raw)
     if not value > 0:
         raise ValueError("must be > 0")
+    return value
+
+
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError("must be >= 0")
     return value
 
 
@@ -165,6 +173,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TRACKERS_SANDBOX": ("sandbox", _bool),
     "METRICS_TOKEN": ("metrics_token", str),
     "METRICS_CACHE_SECONDS": ("metrics_cache_seconds", _float),
+    "HEALTH_CACHE_SECONDS": ("health_cache_seconds", _seconds),
 }
 
 

@@ -120,6 +120,15 @@ def test_health_reuses_passing_checks_for_a_second_and_never_failing_ones(env: E
     assert env.client.get("/health").status_code == 200  # same instant: failures are not kept
 
 
+def test_health_cache_seconds_zero_checks_on_every_call(make_env: Callable[..., Env]) -> None:
+    env = make_env(health_cache_seconds=0)
+    assert env.client.get("/health").status_code == 200
+    env.container.uow.override(
+        providers.Object(BrokenUnitOfWork(StorageUnavailableError("Database unavailable")))
+    )
+    assert env.client.get("/health").status_code == 503
+
+
 def test_metrics_token_guards_the_endpoint(make_env: Callable[..., Env]) -> None:
     env = make_env(metrics_token="scrape-secret")
     assert env.client.get("/metrics").status_code == 401

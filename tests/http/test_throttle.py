@@ -44,6 +44,28 @@ def test_redis_outage_lets_requests_through(caplog: pytest.LogCaptureFixture) ->
     assert "Redis unavailable" in caplog.text
 
 
+def test_redis_throttle_counts_on_after_the_server_lost_its_script() -> None:
+    client = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    throttle = RedisThrottle(client, 2, 60000)
+    assert throttle.hit("u") is None
+    client.script_flush()
+    assert throttle.hit("u") is None
+    assert throttle.hit("u") is not None
+
+
+def test_redis_throttle_counts_again_once_redis_is_back(caplog: pytest.LogCaptureFixture) -> None:
+    server = fakeredis.FakeServer()
+    throttle = RedisThrottle(fakeredis.FakeRedis(server=server), 2, 60000)
+    assert throttle.hit("u") is None
+    server.connected = False
+    with caplog.at_level(logging.WARNING, logger="trackers.http.throttle"):
+        assert throttle.hit("u") is None
+    assert "Redis unavailable" in caplog.text
+    server.connected = True
+    assert throttle.hit("u") is None
+    assert throttle.hit("u") is not None
+
+
 def test_production_mode_throttles_in_redis(make_env: Callable[..., Env]) -> None:
     server = fakeredis.FakeServer()
 

@@ -15,7 +15,7 @@ import attrs
 import pytest
 import redis
 from dependency_injector import providers
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from tests import pg
 from tests.contract import aggregates as a
 from tests.http.conftest import USER, session_keys
@@ -117,6 +117,42 @@ def test_a_read_on_a_dropped_connection_is_retried_once(db: Db) -> None:
     with db.uow as uow:
         found = uow.trackers.get("t2")
     assert found is not None and found.id == "t2"
+
+
+def test_a_page_on_a_dropped_connection_is_retried_once(db: Db) -> None:
+    with db.uow as uow:
+        uow.trackers.search(TrackerQuery(user_ids=(USER,), limit=2))
+    _drop_connections(db.url)
+    with db.uow as uow:
+        found, total = uow.trackers.search(TrackerQuery(user_ids=(USER,), limit=2))
+    assert total == 3 and len(found) == 2
+
+
+def test_a_page_is_seen_by_statement_listeners(db: Db) -> None:
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with db.uow as uow:
+            uow.trackers.search(TrackerQuery(user_ids=(USER,), limit=2))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(seen) == 1 and seen[0].startswith("SELECT trackers.id")
+
+
+def test_connections_go_back_to_the_pool_out_of_autocommit(db: Db) -> None:
+    with db.uow as uow:
+        uow.trackers.search(TrackerQuery(user_ids=(USER,), limit=2))
+        uow.trackers.mark_pending(["t0"], a.at(40))
+    with db.engine.connect() as conn:
+        driver: Any = conn.connection.driver_connection
+        assert driver.autocommit is False
+        conn.exec_driver_sql("CREATE TEMP TABLE rolled_back (n int)")
+        conn.rollback()
+        assert conn.exec_driver_sql("SELECT to_regclass('rolled_back')").scalar() is None
 
 
 def test_a_dropped_connection_inside_a_transaction_is_storage_unavailable(db: Db) -> None:

@@ -34,6 +34,7 @@ def test_values_are_parsed() -> None:
             "TRN_API_BASE_URL": "http://127.0.0.1:9/api/",
             "TRACKER_MAX_PER_USER": "6",
             "TRN_MAX_RETRY_AFTER_SECONDS": "120",
+            "HEALTH_CACHE_SECONDS": "0",
             "JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----",
         }
     )
@@ -42,6 +43,7 @@ def test_values_are_parsed() -> None:
     assert settings.trn_api_base_url == "http://127.0.0.1:9/api"
     assert settings.policy().max_trackers_per_user == 6
     assert settings.trn_max_retry_after_seconds == 120
+    assert settings.health_cache_seconds == 0
     assert settings.jwt_public_key is not None and "\nabc\n" in settings.jwt_public_key
 
 
@@ -57,6 +59,7 @@ def test_values_are_parsed() -> None:
         ("TRACKERS_SANDBOX", "maybe"),
         ("TRN_MAX_RETRY_AFTER_SECONDS", "0"),
         ("TRN_MAX_RETRY_AFTER_SECONDS", "a week"),
+        ("HEALTH_CACHE_SECONDS", "-1"),
         ("TRN_RATE_WINDOW_SECONDS", "0"),
     ],
 )

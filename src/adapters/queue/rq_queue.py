@@ -245,6 +245,9 @@ class RqJobQueue:
             for priority in LANE_ORDER
         }
         self._claim = redis_client.register_script(_CLAIM_LUA)
+        # Each lane's list and scheduled set, highest priority first (RQ builds a registry
+        # object per access; the depth is read on every health check).
+        self._depth_keys = [(lane.key, lane.scheduled_job_registry.key) for lane in self.lanes]
 
     @property
     def lanes(self) -> list[Queue]:
@@ -345,9 +348,9 @@ class RqJobQueue:
             QueueUnavailableError: Redis cannot be reached.
         """
         with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
-            for lane in self.lanes:
-                pipe.llen(lane.key)
-                pipe.zcard(lane.scheduled_job_registry.key)
+            for queued, scheduled in self._depth_keys:
+                pipe.llen(queued)
+                pipe.zcard(scheduled)
             return sum(int(n) for n in pipe.execute())
 
     def lane_depths(self) -> dict[Priority, int]:
@@ -357,9 +360,9 @@ class RqJobQueue:
             QueueUnavailableError: Redis cannot be reached.
         """
         with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
-            for lane in self.lanes:
-                pipe.llen(lane.key)
-                pipe.zcard(lane.scheduled_job_registry.key)
+            for queued, scheduled in self._depth_keys:
+                pipe.llen(queued)
+                pipe.zcard(scheduled)
             counts = [int(n) for n in pipe.execute()]
         return {p: counts[2 * i] + counts[2 * i + 1] for i, p in enumerate(LANE_ORDER)}
 

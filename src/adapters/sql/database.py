@@ -7,7 +7,18 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Seq
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, literal, select, text, update
+import attrs
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    literal_column,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -48,7 +59,10 @@ class Database:
     that only reads costs one round trip per statement and no ``BEGIN``/``ROLLBACK``. Reads in
     autocommit see what a ``READ COMMITTED`` transaction would (a snapshot per statement). While
     no transaction is open, a statement that fails because the pooled connection was dropped is
-    retried once on a new connection (nothing can be lost: nothing is uncommitted).
+    retried once on a new connection (nothing can be lost: nothing is uncommitted). Autocommit
+    is switched on the driver's connection itself and switched back before the connection
+    returns to the pool (SQLAlchemy's ``isolation_level`` option did the same at several times
+    the CPU per unit of work).
 
     SQLite: every unit of work opens its transaction (``BEGIN IMMEDIATE``) at once, so writers
     serialize; there are no round trips to save.
@@ -90,13 +104,35 @@ class Database:
             try:
                 self._lazy = connection.dialect.name == "postgresql"
                 if self._lazy:
-                    connection.execution_options(isolation_level="AUTOCOMMIT")
+                    # Only the driver's flag: SQLAlchemy sends nothing of its own for BEGIN or
+                    # COMMIT on psycopg, so it need not know (``end`` switches it back).
+                    driver: Any = connection.connection.driver_connection
+                    driver.autocommit = True
                 else:
                     connection.begin()
             except BaseException:
                 connection.close()
                 raise
         return connection
+
+    def _close(self, connection: Connection) -> None:
+        """End what is open and give the connection back to the pool as the pool lent it.
+
+        A PostgreSQL connection whose autocommit could not be switched back (dropped, or the
+        rollback failed) is discarded rather than pooled.
+        """
+        pooled = not self._lazy
+        try:
+            if not pooled and not connection.invalidated:
+                connection.rollback()  # nothing to send unless a transaction is open
+                driver: Any = connection.connection.driver_connection
+                if not (driver.closed or driver.broken):
+                    driver.autocommit = False
+                    pooled = True
+        finally:
+            if not pooled and not connection.invalidated:
+                connection.invalidate()
+            connection.close()
 
     def end(self) -> None:
         """Give the connection back; an uncommitted transaction is rolled back.
@@ -112,7 +148,7 @@ class Database:
         self._in_transaction = False
         if connection is not None:
             with storage_errors():
-                connection.close()
+                self._close(connection)
 
     def commit(self) -> None:
         """Send the deferred writes, then commit.
@@ -187,7 +223,7 @@ class Database:
         if not alone and not self._in_transaction:
             self._begin_transaction()
         with storage_errors():
-            self.connection.exec_driver_sql(compiled.string, values)
+            self._send(compiled.string, values, fetch=False)
 
     def execute_alone(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         """Run one writing statement that is complete by itself (a compare-and-set).
@@ -243,7 +279,7 @@ class Database:
 
     def ping(self) -> None:
         """One round trip to the database (``SELECT 1``)."""
-        self.execute(_PING)
+        self.rows(_PING, {})
 
     def execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         """Run one statement; in the transaction, which it opens unless it only reads.
@@ -261,6 +297,73 @@ class Database:
             return self._run(statement, params, retry=not self._in_transaction)
         except _ReconnectedError:
             return self._run(statement, params)
+
+    def rows(
+        self, statement: Any, params: dict[str, Any], *, alone: bool = False
+    ) -> list[dict[str, Any]]:
+        """The rows of a statement built once (a ``SELECT``, or a write with ``RETURNING``;
+        values as parameters, IN lists of one parameter each), as dicts keyed by the columns'
+        keys, values converted as SQLAlchemy would. ``alone``: see :meth:`execute_alone`.
+
+        PostgreSQL: sent on the driver's cursor with the SQL compiled once per statement (and
+        set of parameter names), the rows read as tuples (no result metadata, no row objects:
+        for a page of trackers that was most of SQLAlchemy's CPU per request); listeners of
+        ``before_cursor_execute`` still see it; transactions, errors (translated, a read or an
+        ``alone`` write retried once on a dropped connection) as :meth:`execute` and
+        :meth:`execute_alone` handle them. Elsewhere it is :meth:`execute`.
+        """
+        if not self._lazy:
+            run = self.execute_alone if alone else self.execute
+            return [dict(row) for row in run(statement, params).mappings()]
+        reads = _reads_only(statement)
+        ready = _prepared(statement, self.connection.dialect, () if reads else tuple(params))
+        if alone and not self._in_transaction and not self._deferred:
+            self._forget(statement)
+            try:
+                return self._fetch(ready, params, retry=True)
+            except _ReconnectedError:
+                return self._fetch(ready, params)  # as in execute_alone
+        if self._deferred:
+            self.flush()
+        if not reads:
+            self._forget(statement)
+            if not self._in_transaction:
+                self._begin_transaction()
+        try:
+            return self._fetch(ready, params, retry=not self._in_transaction)
+        except _ReconnectedError:
+            return self._fetch(ready, params)
+
+    def _fetch(
+        self, ready: _Prepared, params: dict[str, Any], *, retry: bool = False
+    ) -> list[dict[str, Any]]:
+        try:
+            with storage_errors():
+                found = self._send(ready.sql, ready.parameters(params), fetch=True)
+        except StorageUnavailableError as exc:
+            if retry and _dropped(exc):
+                self._reconnect()
+                raise _ReconnectedError from exc
+            raise
+        return ready.dicts(found)
+
+    def _send(self, sql: str, values: dict[str, Any], *, fetch: bool) -> list[tuple[Any, ...]]:
+        """Run ``sql`` on the driver's cursor: SQLAlchemy's listeners and error handling (it
+        wraps the driver's error and invalidates a dropped connection, as ``execute`` would)."""
+        connection = self.connection
+        cursor: Any = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if connection._has_events or connection.engine._has_events:
+                connection.dispatch.before_cursor_execute(
+                    connection, cursor, sql, values, None, False
+                )
+            cursor.execute(sql, values)
+            return cursor.fetchall() if fetch else []
+        except Exception as exc:
+            connection._handle_dbapi_exception(exc, sql, values, cursor, None)
+            raise
+        finally:
+            cursor.close()
 
     def _run(self, statement: Any, params: Any, *, retry: bool = False) -> CursorResult[Any]:
         try:
@@ -281,7 +384,7 @@ class Database:
 
     def _reconnect(self) -> None:
         """Replace a connection that the server dropped."""
-        self.connection.close()
+        self._close(self.connection)
         self._connection = None
         self._connection = self._open()
 
@@ -411,8 +514,67 @@ def _compiled_batch(shape: tuple[tuple[_Group, int], ...], dialect: Dialect) -> 
     return cast(SQLCompiler, _batch(shape).compile(dialect=dialect))
 
 
+@attrs.frozen
+class _Prepared:
+    """A plain SELECT compiled once for a dialect, with SQLAlchemy's conversions."""
+
+    sql: str
+    defaults: dict[str, Any]  # the values bound in the statement itself (e.g. ``false``)
+    binds: tuple[tuple[str, Callable[[Any], Any]], ...]
+    keys: tuple[str, ...]
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    def parameters(self, params: dict[str, Any]) -> dict[str, Any]:
+        values = {**self.defaults, **params}
+        for name, process in self.binds:
+            if name in values:
+                values[name] = process(values[name])
+        return values
+
+    def dicts(self, found: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        keys, results = self.keys, self.results
+        if not results:
+            return [dict(zip(keys, row, strict=True)) for row in found]
+        rows = []
+        for row in found:
+            values = list(row)
+            for index, process in results:
+                values[index] = process(values[index])
+            rows.append(dict(zip(keys, values, strict=True)))
+        return rows
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(statement: Any, dialect: Dialect, names: tuple[str, ...]) -> _Prepared:
+    """Compile a statement without expanding parameters (IN lists of one parameter each);
+    ``names``: the parameters given to a write (an UPDATE sets the columns among them)."""
+    compiled = statement.compile(dialect=dialect, column_keys=list(names) or None)
+    if compiled.literal_execute_params or compiled.post_compile_params:
+        raise ValueError("prepared statements take no expanding or literal-execute parameters")
+    required = {name for bind, name in compiled.bind_names.items() if bind.required}
+    defaults = {
+        name: value
+        for name, value in (compiled.construct_params(_check=False) or {}).items()
+        if name not in required
+    }
+    processors = cast(Mapping[str, Callable[[Any], Any]], compiled._bind_processors)
+    columns = list(statement.exported_columns)
+    results = []
+    for index, column in enumerate(columns):
+        process = column.type._cached_result_processor(dialect, None)
+        if process is not None:
+            results.append((index, process))
+    return _Prepared(
+        sql=compiled.string,
+        defaults=defaults,
+        binds=tuple(processors.items()),
+        keys=tuple(str(column.key) for column in columns),
+        results=tuple(results),
+    )
+
+
 _BEGIN = text("BEGIN")
-_PING = select(literal(1))
+_PING: Select[Any] = select(literal_column("1"))
 
 
 class _ReconnectedError(Exception):

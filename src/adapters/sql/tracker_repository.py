@@ -32,14 +32,22 @@ _TOTAL = "total_matching"  # the window count of search, not a column of tracker
 
 @attrs.frozen
 class _Shape:
-    """What the statements of a search depend on, apart from the values."""
+    """What the statements of a search depend on, apart from the values.
+
+    ``users``: None, "in" (a list of parameters), "any" (one array parameter). With ``fixed``
+    (PostgreSQL), every list is ``counts`` (users, platforms, statuses) single parameters
+    (``u0``, ``p0``, ``s0``, ...) so the statement compiles once and runs on the driver
+    (``Database.rows``); else lists are expanding parameters.
+    """
 
     sort_by: str
     sort_order: str
-    users: str | None  # None, "in" (a list of parameters) or "any" (one array parameter)
+    users: str | None
     platforms: bool
     statuses: bool
     active: bool
+    fixed: bool = False
+    counts: tuple[int, int, int] = (0, 0, 0)
 
 
 def _users_kind(user_ids: Sequence[str] | None, dialect: str) -> str | None:
@@ -48,19 +56,26 @@ def _users_kind(user_ids: Sequence[str] | None, dialect: str) -> str | None:
     return "any" if dialect == "postgresql" and len(user_ids) > SHORT_LIST else "in"
 
 
-@functools.cache
+def _one_of(column: Any, name: str, prefix: str, shape: _Shape, count: int) -> Any:
+    if shape.fixed:
+        return column.in_([bindparam(f"{prefix}{n}") for n in range(count)])
+    return column.in_(bindparam(name, expanding=True))
+
+
+@functools.lru_cache(maxsize=512)
 def _search_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     """The page (with the total) and the count of a search of this shape."""
     conditions: list[Any] = [LIVE]
+    users, platforms, statuses = shape.counts
     if shape.users == "any":
         array = postgresql.ARRAY(trackers.c.user_id.type)
         conditions.append(trackers.c.user_id == any_(bindparam("users", type_=array)))
     elif shape.users == "in":
-        conditions.append(trackers.c.user_id.in_(bindparam("users", expanding=True)))
+        conditions.append(_one_of(trackers.c.user_id, "users", "u", shape, users))
     if shape.platforms:
-        conditions.append(trackers.c.platform.in_(bindparam("platforms", expanding=True)))
+        conditions.append(_one_of(trackers.c.platform, "platforms", "p", shape, platforms))
     if shape.statuses:
-        conditions.append(trackers.c.scraping_status.in_(bindparam("statuses", expanding=True)))
+        conditions.append(_one_of(trackers.c.scraping_status, "statuses", "s", shape, statuses))
     if shape.active:
         conditions.append(trackers.c.is_active == bindparam("active"))
     column = _SORT_COLUMNS[shape.sort_by]
@@ -199,7 +214,7 @@ class SqlAlchemyTrackerRepository:
         params = {"claim_id": tracker_id, "now": now, "until": now + lease, "token": token}
         if self._db.dialect != "postgresql":
             return self._returned(self._db.execute_alone(_CLAIM, params).mappings().first())
-        rows = self._db.execute_alone(_CLAIM_WITH_SEASONS, params).mappings().all()
+        rows = self._db.rows(_CLAIM_WITH_SEASONS, params, alone=True)
         if not rows:
             return None
         seasons = tuple(
@@ -215,7 +230,8 @@ class SqlAlchemyTrackerRepository:
         values = {name: getattr(tracker, name) for name in _SCRAPE_FIELDS}
         values["scraping_status"] = tracker.scraping_status.value
         params = {**values, "lease_id": tracker.id, "held_token": token}
-        return self._returned(self._db.execute(_SAVE_SCRAPE, params).mappings().first())
+        found = self._db.rows(_SAVE_SCRAPE, params)
+        return self._returned(found[0] if found else None)
 
     def renew_lease(self, tracker: Tracker, token: str) -> bool:
         """One ``UPDATE``; on PostgreSQL, alone in its unit of work, it runs in autocommit."""
@@ -257,7 +273,14 @@ class SqlAlchemyTrackerRepository:
         """
         if query.user_ids is not None and not query.user_ids:
             return [], 0
+        fixed = self._db.dialect == "postgresql"
         users = _users_kind(query.user_ids, self._db.dialect)
+        statuses = [s.value for s in query.statuses]
+        lists: dict[str, list[Any]] = {
+            "u": list(query.user_ids or ()),
+            "p": list(query.platforms),
+            "s": statuses,
+        }
         shape = _Shape(
             query.sort_by,
             query.sort_order,
@@ -265,19 +288,24 @@ class SqlAlchemyTrackerRepository:
             bool(query.platforms),
             bool(query.statuses),
             query.is_active is not None,
+            fixed,
+            (len(lists["u"]) if users == "in" else 0, len(lists["p"]), len(statuses)),
         )
         offset = (query.page - 1) * query.limit
         params: dict[str, Any] = {"limit": query.limit, "offset": offset}
-        if users is not None:
-            params["users"] = list(query.user_ids or ())
-        if query.platforms:
-            params["platforms"] = list(query.platforms)
-        if query.statuses:
-            params["statuses"] = [s.value for s in query.statuses]
+        if users == "any":
+            params["users"] = lists["u"]
+        for prefix, name in (("u", "users"), ("p", "platforms"), ("s", "statuses")):
+            if not lists[prefix] or (prefix == "u" and users != "in"):
+                continue
+            if fixed:
+                params.update((f"{prefix}{n}", value) for n, value in enumerate(lists[prefix]))
+            else:
+                params[name] = lists[prefix]
         if query.is_active is not None:
             params["active"] = query.is_active
         page, count = _search_statements(shape)
-        rows = list(self._db.execute(page, params).mappings())
+        rows = self._db.rows(page, params)
         found = [mapping.tracker_from_row(row) for row in rows]
         self._db.live_trackers.update(t.id for t in found)
         if rows:

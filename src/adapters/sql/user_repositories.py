@@ -19,6 +19,13 @@ from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
 _MEMBERS = frozenset({guild_members.name, guilds.name, users.name})
 _SETTINGS = frozenset({guild_settings.name, guilds.name})
 _CURRENT_MEMBER = (guild_members.c.is_banned == false()) & (guild_members.c.is_deleted == false())
+_MEMBERSHIPS = (
+    select(guild_members, guild_settings.c.settings)
+    .outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
+    .where(guild_members.c.user_id == bindparam("member_user"), _CURRENT_MEMBER)
+    .order_by(guild_members.c.guild_id)
+)
+"""A user's current memberships with each guild's settings (built once)."""
 
 
 def _same(value: GuildSettings) -> GuildSettings:
@@ -212,14 +219,8 @@ class SqlAlchemyGuildRepository:
         """Read with each guild's settings, which ``settings`` then answers without a read."""
 
         def read() -> tuple[GuildMember, ...]:
-            statement = (
-                select(guild_members, guild_settings.c.settings)
-                .outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
-                .where(guild_members.c.user_id == user_id, _CURRENT_MEMBER)
-                .order_by(guild_members.c.guild_id)
-            )
             found = []
-            for row in self._db.execute(statement).mappings():
+            for row in self._db.rows(_MEMBERSHIPS, {"member_user": user_id}):
                 data = row["settings"]
                 settings = GuildSettings() if data is None else GuildSettings.from_dict(data)
                 key = ("settings", row["guild_id"])

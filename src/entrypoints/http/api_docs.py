@@ -70,8 +70,9 @@ fails when this file is out of date. Do not edit it by hand.
   check fails; it carries `mode`, `sandbox` and, in sandbox mode, a loud `warning`. A failed
   check says only `Database unavailable` or `Job queue unavailable` (like every 503 answer):
   hosts, ports and driver errors are logged, never answered. Each API process reuses passing
-  checks (and the queue depth they read) for at most 1 s; a failing check is never reused, so
-  a recovery shows at once and an outage within a second.
+  checks (and the queue depth they read) for at most `HEALTH_CACHE_SECONDS` (default 1 s; 0:
+  every call checks); a failing check is never reused, so a recovery shows at once and an
+  outage within that time.
 - JWT: `sub` (a Discord snowflake, 17–20 digits) is required, `exp` is checked when present;
   `username` and `globalName` (at most 100 characters), `avatar` (255) and `email` (254), when
   strings, must be printable text (no NUL, control character or lone surrogate), else the token

@@ -33,7 +33,7 @@ from entrypoints.http.cors import install_cors
 from entrypoints.http.dashboard import install_dashboard
 from entrypoints.http.deps import CONTAINER_KEY
 from entrypoints.http.errors import install_error_handlers
-from entrypoints.http.health import install_health
+from entrypoints.http.health import RecentChecks, install_health
 from entrypoints.http.input_limits import check_url
 from entrypoints.http.metrics import install_metrics
 from entrypoints.http.openapi import build_document
@@ -153,7 +153,7 @@ def create_app(container: Container) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["except"] = ExceptConverter
     app.extensions[CONTAINER_KEY] = container
-    install_health(app)
+    install_health(app, RecentChecks(settings.health_cache_seconds))
     app.extensions[OPENAPI_KEY] = build_document(all_routes())
     app.extensions[GUARD_KEY] = Guard(
         tokens=VerifiedTokens(
