@@ -264,6 +264,28 @@ def test_refresh_button_queues_then_shows_the_cooldown(signed: Env) -> None:
     assert "Please wait 240 seconds" in html(again)
 
 
+def test_refresh_inside_the_cache_window_says_it_was_answered_from_storage(signed: Env) -> None:
+    tracker_id = own_tracker(signed)
+    scraped(signed, tracker_id)
+    signed.clock.advance(minutes=10)  # past the cooldown
+    tracker = signed.uow.committed.trackers[tracker_id]
+    tracker.scraping_status = TrackerStatus.COMPLETED
+    tracker.source_expires_at = signed.clock.now() + timedelta(minutes=3)
+    signed.queue.jobs.clear()
+    client = signed.client.flask
+    page = client.get(f"/trackers/{tracker_id}")
+    assert "answered from storage" not in html(page)
+    done = client.post(f"/trackers/{tracker_id}/refresh", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 303 and done.headers["Location"].endswith("?fresh=1")
+    assert not signed.queue.jobs
+    shown = html(client.get(done.headers["Location"]))
+    assert "the refresh was answered from storage" in shown
+    signed.clock.advance(minutes=3)  # the window is over: a refresh is queued again
+    again = client.post(f"/trackers/{tracker_id}/refresh", data={"csrf_token": csrf_of(page)})
+    assert again.status_code == 303 and "fresh" not in again.headers["Location"]
+    assert signed.queue.jobs
+
+
 def test_pages_fit_the_budget_and_carry_security_headers(signed: Env) -> None:
     tracker_id = own_tracker(signed)
     scraped(signed, tracker_id, points=1000)

@@ -120,6 +120,7 @@ def tracker(tracker_id: str) -> Response:
         charts=build_charts(history),
         changes=changes,
         playlists=RANKED_PLAYLISTS,
+        fresh_until=detail.tracker.source_expires_at if request.args.get("fresh") else None,
     )
 
 
@@ -127,11 +128,18 @@ def refresh(tracker_id: str) -> Response:
     """Queue a refresh of one's own tracker (the cooldown applies), then show it."""
     me = require_user()
     check_form_csrf()
-    deps.use_cases().refresh_tracker(RefreshTracker(tracker_id=tracker_id, actor_id=me.user_id))
+    outcome = deps.use_cases().refresh_tracker(
+        RefreshTracker(tracker_id=tracker_id, actor_id=me.user_id)
+    )
     target = request.form.get("back") == "list"
     if target:
         return redirect(url_for("dashboard.my_trackers"), 303)  # type: ignore[return-value]
-    return redirect(url_for("dashboard.tracker", tracker_id=tracker_id), 303)  # type: ignore[return-value]
+    # A refresh inside tracker.gg's cache window queues nothing: the page says so.
+    if outcome.served_from_storage:
+        shown = url_for("dashboard.tracker", tracker_id=tracker_id, fresh="1")
+    else:
+        shown = url_for("dashboard.tracker", tracker_id=tracker_id)
+    return redirect(shown, 303)  # type: ignore[return-value]
 
 
 def register(blueprint: Blueprint) -> None:
