@@ -96,25 +96,33 @@ def _drain(
         del queue.jobs[tracker_id]
 
 
-def refresh_run(database: Path, cache_seconds: float | None) -> RefreshRun:
+def refresh_run(
+    database: Path,
+    cache_seconds: float | None,
+    trackers: int = TRACKERS,
+    refreshes: int = REFRESHES,
+) -> RefreshRun:
     """Register and first-scrape 50 trackers, then 1,000 refreshes at random ones (SQLite)."""
     url = f"sqlite:///{database}"
     upgrade_database(url)
     engine = create_engine_for(url)
     try:
-        return _refresh_run(SqlAlchemyUnitOfWork(create_session_factory(engine)), cache_seconds)
+        uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+        return _refresh_run(uow, cache_seconds, trackers, refreshes)
     finally:
         engine.dispose()
 
 
-def _refresh_run(uow: SqlAlchemyUnitOfWork, cache_seconds: float | None) -> RefreshRun:
+def _refresh_run(
+    uow: SqlAlchemyUnitOfWork, cache_seconds: float | None, trackers: int, refreshes: int
+) -> RefreshRun:
     time = SimTime()
     queue = FakeQueue()
     budget = InProcessBudget(60, time, sleep=time.sleep)
     simulator = TrnSimulator(clock=time, cache_seconds=cache_seconds, wall_clock=time.now)
     with simulator, TrackerGgFetcher(simulator.base_url, budget=budget) as fetcher:
         ids = []
-        for index in range(TRACKERS):
+        for index in range(trackers):
             [tracker] = register_trackers(
                 RegisterTrackers(user_id=str(index + 1), urls=(URL.format(f"player{index}"),)),
                 uow=uow,
@@ -127,7 +135,7 @@ def _refresh_run(uow: SqlAlchemyUnitOfWork, cache_seconds: float | None) -> Refr
         before, started = len(simulator.requests), time.seconds
         rng = random.Random(14)
         from_storage = 0
-        for _ in range(REFRESHES):
+        for _ in range(refreshes):
             time.seconds += rng.expovariate(1 / MEAN_GAP_SECONDS)
             outcome = refresh_tracker(
                 RefreshTracker(tracker_id=rng.choice(ids)),
@@ -188,6 +196,20 @@ def test_refreshes_inside_the_cache_window_send_no_request(
     assert cached.requests <= 0.6 * REFRESHES
 
 
+def test_a_short_run_in_the_check_counts_the_same_way(tmp_path: Path) -> None:
+    """The everyday check's cut of the counts above (the slow lane runs the 1,000s): 200
+    refreshes of 10 trackers ask at most once per tracker and window, and 200 fetches at a
+    source that tolerates half the configured rate end with the rate under what it tolerates."""
+    cached = refresh_run(tmp_path / "short.sqlite3", CACHE_SECONDS, trackers=10, refreshes=200)
+    assert cached.requests + cached.from_storage == 200
+    windows = math.ceil(cached.duration_seconds / CACHE_SECONDS) + 1
+    assert 0 < cached.requests <= 10 * windows
+    assert cached.season_requests == 10 * Policy().initial_seasons
+    aimd = limit_run(RateControl(CONFIGURED), fetches=200)
+    assert aimd.final_rate <= TOLERATED + 2
+    assert aimd.rate_limited <= 2 + aimd.duration_seconds / 600
+
+
 @pytest.mark.slow  # the runs take about 45 s in all
 def test_historical_seasons_are_fetched_once(refresh_runs: tuple[RefreshRun, RefreshRun]) -> None:
     for run in refresh_runs:
@@ -209,7 +231,7 @@ class LimitRun:
     final_rate: float
 
 
-def limit_run(control: RateControl) -> LimitRun:
+def limit_run(control: RateControl, fetches: int = FETCHES) -> LimitRun:
     """1,000 successful fetches through a 60/min budget at a 30/min simulator; a fetch told
     429 is tried again (the budget's pause holds it back)."""
     time = SimTime()
@@ -219,7 +241,7 @@ def limit_run(control: RateControl) -> LimitRun:
         TrackerGgFetcher(simulator.base_url, budget=budget) as fetcher,
     ):
         done = 0
-        while done < FETCHES:
+        while done < fetches:
             try:
                 fetcher.fetch_page(f"psn/player{done % 200}", None)
             except FetchRateLimitedError:
