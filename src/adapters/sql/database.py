@@ -203,7 +203,7 @@ class Database:
         as ``WITH``); SQLite, one statement per table. A failure of a queued row (e.g. a
         foreign key) surfaces there.
         """
-        self._forget(table.insert())
+        self._forget_table(table.name)
         self._deferred.append((table, keys, keep, row))
 
     def flush(self) -> None:
@@ -218,7 +218,7 @@ class Database:
         for table, keys, keep, row in pending:
             groups.setdefault((table, keys, keep, tuple(row)), []).append(row)
         for table, *_ in groups:
-            self._forget(table.insert())
+            self._forget_table(table.name)
         if self.dialect != "postgresql":
             for (table, keys, keep, columns), rows in groups.items():
                 self.execute(_insert_rows(self.dialect, table, keys, keep, columns), rows)
@@ -290,6 +290,12 @@ class Database:
         name = getattr(getattr(statement, "table", None), "name", None)
         if name is None:
             self._memo.clear()
+            return
+        self._forget_table(name)
+
+    def _forget_table(self, name: str) -> None:
+        """Drop what ``remember`` holds from table ``name``."""
+        if not self._memo:
             return
         for key in [k for k, (tables, _) in self._memo.items() if name in tables]:
             del self._memo[key]
