@@ -35,6 +35,7 @@ from adapters.queue.inline_queue import InProcessJobQueue
 from adapters.queue.reconciler_queue import ReconcilerQueue
 from adapters.queue.rq_queue import RqJobQueue
 from adapters.sql.engine import create_engine_for, create_session_factory
+from adapters.sql.ping import ThreadPing, UnitOfWorkPing, database_ping
 from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.throttle import MemoryThrottle, RedisThrottle
@@ -95,6 +96,12 @@ def _policy(settings: Settings) -> Policy:
 
 def _engine(settings: Settings) -> Engine:
     return create_engine_for(settings.database_url)
+
+
+def _database_ping(
+    settings: Settings, engine: Callable[[], Engine], uow: Callable[[], UnitOfWork]
+) -> ThreadPing | UnitOfWorkPing:
+    return database_ping(settings.database_url, engine, uow)
 
 
 def _notifier(settings: Settings) -> Notifier:
@@ -193,6 +200,8 @@ class BaseContainer(containers.DeclarativeContainer):
     uow: providers.Provider[UnitOfWork] = providers.Factory(
         SqlAlchemyUnitOfWork, session_factory, status_counts
     )
+    database_ping = providers.Singleton(_database_ping, settings, engine.provider, uow.provider)
+    """The health check's ``SELECT 1`` (PostgreSQL: on a connection per thread)."""
 
     notifier = providers.Singleton(_notifier, settings)
 

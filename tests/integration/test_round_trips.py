@@ -27,6 +27,7 @@ from adapters.sql import (
     create_session_factory,
     upgrade_database,
 )
+from adapters.sql.ping import ThreadPing
 from adapters.throttle import RedisThrottle
 from entrypoints.config import load_settings
 from entrypoints.container import container_for, require_production
@@ -162,6 +163,35 @@ def test_a_dropped_connection_inside_a_transaction_is_storage_unavailable(db: Db
         uow.trackers.get("t2")
     with db.uow as uow:
         assert uow.trackers.get("t2") is not None
+
+
+def test_the_health_ping_is_one_round_trip_on_the_threads_own_connection(db: Db) -> None:
+    ping = ThreadPing(db.engine)
+    ping.ping()
+    checked_out = db.engine.pool.checkedout()  # type: ignore[attr-defined]
+    db.wire.mark()
+    ping.ping()
+    assert db.wire.round_trips() == ["SELECT 1"]
+    assert db.engine.pool.checkedout() == checked_out  # type: ignore[attr-defined]
+
+
+def test_the_health_ping_replaces_a_dropped_connection(db: Db) -> None:
+    ping = ThreadPing(db.engine)
+    ping.ping()
+    _drop_connections(db.url)
+    ping.ping()
+    db.wire.mark()
+    ping.ping()
+    assert db.wire.round_trips() == ["SELECT 1"]
+
+
+def test_the_health_ping_says_unavailable_when_the_database_is_down() -> None:
+    engine = create_engine_for("postgresql://postgres@127.0.0.1:1/nowhere", connect_timeout=1)
+    try:
+        with pytest.raises(StorageUnavailableError):
+            ThreadPing(engine).ping()
+    finally:
+        engine.dispose()
 
 
 class CountingConnection(redis.Connection):

@@ -289,6 +289,22 @@ def test_a_running_job_counts_as_queued(real_redis: redis.Redis, names: Names) -
     assert queue.depth() == 0
 
 
+def test_the_depth_survives_redis_dropping_its_connection(
+    rq_redis_url: str, real_redis: redis.Redis, names: Names
+) -> None:
+    own = f"depth-{names.tag}"  # only this test's connections are dropped (Redis is shared)
+    client = redis.Redis.from_url(rq_redis_url, socket_timeout=5, client_name=own)
+    queue = make_queue(client, names)
+    queue.enqueue([names.tracker(1)], Priority.LOW)
+    assert queue.depth() == 1
+    for found in real_redis.client_list():
+        if found["name"] == own:
+            real_redis.client_kill_filter(_id=found["id"])
+    queue.enqueue([names.tracker(2)], Priority.HIGH)
+    assert queue.depth() == 2
+    assert queue.lane_depths() == {Priority.HIGH: 1, Priority.DEFAULT: 0, Priority.LOW: 1}
+
+
 def test_rq_scheduler_moves_a_deferred_job_to_its_lane_when_due(
     real_redis: redis.Redis, names: Names
 ) -> None:

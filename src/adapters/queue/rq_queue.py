@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -248,6 +250,12 @@ class RqJobQueue:
         # Each lane's list and scheduled set, highest priority first (RQ builds a registry
         # object per access; the depth is read on every health check).
         self._depth_keys = [(lane.key, lane.scheduled_job_registry.key) for lane in self.lanes]
+        self._depth_commands = [
+            command
+            for queued, scheduled in self._depth_keys
+            for command in (("LLEN", queued), ("ZCARD", scheduled))
+        ]
+        self._local = threading.local()
 
     @property
     def lanes(self) -> list[Queue]:
@@ -347,11 +355,7 @@ class RqJobQueue:
         Raises:
             QueueUnavailableError: Redis cannot be reached.
         """
-        with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
-            for queued, scheduled in self._depth_keys:
-                pipe.llen(queued)
-                pipe.zcard(scheduled)
-            return sum(int(n) for n in pipe.execute())
+        return sum(self._lane_counts())
 
     def lane_depths(self) -> dict[Priority, int]:
         """Jobs waiting in each lane: queued plus scheduled.
@@ -359,12 +363,43 @@ class RqJobQueue:
         Raises:
             QueueUnavailableError: Redis cannot be reached.
         """
-        with _unavailable_as_queue_error(), self._redis.pipeline(transaction=False) as pipe:
-            for queued, scheduled in self._depth_keys:
-                pipe.llen(queued)
-                pipe.zcard(scheduled)
-            counts = [int(n) for n in pipe.execute()]
+        counts = self._lane_counts()
         return {p: counts[2 * i] + counts[2 * i + 1] for i, p in enumerate(LANE_ORDER)}
+
+    def _lane_counts(self) -> list[int]:
+        """``LLEN`` and ``ZCARD`` of each lane, highest priority first, in one round trip.
+
+        Sent on a connection of the calling thread's own, made by the client's pool and kept
+        open (the health check reads the depth on every call: a pipeline borrowed from the pool
+        cost more CPU than the round trip). A connection found broken is dropped and the
+        commands sent once more on a new one.
+        """
+        with _unavailable_as_queue_error():
+            connection = self._held_connection()
+            try:
+                return self._send_counts(connection)
+            except (redis.ConnectionError, redis.TimeoutError):
+                connection.disconnect()  # e.g. Redis restarted: once more on a new connection
+            except BaseException:
+                connection.disconnect()  # its state is unknown
+                raise
+            try:
+                return self._send_counts(connection)
+            except BaseException:
+                connection.disconnect()
+                raise
+
+    def _held_connection(self) -> Any:
+        held: tuple[int, Any] | None = getattr(self._local, "held", None)
+        pid = os.getpid()
+        if held is None or held[0] != pid:  # a forked child makes its own
+            held = self._local.held = (pid, self._redis.connection_pool.make_connection())
+        return held[1]
+
+    def _send_counts(self, connection: Any) -> list[int]:
+        commands = self._depth_commands
+        connection.send_packed_command(connection.pack_commands(commands))
+        return [int(connection.read_response()) for _ in commands]
 
     def discard(self, tracker_ids: Sequence[str]) -> None:
         """Delete the dead jobs of trackers whose lease expired (their worker is gone, or the

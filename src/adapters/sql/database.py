@@ -16,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     literal_column,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -124,7 +123,7 @@ class Database:
         pooled = not self._lazy
         try:
             if not pooled and not connection.invalidated:
-                connection.rollback()  # nothing to send unless a transaction is open
+                self._end(connection, commit=False)  # sends nothing unless one is open
                 driver: Any = connection.connection.driver_connection
                 if not (driver.closed or driver.broken):
                     driver.autocommit = False
@@ -160,16 +159,34 @@ class Database:
             self._flush(alone=True)
         self.flush()
         with storage_errors():
-            self.connection.commit()
+            self._end(self.connection, commit=True)
         self._in_transaction = not self._lazy
 
     def rollback(self) -> None:
         self._deferred = []
         with storage_errors():
-            self.connection.rollback()
+            self._end(self.connection, commit=False)
         self._in_transaction = not self._lazy
         self.live_trackers = set()
         self._memo.clear()
+
+    def _end(self, connection: Connection, *, commit: bool) -> None:
+        """COMMIT or ROLLBACK what is open. PostgreSQL: the ``BEGIN`` went on the driver's
+        cursor (:meth:`_begin_transaction`), so SQLAlchemy may not know of the transaction; the
+        driver ends it (sending nothing when the server has none open), errors wrapped and a
+        dropped connection invalidated as SQLAlchemy's own ``commit`` would."""
+        if not self._lazy or connection.in_transaction():
+            # SQLAlchemy ends it through the driver's commit/rollback, the same statement.
+            connection.commit() if commit else connection.rollback()
+            return
+        driver: Any = connection.connection.driver_connection
+        try:
+            driver.commit() if commit else driver.rollback()
+        except Exception as exc:
+            connection._handle_dbapi_exception(
+                exc, "COMMIT" if commit else "ROLLBACK", None, None, None
+            )
+            raise
 
     def defer(
         self,
@@ -186,7 +203,7 @@ class Database:
         as ``WITH``); SQLite, one statement per table. A failure of a queued row (e.g. a
         foreign key) surfaces there.
         """
-        self._forget(table.insert())
+        self._forget_table(table.name)
         self._deferred.append((table, keys, keep, row))
 
     def flush(self) -> None:
@@ -201,7 +218,7 @@ class Database:
         for table, keys, keep, row in pending:
             groups.setdefault((table, keys, keep, tuple(row)), []).append(row)
         for table, *_ in groups:
-            self._forget(table.insert())
+            self._forget_table(table.name)
         if self.dialect != "postgresql":
             for (table, keys, keep, columns), rows in groups.items():
                 self.execute(_insert_rows(self.dialect, table, keys, keep, columns), rows)
@@ -273,6 +290,12 @@ class Database:
         name = getattr(getattr(statement, "table", None), "name", None)
         if name is None:
             self._memo.clear()
+            return
+        self._forget_table(name)
+
+    def _forget_table(self, name: str) -> None:
+        """Drop what ``remember`` holds from table ``name``."""
+        if not self._memo:
             return
         for key in [k for k, (tables, _) in self._memo.items() if name in tables]:
             del self._memo[key]
@@ -347,7 +370,9 @@ class Database:
             raise
         return ready.dicts(found)
 
-    def _send(self, sql: str, values: dict[str, Any], *, fetch: bool) -> list[tuple[Any, ...]]:
+    def _send(
+        self, sql: str, values: dict[str, Any] | None, *, fetch: bool
+    ) -> list[tuple[Any, ...]]:
         """Run ``sql`` on the driver's cursor: SQLAlchemy's listeners and error handling (it
         wraps the driver's error and invalidates a dropped connection, as ``execute`` would)."""
         connection = self.connection
@@ -357,7 +382,7 @@ class Database:
                 connection.dispatch.before_cursor_execute(
                     connection, cursor, sql, values, None, False
                 )
-            cursor.execute(sql, values)
+            cursor.execute(sql, values)  # None: the simple protocol, as SQLAlchemy sends it
             return cursor.fetchall() if fetch else []
         except Exception as exc:
             connection._handle_dbapi_exception(exc, sql, values, cursor, None)
@@ -376,11 +401,25 @@ class Database:
             raise
 
     def _begin_transaction(self) -> None:
+        if not self._lazy:
+            raise RuntimeError("only PostgreSQL opens its transaction at the first write")
+        # On the driver's cursor (SQLAlchemy's execute of a text ``BEGIN`` cost several times
+        # the CPU of the round trip); :meth:`_end` ends it.
         try:
-            self._run(_BEGIN, None, retry=True)
+            self._send_begin(retry=True)
         except _ReconnectedError:
-            self._run(_BEGIN, None)
+            self._send_begin()
         self._in_transaction = True
+
+    def _send_begin(self, *, retry: bool = False) -> None:
+        try:
+            with storage_errors():
+                self._send("BEGIN", None, fetch=False)
+        except StorageUnavailableError as exc:
+            if retry and _dropped(exc):
+                self._reconnect()
+                raise _ReconnectedError from exc
+            raise
 
     def _reconnect(self) -> None:
         """Replace a connection that the server dropped."""
@@ -573,7 +612,6 @@ def _prepared(statement: Any, dialect: Dialect, names: tuple[str, ...]) -> _Prep
     )
 
 
-_BEGIN = text("BEGIN")
 _PING: Select[Any] = select(literal_column("1"))
 
 

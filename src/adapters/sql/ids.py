@@ -10,12 +10,17 @@ _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _COUNTER = itertools.count(secrets.randbelow(36**4))
 
 
+_PAIRS = tuple(a + b for a in _ALPHABET for b in _ALPHABET)  # two base-36 digits per step
+
+
 def _base36(value: int, width: int) -> str:
-    digits = []
-    for _ in range(width):
-        value, digit = divmod(value, 36)
-        digits.append(_ALPHABET[digit])
-    return "".join(reversed(digits))
+    """``value`` in ``width`` base-36 digits (``width`` even)."""
+    pairs = []
+    for _ in range(width // 2):
+        value, pair = divmod(value, 36 * 36)
+        pairs.append(_PAIRS[pair])
+    pairs.reverse()
+    return "".join(pairs)
 
 
 def new_cuid() -> str:

@@ -135,6 +135,8 @@ _CLAIM_WITH_SEASONS = (
     .order_by(tracker_seasons.c.season_number.desc())
 )
 """PostgreSQL: the claim and the claimed tracker's seasons in one statement."""
+_SEASON_KEYS = tuple((c.name, f"s_{c.name}") for c in tracker_seasons.c)
+"""A season's column names and their labels in ``_CLAIM_WITH_SEASONS``."""
 SEASONS_KEY = "seasons"
 _SEASONS = frozenset({tracker_seasons.name})
 _HOLDS_LEASE = (
@@ -218,7 +220,7 @@ class SqlAlchemyTrackerRepository:
         if not rows:
             return None
         seasons = tuple(
-            mapping.season_from_row({c.name: row[f"s_{c.name}"] for c in tracker_seasons.c})
+            mapping.season_from_row({name: row[key] for name, key in _SEASON_KEYS})
             for row in rows
             if row["s_id"] is not None
         )

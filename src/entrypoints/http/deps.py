@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app, g
 
+from adapters.sql.ping import ThreadPing, UnitOfWorkPing
 from entrypoints.config import Settings
 from entrypoints.use_cases import UseCases
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
@@ -26,6 +27,11 @@ def container() -> Container:
 def uow() -> UnitOfWork:
     """A new unit of work (for the health check and the audit row; views use use_cases())."""
     return container().uow()
+
+
+def database_ping() -> ThreadPing | UnitOfWorkPing:
+    """The health check's database ping."""
+    return container().database_ping()
 
 
 def queue() -> JobQueue:

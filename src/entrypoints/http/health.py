@@ -24,8 +24,7 @@ SANDBOX_WARNING = "SANDBOX MODE: profiles come from the built-in TRN simulator, 
 
 def _database() -> res.HealthCheck:
     try:
-        with deps.uow() as uow:
-            uow.ping()
+        deps.database_ping().ping()
     except StorageUnavailableError as exc:
         log_unavailable(exc, "health check: database down")
         return res.HealthCheck("down", error=public_message(exc))
