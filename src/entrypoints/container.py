@@ -47,6 +47,7 @@ from entrypoints.use_cases import UseCases
 from tracker_core.errors import QueueUnavailableError
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, Notifier, ProfileFetcher, UnitOfWork
+from tracker_core.source import RateControl
 from tracker_core.use_cases.scraping import run_scrape
 
 log = logging.getLogger("trackers.jobs")
@@ -132,9 +133,19 @@ def _nothing_to_release(_tracker_id: str) -> None:
     """The in-process queue forgets a job when it ends; there is no claim to release."""
 
 
+def _rate_control(settings: Settings) -> RateControl:
+    """AIMD around the configured limit. In the sandbox the simulator's 429 is staged for one
+    demo profile (it says nothing about the rate), so it pauses the budget but never lowers the
+    rate: the demo's other scrapes keep their pace."""
+    limit = settings.trn_rate_limit_per_minute
+    return RateControl(limit, floor=limit) if settings.sandbox else RateControl(limit)
+
+
 def _in_process_budget(settings: Settings) -> InProcessBudget:
     return InProcessBudget(
-        settings.trn_rate_limit_per_minute, window_seconds=settings.trn_rate_window_seconds
+        settings.trn_rate_limit_per_minute,
+        window_seconds=settings.trn_rate_window_seconds,
+        control=_rate_control(settings),
     )
 
 
@@ -173,6 +184,7 @@ def _redis_budget(connection: redis.Redis, settings: Settings) -> RedisBudget:
         settings.trn_rate_limit_per_minute,
         key=f"{settings.queue_name}:trn-budget",
         window_seconds=settings.trn_rate_window_seconds,
+        control=_rate_control(settings),
     )
 
 

@@ -66,3 +66,17 @@ def test_both_budgets_count_in_the_configured_window(tmp_path: Path) -> None:
     assert container_for(load_settings({}, data_dir=tmp_path)).budget().interval == (
         pytest.approx(60.25 / 60)
     )
+
+
+def test_a_429_lowers_the_rate_except_in_the_sandbox(tmp_path: Path) -> None:
+    limit = {"TRN_RATE_LIMIT_PER_MINUTE": "60"}
+    for redis_url in (None, UNREACHABLE_REDIS):
+        normal = container_for(load_settings(limit, data_dir=tmp_path, redis_url=redis_url))
+        assert normal.budget().control.lowest == 1.0
+        sandbox = container_for(
+            load_settings(
+                {**limit, "TRACKERS_SANDBOX": "1"}, data_dir=tmp_path, redis_url=redis_url
+            )
+        )
+        # The sandbox's staged 429 pauses the budget but never lowers the demo's pace.
+        assert sandbox.budget().control.lowest == 60.0
