@@ -246,6 +246,9 @@ def test_staff_roster_and_live_formula_validation_then_admin_overview(
     page.click("text=Back to the roster")
 
     page.click("text=MMR settings and formula")
+    # Typing before the deferred script has attached its listener would be typing into a
+    # page without live checking: wait for the page's load event first.
+    page.wait_for_url("**/formula", wait_until="load")
     page.fill("#formula", "twos *")
     expect(page.locator("#formula-result")).to_contain_text("Invalid formula")
     page.fill("#formula", "twos * 2 + ones")
