@@ -12,6 +12,10 @@
 # (.ci/run). Other arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The check starts many Python processes (xdist workers, servers, CLI commands); without
+# bytecode caches each one compiles the project and its tests from source again, and pytest
+# rewrites every test module's asserts again. Caches go to __pycache__ (ignored by git).
+unset PYTHONDONTWRITEBYTECODE
 bash scripts/setup.sh
 VENV=.venv/bin
 lane=(-m "not slow")
