@@ -35,10 +35,10 @@ def fetch_profile(
 
     Earlier seasons are fetched one after another (each through the fetcher's rate budget);
     one already ``stored`` is never asked for again (past seasons do not change).
-    A failure of the current-season request fails the scrape; a failure of an earlier season
-    is recorded in ``seasons_failed`` unless it is a rate limit, which stops the scrape: the
-    earlier seasons fetched until then ride on the error (``fetched_seasons``) to be stored,
-    so the retry asks only for the rest.
+    A failure of the current-season request fails the scrape. A failure of an earlier season,
+    or an answer for another season than the one asked for, is recorded in ``seasons_failed``,
+    unless it is a rate limit, which stops the scrape: the earlier seasons fetched until then
+    ride on the error (``fetched_seasons``) to be stored, so the retry asks only for the rest.
 
     ``before_next_page`` runs before each request after the first (the job renews its lease
     there, so a scrape waiting long for budget keeps its tracker); what it raises propagates.
@@ -57,11 +57,18 @@ def fetch_profile(
             if before_next_page is not None:
                 before_next_page()
             try:
-                seasons.append(fetcher.fetch_page(api_path, number).season)
+                earlier = fetcher.fetch_page(api_path, number).season
             except FetchError as exc:
                 if exc.category == "rate_limited":
                     exc.fetched_seasons = tuple(seasons[1:])
                     raise
+                failed.append(number)
+                continue
+            if earlier.season_number == number:
+                seasons.append(earlier)
+            else:
+                # tracker.gg answered another season than the one asked for (it ignored the
+                # parameter): nothing to store for this one, and never a season twice.
                 failed.append(number)
     return FetchedProfile(
         current_season=current,

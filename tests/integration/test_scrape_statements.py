@@ -146,3 +146,26 @@ def test_a_lone_claim_on_a_dropped_connection_is_sent_again() -> None:
             assert claimed is not None and claimed.lease_token == "tok1"
         finally:
             engine.dispose()
+
+
+def test_a_source_that_ignores_the_season_parameter_stores_each_season_once(
+    engine: Engine,
+) -> None:
+    """tracker.gg answering the current season to every ``?season=`` of a first scrape: the
+    current season is stored once, the earlier ones count as failed (PARTIAL), and the store
+    does not fail (PostgreSQL refuses an upsert that touches a row twice)."""
+    clock = FixedClock(a.at(0))
+    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+    with uow:
+        uow.users.add(a.user(OWNER))
+        uow.trackers.add(a.tracker("t1", OWNER, "player"))
+        uow.commit()
+    fetcher = FakeFetcher()  # answers the current page whatever season is asked for
+    fetcher.pages[("steam/player", None)] = page(available=(31, 32, 33, 34))
+    outcome = _scrape(engine, fetcher, clock, "t1")
+    assert outcome.result == "completed"
+    assert [season for _, season in fetcher.calls] == [None, 33, 32, 31]
+    with uow:
+        assert [s.season_number for s in uow.seasons.for_tracker("t1")] == [34]
+        [log], _ = uow.scraping_logs.search("t1", None, 1, 10)
+        assert (log.status, log.seasons_scraped, log.seasons_failed) == ("PARTIAL", 1, 3)
