@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.trackergg.budget import BudgetExhaustedError, BudgetUnavailableError
 from adapters.trackergg.fetcher import TrackerGgFetcher, parse_retry_after
@@ -310,6 +312,31 @@ def test_paths_outside_the_configured_base_are_refused_before_any_request(
         fetcher.fetch_page(api_path, None)
     assert upstream.requests == []
     assert budget.acquired == 0
+
+
+@given(
+    platform=st.text(min_size=0, max_size=20),
+    name=st.text(min_size=0, max_size=40),
+    season=st.none() | st.integers(min_value=0, max_value=99),
+)
+def test_every_url_the_fetcher_builds_stays_under_its_base(
+    platform: str, name: str, season: int | None
+) -> None:
+    """The fetcher builds URLs from strings without parsing them; whatever path it accepts,
+    httpx's parsing of the result keeps the base's host and path (else it refuses)."""
+    fetcher, upstream, _ = make_fetcher(respond(200, PLAIN))
+    base = httpx.URL(API_BASE + "/")
+    for api_path in (f"{platform}/{name}", f"{platform}/{name}/../{name}", name):
+        try:
+            text = fetcher.api_url(api_path, season)
+        except ProfileNotFoundError:
+            continue
+        url = httpx.URL(text)
+        assert (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+        assert url.path.startswith(base.path) and url.path.count("/") == base.path.count("/") + 1
+        assert url.fragment == ""
+        assert url.query == (b"" if season is None else f"season={season}".encode())
+    assert upstream.requests == []
 
 
 @pytest.mark.parametrize("transport", ["direct", "flaresolverr"])

@@ -48,7 +48,7 @@ CHALLENGE_MARKERS = (
     "checking your browser",
 )
 
-_API_PATH = re.compile(r"[A-Za-z0-9]{1,16}/[^/?#\s\\]{1,400}")
+_API_PATH = re.compile(r"[A-Za-z0-9]{1,16}/[^/?#\s\\\x00-\x1f\x7f]{1,400}")
 
 
 class TrackerGgFetcher:
@@ -66,7 +66,6 @@ class TrackerGgFetcher:
         max_retry_after_seconds: float = DEFAULT_MAX_RETRY_AFTER_SECONDS,
     ) -> None:
         self.api_base_url = api_base_url.rstrip("/")
-        self._base = httpx.URL(self.api_base_url + "/")
         self._budget = budget
         self._budget_wait = budget_wait_seconds
         self._max_retry_after = max_retry_after_seconds
@@ -116,10 +115,11 @@ class TrackerGgFetcher:
 
     def api_url(self, api_path: str, season: int | None) -> str:
         """The URL for ``api_path`` under the configured base; refuses anything else."""
+        # The pattern admits one platform segment and one name segment without "/", "?",
+        # "#", "\\", whitespace or control characters, and ".." is refused: the URL below
+        # always stays under the base's host and path (a property test checks it with httpx's
+        # own parsing), so no URL is parsed per request.
         if not _API_PATH.fullmatch(api_path) or ".." in api_path:
-            raise ProfileNotFoundError(f"not a tracker.gg profile path: {api_path!r}")
-        url = self._base.join(api_path)
-        if url.host != self._base.host or not url.path.startswith(self._base.path):
             raise ProfileNotFoundError(f"not a tracker.gg profile path: {api_path!r}")
         text = f"{self.api_base_url}/{api_path}"
         return text if season is None else f"{text}?season={int(season)}"
