@@ -33,14 +33,16 @@ from tracker_core.use_cases.scraping import run_scrape
 
 OWNER = "111111111111111111"
 GUILD = "222222222222222222"
-ROUND_TRIPS = {"postgresql": 6, "sqlite": 11}
+ROUND_TRIPS = {"postgresql": 5, "sqlite": 11}
 """PostgreSQL, round trips on the wire. Claim: one statement in autocommit (``WITH claimed AS
 (UPDATE trackers ... RETURNING ...) SELECT ... LEFT JOIN tracker_seasons``). Store: BEGIN,
-UPDATE tracker (fenced by the lease), memberships (with their guilds' settings), one statement
-inserting the season, snapshot, log, activity and outbox rows (``WITH`` chained), COMMIT.
-SQLite, statements sent: ``BEGIN IMMEDIATE`` for each unit (no COMMITs on the listener), the
-claim's UPDATE and the seasons' SELECT, and one INSERT per table."""
-STATEMENTS_POSTGRES = 5
+UPDATE tracker (fenced by the lease) with the owner's memberships and their guilds' settings
+(``WITH saved AS (UPDATE ... RETURNING ...) SELECT ... LEFT JOIN guild_members``), one
+statement inserting the season, snapshot, log, activity and outbox rows (``WITH`` chained),
+COMMIT. SQLite, statements sent: ``BEGIN IMMEDIATE`` for each unit (no COMMITs on the
+listener), the claim's UPDATE and the seasons' SELECT, the memberships' SELECT, and one INSERT
+per table."""
+STATEMENTS_POSTGRES = 4
 """PostgreSQL statements seen by the event listener: the round trips but the COMMIT."""
 IN_A_GUILD = 3
 """An owner in a guild (webhook, MMR, review flags) adds the read of the owner's trackers for
@@ -117,8 +119,8 @@ def test_a_one_season_scrape_stays_within_its_statement_budget(
     assert any("INSERT INTO tracker_snapshots" in s for s in sent), sent
     extra = IN_A_GUILD if in_guild else 0
     if wire is not None:
-        assert len(trips) <= ROUND_TRIPS["postgresql"] + extra, "\n".join(t[:90] for t in trips)
-        assert len(sent) <= STATEMENTS_POSTGRES + extra, sent
+        assert len(trips) == ROUND_TRIPS["postgresql"] + extra, "\n".join(t[:90] for t in trips)
+        assert len(sent) == STATEMENTS_POSTGRES + extra, sent
     else:
         assert len(trips) <= ROUND_TRIPS["sqlite"] + 2 * extra, trips
 

@@ -50,5 +50,5 @@ def test_each_season_is_fetched_at_most_once_and_stored_only_as_asked(
     numbers = [s.season_number for s in profile.seasons]
     assert numbers[0] == CURRENT and len(numbers) == len(set(numbers))
     assert sorted(numbers[1:] + list(profile.seasons_failed)) == sorted(expected)
-    for stats in profile.seasons[1:]:
-        assert answer.get(stats.season_number, "right") == "right"
+    for stats in profile.seasons[1:]:  # only seasons answered as the one asked for
+        assert answer.get(stats.season_number, "right") in ("right", stats.season_number)

@@ -28,6 +28,9 @@ from tracker_core.errors import ConflictError, StorageUnavailableError
 
 SQLITE_BATCH = 500  # bound parameters per IN list, well under SQLite's variable limit
 SHORT_LIST = 100  # up to this many values, a plain IN (...) is cheaper than an array parameter
+WRITES = "tracker_writes"
+"""Execution option of a ``SELECT`` that writes (``WITH x AS (UPDATE ...) SELECT ...``): it runs
+in the transaction and drops remembered reads, like any write."""
 
 
 @contextmanager
@@ -620,8 +623,13 @@ class _ReconnectedError(Exception):
 
 
 def _reads_only(statement: Any) -> bool:
-    """A plain SELECT (no ``FOR UPDATE``) that may run outside a transaction."""
-    return isinstance(statement, Select) and statement._for_update_arg is None
+    """A plain SELECT (no ``FOR UPDATE``, no writing ``WITH``: see ``WRITES``) that may run
+    outside a transaction."""
+    return (
+        isinstance(statement, Select)
+        and statement._for_update_arg is None
+        and not statement.get_execution_options().get(WRITES, False)
+    )
 
 
 def _dropped(exc: StorageUnavailableError) -> bool:

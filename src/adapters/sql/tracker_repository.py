@@ -13,9 +13,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql import mapping
-from adapters.sql.database import SHORT_LIST, Database
+from adapters.sql.database import SHORT_LIST, WRITES, Database
 from adapters.sql.status_counts import StatusCountsCache
-from adapters.sql.tables import LIVE, guild_members, tracker_seasons, trackers
+from adapters.sql.tables import LIVE, guild_members, guild_settings, tracker_seasons, trackers
+from adapters.sql.user_repositories import CURRENT_MEMBER, member_columns, remember_memberships
 from tracker_core.errors import AlreadyRegisteredError
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 
@@ -150,6 +151,30 @@ _SAVE_SCRAPE = (
     .values(version=trackers.c.version + 1)
     .returning(*trackers.c)
 )
+_SAVED = (
+    update(trackers)
+    .where(*_HOLDS_LEASE)
+    .values(
+        {
+            **{name: bindparam(name, type_=trackers.c[name].type) for name in _SCRAPE_FIELDS},
+            "version": trackers.c.version + 1,
+        }
+    )
+    .returning(*trackers.c)
+    .cte("saved")
+)
+_SAVE_SCRAPE_WITH_MEMBERS = (
+    select(_SAVED, *member_columns())
+    .select_from(
+        _SAVED.outerjoin(
+            guild_members, (guild_members.c.user_id == _SAVED.c.user_id) & CURRENT_MEMBER
+        ).outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
+    )
+    .order_by(guild_members.c.guild_id)
+    .execution_options(**{WRITES: True})
+)
+"""PostgreSQL: the fenced save and the owner's memberships (the store reads them next) in one
+statement (``WITH saved AS (UPDATE ... RETURNING ...) SELECT ... LEFT JOIN guild_members``)."""
 _RENEW = update(trackers).where(*_HOLDS_LEASE).values(version=trackers.c.version + 1)
 
 
@@ -232,8 +257,14 @@ class SqlAlchemyTrackerRepository:
         values = {name: getattr(tracker, name) for name in _SCRAPE_FIELDS}
         values["scraping_status"] = tracker.scraping_status.value
         params = {**values, "lease_id": tracker.id, "held_token": token}
-        found = self._db.rows(_SAVE_SCRAPE, params)
-        return self._returned(found[0] if found else None)
+        if self._db.dialect != "postgresql":
+            found = self._db.rows(_SAVE_SCRAPE, params)
+            return self._returned(found[0] if found else None)
+        found = self._db.rows(_SAVE_SCRAPE_WITH_MEMBERS, params)
+        if not found:
+            return None
+        remember_memberships(self._db, found[0]["user_id"], found)
+        return self._returned(found[0])
 
     def renew_lease(self, tracker: Tracker, token: str) -> bool:
         """One ``UPDATE``; on PostgreSQL, alone in its unit of work, it runs in autocommit."""

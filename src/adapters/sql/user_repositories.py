@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, false, func, insert, select, text, update
 
@@ -15,21 +16,61 @@ from adapters.sql.tables import guild_members, guild_settings, guilds, users
 from tracker_core.errors import ConflictError
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, User
 
+_T = TypeVar("_T")
 # What may change a remembered read, foreign-key cascades included.
 _MEMBERS = frozenset({guild_members.name, guilds.name, users.name})
 _SETTINGS = frozenset({guild_settings.name, guilds.name})
-_CURRENT_MEMBER = (guild_members.c.is_banned == false()) & (guild_members.c.is_deleted == false())
+CURRENT_MEMBER = (guild_members.c.is_banned == false()) & (guild_members.c.is_deleted == false())
 _MEMBERSHIPS = (
     select(guild_members, guild_settings.c.settings)
     .outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
-    .where(guild_members.c.user_id == bindparam("member_user"), _CURRENT_MEMBER)
+    .where(guild_members.c.user_id == bindparam("member_user"), CURRENT_MEMBER)
     .order_by(guild_members.c.guild_id)
 )
 """A user's current memberships with each guild's settings (built once)."""
 
 
-def _same(value: GuildSettings) -> GuildSettings:
+def _same(value: _T) -> _T:
     return value
+
+
+def _members_of(db: Database, rows: Sequence[Mapping[str, Any]]) -> tuple[GuildMember, ...]:
+    """Memberships from rows of ``guild_members`` columns and their guild's ``settings``; each
+    guild's settings are remembered, so that ``settings`` answers them without a read."""
+    found = []
+    for row in rows:
+        data = row["settings"]
+        settings = GuildSettings() if data is None else GuildSettings.from_dict(data)
+        db.remember(("settings", row["guild_id"]), _SETTINGS, functools.partial(_same, settings))
+        found.append(mapping.member_from_row(row))
+    return tuple(found)
+
+
+MEMBER_LABELS = (*((c.name, f"m_{c.name}") for c in guild_members.c), ("settings", "m_settings"))
+"""The columns of a membership row and their labels when joined to another statement."""
+
+
+def member_columns() -> list[Any]:
+    """The labelled columns of a membership and its guild's settings (see ``MEMBER_LABELS``),
+    for statements that read a user's memberships along with something else."""
+    return [c.label(f"m_{c.name}") for c in guild_members.c] + [
+        guild_settings.c.settings.label("m_settings")
+    ]
+
+
+def remember_memberships(db: Database, user_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Hold ``user_id``'s current memberships read by another statement (rows labelled as
+    ``member_columns``; a row whose ``m_guild_id`` is None holds none), so that
+    ``memberships(user_id)`` answers them without a read in this unit of work."""
+    members = _members_of(
+        db,
+        [
+            {name: row[label] for name, label in MEMBER_LABELS}
+            for row in rows
+            if row["m_guild_id"] is not None
+        ],
+    )
+    db.remember(("memberships", user_id), _MEMBERS, functools.partial(_same, members))
 
 
 def advisory_key(user_id: str) -> int:
@@ -219,14 +260,7 @@ class SqlAlchemyGuildRepository:
         """Read with each guild's settings, which ``settings`` then answers without a read."""
 
         def read() -> tuple[GuildMember, ...]:
-            found = []
-            for row in self._db.rows(_MEMBERSHIPS, {"member_user": user_id}):
-                data = row["settings"]
-                settings = GuildSettings() if data is None else GuildSettings.from_dict(data)
-                key = ("settings", row["guild_id"])
-                self._db.remember(key, _SETTINGS, functools.partial(_same, settings))
-                found.append(mapping.member_from_row(row))
-            return tuple(found)
+            return _members_of(self._db, self._db.rows(_MEMBERSHIPS, {"member_user": user_id}))
 
         return list(self._db.remember(("memberships", user_id), _MEMBERS, read))
 
@@ -237,7 +271,7 @@ class SqlAlchemyGuildRepository:
             statement = (
                 select(guild_members.c.user_id, guild_members.c.guild_id, guild_settings.c.settings)
                 .outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
-                .where(among, _CURRENT_MEMBER)
+                .where(among, CURRENT_MEMBER)
                 .order_by(guild_members.c.user_id, guild_members.c.guild_id)
             )
             for row in self._db.execute(statement).mappings():
