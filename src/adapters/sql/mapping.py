@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
+import attrs
+
 from tracker_core.guilds import Guild, GuildMember, User
 from tracker_core.mmr import MmrInputs, PlayerRating
 from tracker_core.model import (
@@ -179,11 +181,17 @@ def stats_to_json(stats: PlaylistStats | None) -> dict[str, Any] | None:
     return {key: getattr(stats, name) for name, key in _STATS_KEYS.items()}
 
 
+_JSON_KEYS = tuple(_STATS_KEYS.values())
+"""The JSON keys in the order of ``PlaylistStats``' fields (checked below)."""
+if tuple(_STATS_KEYS) != tuple(field.name for field in attrs.fields(PlaylistStats)):
+    raise RuntimeError("_STATS_KEYS must list PlaylistStats' fields in their order")
+
+
 def stats_from_json(data: Mapping[str, Any] | None) -> PlaylistStats | None:
     """Playlist stats from their JSON object (missing keys are unknown)."""
     if data is None:
         return None
-    return PlaylistStats(**{name: data.get(key) for name, key in _STATS_KEYS.items()})
+    return PlaylistStats(*map(data.get, _JSON_KEYS))  # positional: the claim decodes dozens
 
 
 def season_to_row(season: TrackerSeason) -> dict[str, Any]:
