@@ -171,3 +171,41 @@ def test_a_source_that_ignores_the_season_parameter_stores_each_season_once(
         assert [s.season_number for s in uow.seasons.for_tracker("t1")] == [34]
         [log], _ = uow.scraping_logs.search("t1", None, 1, 10)
         assert (log.status, log.seasons_scraped, log.seasons_failed) == ("PARTIAL", 1, 3)
+
+
+@pytest.mark.parametrize("memberships", [0, 1, 3])
+def test_the_memberships_the_save_returns_are_those_a_read_finds(
+    engine: Engine, memberships: int
+) -> None:
+    """The store's save reads the owner's memberships in its own statement on PostgreSQL: the
+    unit of work then answers exactly what a separate read answers (current memberships only,
+    in guild order, each guild's settings), and a lost lease returns no tracker."""
+    clock = FixedClock(a.at(0))
+    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+    guilds = [f"30000000000000000{n}" for n in range(4)]
+    with uow:
+        uow.users.add(a.user(OWNER))
+        uow.trackers.add(a.tracker("t1", OWNER, "player"))
+        for n, guild_id in enumerate(reversed(guilds)):
+            uow.guilds.add(a.guild(guild_id))
+            uow.guilds.save_settings(guild_id, attrs.evolve(a.custom_settings(), mmr=MmrConfig()))
+            if n < memberships:
+                uow.guilds.save_member(a.member(guild_id, OWNER, roles=(f"r{n}",)))
+        uow.guilds.save_member(a.member(guilds[0], OWNER, is_banned=True))  # not current
+        uow.commit()
+    with uow:
+        expected = uow.guilds.memberships(OWNER)
+        expected_settings = [uow.guilds.settings(m.guild_id) for m in expected]
+    assert len(expected) == memberships
+    with uow:
+        claimed = uow.trackers.claim("t1", clock.now(), timedelta(minutes=5), "token-1")
+        assert claimed is not None
+        uow.commit()
+    with uow:
+        assert uow.trackers.save_scrape(claimed, "another-token") is None  # lease not held
+    with uow:
+        saved = uow.trackers.save_scrape(claimed, "token-1")
+        assert saved is not None and saved.id == "t1"
+        assert uow.guilds.memberships(OWNER) == expected
+        assert [uow.guilds.settings(m.guild_id) for m in expected] == expected_settings
+        uow.commit()
