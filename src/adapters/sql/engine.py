@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import StaticPool
@@ -39,10 +38,8 @@ def create_engine_for(
     """An engine for ``url``; statements never echo their parameters (tokens stay secret).
 
     PostgreSQL: psycopg 3, ``connect_timeout`` seconds to connect, connections replaced after
-    ``POOL_RECYCLE_SECONDS``, JSON columns decoded by orjson (faster; PostgreSQL's JSON never
-    holds NaN or Infinity, the one input it and ``json`` read differently). No pre-ping on
-    checkout (it would cost a round trip per unit of work): the unit of work retries a
-    statement once when it finds its connection dropped.
+    ``POOL_RECYCLE_SECONDS``. No pre-ping on checkout (it would cost a round trip per unit of
+    work): the unit of work retries a statement once when it finds its connection dropped.
     SQLite (a file): WAL, foreign keys, ``busy_timeout`` seconds of waiting for the lock, and
     every transaction opened with ``BEGIN IMMEDIATE`` so that writers serialize.
 
@@ -56,7 +53,6 @@ def create_engine_for(
             pool_recycle=POOL_RECYCLE_SECONDS,
             pool_timeout=max(connect_timeout, 10),
             hide_parameters=True,
-            json_deserializer=orjson.loads,
             connect_args={"connect_timeout": max(2, round(connect_timeout))},
         )
     return _sqlite_engine(parsed, busy_timeout)
