@@ -316,6 +316,8 @@ def test_a_switched_heartbeat_beats_for_the_fresh_worker_and_forgets_the_old(
     heartbeat.switch("w2")  # a fresh RQ worker after an outage
     assert queue.names_beaten() == ["w1", "w2"]
     assert heartbeats(conn, queue) == [queue.worker_key("w2").encode()]
+    heartbeat.stop()  # never started (the loop stopped before its first worker): no thread
+    assert heartbeats(conn, queue) == []
 
 
 def test_the_heartbeat_says_once_that_redis_is_gone_and_once_that_it_is_back(
@@ -510,6 +512,26 @@ def test_started_while_redis_is_down_the_worker_waits_then_works(
         "Redis reachable again; worker resuming",
     ]
     assert sum("listening on" in line for line in lines) == 1
+
+
+def test_a_sigterm_while_waiting_for_redis_at_start_exits_0(
+    server: fakeredis.FakeServer,
+    conn: fakeredis.FakeRedis,
+    queue: RqJobQueue,
+    signal_guard: Unhandled,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A supervisor's stop before Redis ever answered: no worker was started, none is stopped."""
+    caplog.set_level(logging.INFO)
+    server.connected = False
+    stop = CompressedStop(
+        lambda waits: os.kill(os.getpid(), signal.SIGTERM) if waits == 2 else None
+    )
+    assert work_lanes(queue, conn, stop=stop) == 0
+    assert stop.is_set() and stop.waits == [0.5, 1.0]
+    assert signal_guard.signals == []  # the loop's own handler took it
+    assert count(caplog, "trackers.worker", "listening on") == 0
+    assert no_quiet_filter_left()
 
 
 def test_redis_lost_under_a_busy_worker_starts_a_fresh_worker_once_it_is_back(
