@@ -75,6 +75,9 @@ class CliCommand:
                 return port
         return None
 
+    def _logged(self, start: str) -> bool:
+        return any(r.getMessage().startswith(start) for r in list(self.records))
+
     def _run(self) -> None:
         try:
             port = wait_for(self._listening_port, "the server to listen")
@@ -87,10 +90,12 @@ class CliCommand:
             self.seen["queued"] = tracker.scraping_status
             self.seen["woken"] = wakeup.wake_server(self.seen["pid"])
             view = self.container.use_cases().get_tracker_status
+            ended = (TrackerStatus.COMPLETED, TrackerStatus.FAILED)
             self.seen["final"] = wait_for(
-                lambda: (s := view(OPERATOR, tracker.id).status) != TrackerStatus.PENDING and s,
+                lambda: (s := view(OPERATOR, tracker.id).status) in ended and s,
                 "the scrape the wake-up started",
             )
+            wait_for(lambda: self._logged("woken by a CLI command"), "the wake-up's log line")
         except BaseException as exc:
             self.error = exc
         finally:
