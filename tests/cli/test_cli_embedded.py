@@ -6,18 +6,21 @@ import json
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import attrs
 import pytest
 
+from entrypoints.cli import embedded
+from entrypoints.cli.services import Services
 from entrypoints.config import Settings
-from entrypoints.container import set_container
+from entrypoints.container import Container, set_container
 from entrypoints.runtime import wakeup
 from tests.builders import page
 from tests.cli.conftest import USER, FakeServer, Invoke, make_container, register_one, steam_url
 from tests.fakes import FakeFetcher, FakeQueue, FakeUnitOfWork, FixedClock
-from tracker_core.errors import ProfileNotFoundError
+from tracker_core.errors import FetchNetworkError, ProfileNotFoundError
 from tracker_core.model import TrackerStatus
 
 API_PATH = "steam/alice"
@@ -122,3 +125,108 @@ def test_the_wake_signal_runs_a_reconcile() -> None:
     finally:
         restore()
     assert signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
+
+
+# Scraping in the command itself: deleted trackers, retries within --wait, and the sandbox
+
+
+def test_a_tracker_deleted_before_the_command_scrapes_it_counts_as_deleted(
+    run: Invoke, server: FakeServer, fetcher: FakeFetcher, container: Container
+) -> None:
+    tracker_id = register_one(run)  # a server runs: the command only wakes it
+    container.command_use_cases().delete_tracker(USER, tracker_id)
+    svc = Services(container, container.settings())
+    assert embedded.scrape_here(svc, [tracker_id], None) == {"DELETED": 1}
+    assert fetcher.calls == []
+
+
+@pytest.fixture
+def compressed_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The command's sleeps before a retry, which take no time (the test moves its clock)."""
+    sleeps: list[float] = []
+    monkeypatch.setattr(embedded, "sleep", sleeps.append)
+    return sleeps
+
+
+def test_with_wait_a_retry_due_before_the_deadline_is_made_in_the_command(
+    run: Invoke,
+    server: FakeServer,
+    fetcher: FakeFetcher,
+    uow: FakeUnitOfWork,
+    clock: FixedClock,
+    compressed_sleep: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tracker_id = register_one(run)
+    server.running = False
+    fetcher.pages[(API_PATH, None)] = FetchNetworkError("connection reset")
+
+    def time_passes(seconds: float) -> None:  # tracker.gg answers again meanwhile
+        compressed_sleep.append(seconds)
+        clock.advance(seconds=seconds)
+        fetcher.pages[(API_PATH, None)] = page(available=(34,))
+
+    monkeypatch.setattr(embedded, "sleep", time_passes)
+    result = run("refresh", tracker_id, "--wait", "--timeout", "600")
+
+    assert result.exit_code == 0, result.stderr
+    assert "Scraped here: 1 COMPLETED" in result.stderr
+    assert fetcher.calls == [(API_PATH, None)] * 2
+    tracker = uow.committed.trackers[tracker_id]
+    assert tracker.scraping_status == TrackerStatus.COMPLETED
+    (slept,) = compressed_sleep
+    assert 0 < slept < 600  # the policy's retry delay, spent here
+
+
+def test_with_wait_a_retry_after_the_deadline_is_left_to_the_server(
+    run: Invoke,
+    fetcher: FakeFetcher,
+    uow: FakeUnitOfWork,
+    container: Container,
+    compressed_sleep: list[float],
+) -> None:
+    tracker_id = register_one(run)
+    fetcher.pages[(API_PATH, None)] = FetchNetworkError("connection reset")
+    svc = Services(container, container.settings())
+    ended = embedded.scrape_here(svc, [tracker_id], deadline=time.monotonic() + 1)
+    assert ended == {"PENDING": 1}
+    assert compressed_sleep == [] and fetcher.calls == [(API_PATH, None)]
+    assert uow.committed.trackers[tracker_id].next_attempt_at is not None
+
+
+def test_retries_in_the_command_are_bounded_by_the_attempts_allowed(
+    run: Invoke,
+    fetcher: FakeFetcher,
+    container: Container,
+    compressed_sleep: list[float],
+) -> None:
+    """A retry the clock never reaches (it stands still here) is tried at most max attempts."""
+    tracker_id = register_one(run)
+    fetcher.pages[(API_PATH, None)] = FetchNetworkError("connection reset")
+    svc = Services(container, container.settings())
+    ended = embedded.scrape_here(svc, [tracker_id], deadline=time.monotonic() + 3600)
+    assert ended == {"PENDING": 1}
+    attempts = container.policy().max_scraping_attempts
+    assert len(compressed_sleep) == attempts
+    assert fetcher.calls == [(API_PATH, None)]  # the later attempts found it not due yet
+
+
+def test_in_the_sandbox_the_command_scrapes_the_built_in_simulator(
+    run: Invoke,
+    server: FakeServer,
+    settings: Settings,
+    uow: FakeUnitOfWork,
+    clock: FixedClock,
+) -> None:
+    sandbox = attrs.evolve(settings, sandbox=True, trn_rate_limit_per_minute=6000)
+    container = make_container(sandbox, uow=uow, clock=clock)  # the real fetcher
+    set_container(container)
+    server.running = False
+    result = run("register", "--user", USER, steam_url("alice"))
+    assert result.exit_code == 0, result.stderr
+    assert "Scraped here: 1 COMPLETED" in result.stderr
+    (tracker,) = uow.committed.trackers.values()
+    assert tracker.scraping_status == TrackerStatus.COMPLETED
+    assert sorted(n for t, n in uow.committed.seasons if t == tracker.id) == [31, 32, 33, 34]
+    # the simulator's address was the command's only: the settings are as before
+    assert container.settings().trn_api_base_url == sandbox.trn_api_base_url

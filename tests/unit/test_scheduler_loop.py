@@ -1,16 +1,23 @@
-"""The scheduler loop's periodic tasks over fakes: cron once per instant, schedules, dispatch."""
+"""The scheduler loop's periodic tasks over fakes: cron once per instant, schedules, dispatch,
+reconciling, a failing task, and the loop itself (its stop event time-compressed)."""
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import fakeredis
+import pytest
 from dependency_injector import providers
 from tests.fakes import FakeQueue, FakeUnitOfWork, FixedClock, RecordingNotifier
 
-from adapters.locks import InProcessTickLock
+from adapters.locks import InProcessTickLock, RedisTickLock
 from entrypoints.config import load_settings
 from entrypoints.container import container_for
-from entrypoints.runtime.scheduler import SchedulerLoop, latest_cron_instant
+from entrypoints.runtime.scheduler import SchedulerLoop, latest_cron_instant, run_scheduler
+from entrypoints.shared_metrics import process_metrics
 from tracker_core.guilds import Guild
 from tracker_core.model import Priority
 from tracker_core.notifications import DeliveryStatus, Notification
@@ -19,6 +26,7 @@ from tracker_core.schedules import ScheduleStatus
 from tracker_core.use_cases.schedules import CreateSchedule, claim_schedule, create_schedule
 from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 
+TickLock = InProcessTickLock | RedisTickLock
 URL = "https://rocketleague.tracker.network/rocket-league/profile/steam/{}/overview"
 T0 = datetime(2026, 3, 1, 2, 0, 30, tzinfo=UTC)
 
@@ -27,7 +35,7 @@ def make(
     uow: FakeUnitOfWork,
     queue: FakeQueue,
     clock: FixedClock,
-    lock: InProcessTickLock,
+    lock: TickLock,
     notifier: RecordingNotifier,
 ) -> SchedulerLoop:
     c = container_for(load_settings({}))
@@ -143,3 +151,132 @@ def test_a_tick_takes_back_a_schedule_whose_scheduler_died() -> None:
         2,
         {"processed": 0},
     )
+
+
+class BuggyLock(InProcessTickLock):
+    def claim(self, name: str, tick: datetime, ttl_seconds: int = 86400) -> bool:
+        raise RuntimeError("a bug")
+
+
+def redis_gone() -> RedisTickLock:
+    server = fakeredis.FakeServer()
+    server.connected = False
+    return RedisTickLock(fakeredis.FakeRedis(server=server))
+
+
+def ticks() -> float:
+    value = process_metrics().registry.get_sample_value("scheduler_ticks_total")
+    return value or 0.0
+
+
+def due_notification(uow: FakeUnitOfWork) -> None:
+    with uow:
+        uow.notifications.add(
+            Notification(
+                id="c" + "8" * 24,
+                kind="TRACKER_UPDATE",
+                channel="LOG",
+                target="1",
+                tracker_id="t",
+                user_id="1",
+                message="2v2: 1500 → 1480 (-20)",
+                created_at=T0,
+            )
+        )
+        uow.commit()
+
+
+@pytest.mark.parametrize(
+    ("lock", "level", "line"),
+    [
+        (
+            redis_gone,
+            logging.WARNING,
+            "scheduler task cron failed: Redis unavailable: ConnectionError",
+        ),
+        (BuggyLock, logging.ERROR, "scheduler task cron crashed"),
+    ],
+    ids=["redis-gone", "crash"],
+)
+def test_a_failing_task_is_logged_and_the_others_still_run(
+    lock: Callable[[], TickLock], level: int, line: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    uow, queue, clock = FakeUnitOfWork(), FakeQueue(), FixedClock(T0)
+    notifier = RecordingNotifier()
+    due_notification(uow)
+    loop = make(uow, queue, clock, lock(), notifier)
+    before = ticks()
+    with caplog.at_level(logging.INFO, logger="trackers.scheduler"):
+        loop.tick()
+    (failed,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert (failed.levelno, failed.getMessage()) == (level, line)
+    assert (failed.exc_info is not None) is (level == logging.ERROR)  # a crash's traceback
+    assert [n.message for n in notifier.sent] == ["2v2: 1500 → 1480 (-20)"]  # ran after cron
+    assert ticks() == before + 1
+
+
+def test_the_first_tick_reconciles_and_says_what_it_queued(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    uow, queue, clock = FakeUnitOfWork(), FakeQueue(), FixedClock(T0 + timedelta(hours=5))
+    register_trackers(  # registered while the queue was away: left PENDING
+        RegisterTrackers(user_id="1", urls=(URL.format("a"), URL.format("b"))),
+        uow=uow,
+        queue=FakeQueue(),
+        clock=clock,
+        policy=Policy(),
+    )
+    loop = make(uow, queue, clock, InProcessTickLock(), RecordingNotifier())
+    with caplog.at_level(logging.INFO, logger="trackers.scheduler"):
+        loop.tick()
+        loop.tick()  # within reconcile_seconds: no second reconcile
+    assert len(queue.history) == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "reconciled: 0 expired lease(s), 2 re-queued"
+    ]
+
+
+class StopAfter(threading.Event):
+    """A stop event set at the n-th wait of the loop; each wait returns at once, its timeout
+    recorded."""
+
+    def __init__(self, waits: int) -> None:
+        super().__init__()
+        self.limit = waits
+        self.waits: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        if len(self.waits) >= self.limit:
+            self.set()
+        return self.is_set()
+
+
+def test_the_loop_ticks_once_per_tick_period_until_stopped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    uow, queue, clock = FakeUnitOfWork(), FakeQueue(), FixedClock(T0 + timedelta(hours=5))
+    loop = make(uow, queue, clock, InProcessTickLock(), RecordingNotifier())
+    loop.tick_seconds = 2.0
+    stop = StopAfter(3)
+    before = ticks()
+    with caplog.at_level(logging.INFO, logger="trackers.scheduler"):
+        loop.run(stop)
+    assert ticks() == before + 3
+    assert len(stop.waits) == 3
+    assert all(wait is not None and 0.0 <= wait < 2.0 for wait in stop.waits)  # less the tick
+    assert [r.getMessage() for r in caplog.records] == ["scheduler started", "scheduler stopped"]
+
+
+def test_run_scheduler_returns_at_once_when_already_stopped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    c = container_for(load_settings({}))
+    c.uow.override(providers.Object(FakeUnitOfWork()))
+    stop = threading.Event()
+    stop.set()
+    before = ticks()
+    with caplog.at_level(logging.INFO, logger="trackers.scheduler"):
+        run_scheduler(c, stop_event=stop)
+    assert ticks() == before
+    assert [r.getMessage() for r in caplog.records] == ["scheduler started", "scheduler stopped"]

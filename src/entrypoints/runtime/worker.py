@@ -85,7 +85,8 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.ident is not None:  # not started: stopped before any worker ran
+            self._thread.join(5)
         if self.name:
             self._quietly(self.queue.forget, self.name)
 
