@@ -414,6 +414,35 @@ def test_a_queued_job_in_no_lane_is_queued_again_after_the_grace(
     assert work(client, queue, names) == [tracker, waiting]  # default lane before low
 
 
+def test_a_scheduled_job_no_scheduler_moved_is_queued_again_after_the_grace(
+    client: redis.Redis, names: Names
+) -> None:
+    """The worker holding RQ's scheduler lock was killed: its due jobs stay in the scheduled
+    registry (the lock outlives it by a minute); after the grace the reconciler's enqueue
+    drops such a job and queues the tracker in its lane."""
+    patient = make_queue(client, names, lost_grace=3600)
+    queue = make_queue(client, names, lost_grace=5)
+    overdue, due_now, later = names.tracker(1), names.tracker(2), names.tracker(3)
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    queue.enqueue([overdue, due_now, later], Priority.DEFAULT, not_before=soon)
+    registry = queue.lanes[1].scheduled_job_registry.key
+    now = time.time()
+    client.zadd(registry, {job_id_for(names.queue_name, overdue): math.floor(now - 60)})
+    client.zadd(registry, {job_id_for(names.queue_name, due_now): math.floor(now - 1)})
+
+    assert patient.enqueue([overdue, due_now, later], Priority.DEFAULT) == 0
+    assert queue.enqueue([overdue, due_now, later], Priority.DEFAULT) == 1
+    assert [status(client, names, t) for t in (overdue, due_now, later)] == [
+        "queued",
+        "scheduled",  # due a second ago: RQ's scheduler may still be on its way
+        "scheduled",
+    ]
+    assert client.lrange(lane_key(names, Priority.DEFAULT), 0, -1) == [
+        job_id_for(names.queue_name, overdue).encode()
+    ]
+    assert work(client, queue, names) == [overdue]
+
+
 def test_discard_drops_dead_jobs_and_leaves_a_live_workers_job(
     client: redis.Redis, names: Names
 ) -> None:

@@ -20,10 +20,12 @@ script) checks the status and sets the marker atomically, so two enqueuers, in t
 processes, never both win. The job calls :meth:`RqJobQueue.release` at its end so the tracker
 can be queued again at once; a marker nobody releases expires after ``claim_ttl``.
 
-RQ's status is not trusted blindly: a "started" job whose worker's heartbeat is gone, and a
-"queued" or "scheduled" job found in no lane for ``lost_grace`` seconds, are dead (a worker was
-killed after taking the job, or Redis lost part of its data). The claim script deletes such a
-job and claims the tracker, so the reconciler queues it again whatever instant the worker died.
+RQ's status is not trusted blindly: a "started" job whose worker's heartbeat is gone, a
+"queued" or "scheduled" job found in no lane for ``lost_grace`` seconds, and a "scheduled" job
+due for ``lost_grace`` seconds that no RQ scheduler has moved to its lane, are dead (a worker was
+killed after taking the job or while holding RQ's scheduler lock, or Redis lost part of its
+data). The claim script deletes such a job and claims the tracker, so the reconciler queues it
+again whatever instant the worker died.
 """
 
 from __future__ import annotations
@@ -78,8 +80,11 @@ _ENDED_REGISTRIES = {
 # why a dead job was dropped or ''}.
 #
 # A job RQ calls live may be dead: 'started' by a worker whose heartbeat key is gone (the worker
-# was killed after taking the job), or 'queued'/'scheduled' but in no lane (a worker killed
-# between popping it and marking it started, or a partial loss of Redis data). Such a job is
+# was killed after taking the job), 'queued'/'scheduled' but in no lane (a worker killed
+# between popping it and marking it started, or a partial loss of Redis data), or 'scheduled'
+# and due for longer than the grace time (no RQ scheduler is running to move it: the worker
+# that held its lock was killed, and RQ's lock outlives it by a minute while the other workers
+# only try to take it over every 10 minutes). Such a job is
 # deleted with RQ's bookkeeping of its executions, so the tracker can be queued again. A missing
 # job is only called lost once it has been seen missing for the grace time: a worker that has
 # just popped it takes a moment to mark it started.
@@ -139,6 +144,11 @@ local function dead_because(job_key, job_id, status, lost_key)
     listed = in_lane('rq:queue:' .. origin, job_id)
   else
     listed = redis.call('ZSCORE', 'rq:scheduled:' .. origin, job_id)
+    -- due for longer than the grace and still not moved to its lane: no RQ scheduler runs
+    -- (the worker holding its lock was killed; the lock outlives it by a minute)
+    if listed and now_ms() - tonumber(listed) * 1000 >= grace_ms then
+      return 'overdue, no scheduler moved it'
+    end
   end
   if listed then
     redis.call('DEL', lost_key)
