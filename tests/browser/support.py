@@ -123,5 +123,9 @@ def wait_for_status(page: Page, status: str, timeout: float = SCRAPE_TIMEOUT_S) 
 
 
 def no_horizontal_scroll(page: Page) -> bool:
-    """The page itself is no wider than the viewport (tables may scroll inside)."""
+    """The page itself is no wider than the viewport (tables may scroll inside).
+
+    Measured once the page's ``load`` event has fired: text can be in the DOM (what a preceding
+    ``expect`` waits for) before the stylesheet applies, and an unstyled table is wider."""
+    page.wait_for_load_state("load")
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))

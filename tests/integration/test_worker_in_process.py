@@ -514,6 +514,39 @@ def test_started_while_redis_is_down_the_worker_waits_then_works(
     assert sum("listening on" in line for line in lines) == 1
 
 
+def test_redis_going_away_as_the_worker_is_made_means_waiting_again(
+    server: fakeredis.FakeServer,
+    conn: fakeredis.FakeRedis,
+    queue: RqJobQueue,
+    ran: list[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis answered the wait's ping, then went away before RQ's worker (which talks to Redis
+    in its constructor) was made: the loop waits for Redis again instead of crashing."""
+    caplog.set_level(logging.INFO)
+    queue.enqueue(["t1"], Priority.DEFAULT)
+    made = runtime_worker._LaneWorker.__init__
+
+    def made_while_redis_goes(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not getattr(made_while_redis_goes, "failed", False):
+            made_while_redis_goes.failed = True  # type: ignore[attr-defined]
+            server.connected = False
+        made(self, *args, **kwargs)
+
+    monkeypatch.setattr(runtime_worker._LaneWorker, "__init__", made_while_redis_goes)
+
+    def back_after_two(waits: int) -> None:
+        server.connected = waits >= 2
+
+    stop = CompressedStop(back_after_two)
+    assert work_lanes(queue, conn, burst=True, stop=stop) == 0
+    assert ran == ["t1"]
+    lines = messages(caplog, "trackers.worker")
+    assert "Redis went away as a worker started (ConnectionError)" in lines
+    assert sum("listening on" in line for line in lines) == 1
+
+
 def test_a_sigterm_while_waiting_for_redis_at_start_exits_0(
     server: fakeredis.FakeServer,
     conn: fakeredis.FakeRedis,

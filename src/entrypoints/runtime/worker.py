@@ -192,7 +192,11 @@ def work_lanes(
     heartbeat = Heartbeat(queue)
     try:
         while _stop_on_signals(stop) and wait_for_redis(connection, stop, backoff_cap=backoff_cap):
-            worker = _LaneWorker(queue.lanes, connection=connection, stop=stop)
+            try:  # RQ's worker talks to Redis as it is made: Redis may go away just then
+                worker = _LaneWorker(queue.lanes, connection=connection, stop=stop)
+            except _REDIS_DOWN as exc:
+                log.warning("Redis went away as a worker started (%s)", type(exc).__name__)
+                continue
             worker.max_connection_wait_time = backoff_cap
             if heartbeat.name:
                 heartbeat.switch(worker.name)
