@@ -38,7 +38,13 @@ from tracker_core.use_cases.trackers import RegisterTrackers, register_trackers
 __all__ = ["names", "real_redis", "rq_redis_url"]  # fixtures used by this module
 
 JOBS = "tests.integration.rq_test_jobs"
-pytestmark = [pytest.mark.redis, pytest.mark.xdist_group("timing")]
+# RQ times each job with SIGALRM and cancels the alarm after it, which would also cancel
+# pytest-timeout's own alarm: a hung test here is ended by the timeout's thread instead.
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.xdist_group("timing"),
+    pytest.mark.timeout(120, method="thread"),
+]
 
 
 @pytest.fixture(params=["redis", "fakeredis"])
