@@ -320,6 +320,43 @@ def test_a_switched_heartbeat_beats_for_the_fresh_worker_and_forgets_the_old(
     assert heartbeats(conn, queue) == []
 
 
+class SlowBeats:
+    """A queue whose beat for ``slow`` blocks until released (a Redis round trip in flight)."""
+
+    worker_ttl = 30.0
+
+    def __init__(self, slow: str) -> None:
+        self.slow, self.keys = slow, set[str]()
+        self.in_flight, self.release = threading.Event(), threading.Event()
+
+    def beat(self, worker_name: str) -> None:
+        if worker_name == self.slow and threading.current_thread().name == "beat":
+            self.in_flight.set()
+            self.release.wait(5)
+        self.keys.add(worker_name)
+
+    def forget(self, worker_name: str) -> None:
+        self.keys.discard(worker_name)
+
+
+def test_a_beat_in_flight_for_the_old_worker_cannot_outlive_the_switch() -> None:
+    """The renewal thread read the old name just before a switch: its beat must not land after
+    the switch forgot that key (the reconciler would think the dead worker alive for a TTL)."""
+    queue = SlowBeats("old")
+    heartbeat = Heartbeat(queue)  # type: ignore[arg-type]
+    heartbeat.switch("old")
+    beat = threading.Thread(target=heartbeat.beat_once, name="beat")
+    beat.start()
+    assert queue.in_flight.wait(5)
+    switch = threading.Thread(target=heartbeat.switch, args=("new",))
+    switch.start()
+    switch.join(0.2)  # without the lock it would be done by now, before the beat lands
+    queue.release.set()
+    beat.join(5)
+    switch.join(5)
+    assert queue.keys == {"new"}
+
+
 def test_the_heartbeat_says_once_that_redis_is_gone_and_once_that_it_is_back(
     server: fakeredis.FakeServer,
     conn: fakeredis.FakeRedis,

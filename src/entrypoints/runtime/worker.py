@@ -70,6 +70,9 @@ class Heartbeat:
         self.name = ""
         self._stop = threading.Event()
         self._failing = False
+        # one beat or switch at a time: a beat for the old name landing after the switch forgot
+        # it would keep a dead worker alive to the reconciler for a whole TTL
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
     def start(self, worker_name: str) -> None:
@@ -78,10 +81,11 @@ class Heartbeat:
 
     def switch(self, worker_name: str) -> None:
         """Beat for ``worker_name`` from now on (a fresh RQ worker after an outage)."""
-        old, self.name = self.name, worker_name
-        if old:
-            self._quietly(self.queue.forget, old)
-        self._quietly(self.queue.beat, worker_name)
+        with self._lock:
+            old, self.name = self.name, worker_name
+            if old:
+                self._quietly(self.queue.forget, old)
+            self._quietly(self.queue.beat, worker_name)
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,6 +96,11 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self.queue.worker_ttl / 3):
+            self.beat_once()
+
+    def beat_once(self) -> None:
+        """Renew the current worker's key (what the thread does every third of the TTL)."""
+        with self._lock:
             self._quietly(self.queue.beat, self.name)
 
     def _quietly(self, call: Callable[[str], None], worker_name: str) -> None:
