@@ -16,7 +16,7 @@ from adapters.sql import mapping
 from adapters.sql.database import SHORT_LIST, WRITES, Database
 from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tables import LIVE, guild_members, guild_settings, tracker_seasons, trackers
-from adapters.sql.user_repositories import CURRENT_MEMBER, member_columns, remember_memberships
+from adapters.sql.user_repositories import CURRENT_MEMBER, MEMBER_COLUMNS, remember_memberships
 from tracker_core.errors import AlreadyRegisteredError
 from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
 
@@ -148,12 +148,6 @@ _HOLDS_LEASE = (
 _SAVE_SCRAPE = (
     update(trackers)
     .where(*_HOLDS_LEASE)
-    .values(version=trackers.c.version + 1)
-    .returning(*trackers.c)
-)
-_SAVED = (
-    update(trackers)
-    .where(*_HOLDS_LEASE)
     .values(
         {
             **{name: bindparam(name, type_=trackers.c[name].type) for name in _SCRAPE_FIELDS},
@@ -161,10 +155,10 @@ _SAVED = (
         }
     )
     .returning(*trackers.c)
-    .cte("saved")
 )
+_SAVED = _SAVE_SCRAPE.cte("saved")
 _SAVE_SCRAPE_WITH_MEMBERS = (
-    select(_SAVED, *member_columns())
+    select(_SAVED, *MEMBER_COLUMNS)
     .select_from(
         _SAVED.outerjoin(
             guild_members, (guild_members.c.user_id == _SAVED.c.user_id) & CURRENT_MEMBER

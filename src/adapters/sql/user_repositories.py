@@ -46,26 +46,19 @@ def _members_of(db: Database, rows: Sequence[Mapping[str, Any]]) -> tuple[GuildM
     return tuple(found)
 
 
-MEMBER_LABELS = (*((c.name, f"m_{c.name}") for c in guild_members.c), ("settings", "m_settings"))
-"""The columns of a membership row and their labels when joined to another statement."""
-
-
-def member_columns() -> list[Any]:
-    """The labelled columns of a membership and its guild's settings (see ``MEMBER_LABELS``),
-    for statements that read a user's memberships along with something else."""
-    return [c.label(f"m_{c.name}") for c in guild_members.c] + [
-        guild_settings.c.settings.label("m_settings")
-    ]
+MEMBER_COLUMNS = [c.label(f"m_{c.name}") for c in (*guild_members.c, guild_settings.c.settings)]
+"""A membership's columns and its guild's ``settings``, labelled ``m_<name>``, for statements
+that read a user's memberships along with something else (see ``remember_memberships``)."""
 
 
 def remember_memberships(db: Database, user_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Hold ``user_id``'s current memberships read by another statement (rows labelled as
-    ``member_columns``; a row whose ``m_guild_id`` is None holds none), so that
+    """Hold ``user_id``'s current memberships read by another statement (rows with
+    ``MEMBER_COLUMNS``; a row whose ``m_guild_id`` is None holds none), so that
     ``memberships(user_id)`` answers them without a read in this unit of work."""
     members = _members_of(
         db,
         [
-            {name: row[label] for name, label in MEMBER_LABELS}
+            {column.name.removeprefix("m_"): row[column.name] for column in MEMBER_COLUMNS}
             for row in rows
             if row["m_guild_id"] is not None
         ],
