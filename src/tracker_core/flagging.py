@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from tracker_core.flags import (
@@ -50,11 +50,11 @@ def _raise(uow: UnitOfWork, settings: GuildSettings, flag: ReviewFlag, tracker_i
 def _raise_all(
     uow: UnitOfWork,
     guild_id: str,
+    settings: GuildSettings,
     tracker: Tracker,
     findings: Iterable[Finding | None],
     now: datetime,
 ) -> list[str]:
-    settings = uow.guilds.settings(guild_id)
     raised: list[str] = []
     for found in findings:
         if found is None:
@@ -74,12 +74,28 @@ def _raise_all(
     return raised
 
 
+def _owner_guilds(
+    uow: UnitOfWork, tracker: Tracker, guilds: Sequence[tuple[str, GuildSettings]] | None
+) -> Sequence[tuple[str, GuildSettings]]:
+    if guilds is not None:
+        return guilds
+    return [
+        (m.guild_id, uow.guilds.settings(m.guild_id))
+        for m in uow.guilds.memberships(tracker.user_id)
+    ]
+
+
 def flag_after_scrape(
-    uow: UnitOfWork, tracker: Tracker, previous_platform_user_id: str | None, now: datetime
+    uow: UnitOfWork,
+    tracker: Tracker,
+    previous_platform_user_id: str | None,
+    now: datetime,
+    guilds: Sequence[tuple[str, GuildSettings]] | None = None,
 ) -> list[str]:
     """RATING_DROP, SHARED_ACCOUNT and HANDLE_CHANGED in every guild of the owner; the kinds
-    newly raised."""
-    memberships = uow.guilds.memberships(tracker.user_id)
+    newly raised. ``guilds``: the owner's current guilds with their settings, when the caller
+    has read them already (else they are read)."""
+    memberships = _owner_guilds(uow, tracker, guilds)
     if not memberships:
         return []
     snapshots = uow.snapshots.for_tracker(tracker.id, limit=SNAPSHOTS_READ)
@@ -91,23 +107,29 @@ def flag_after_scrape(
     shared = shared_account(tracker.id, tracker.platform_user_id, holders)
     handle = handle_changed(tracker.id, previous_platform_user_id, tracker.platform_user_id)
     raised: list[str] = []
-    for member in memberships:
-        rules = uow.guilds.settings(member.guild_id).flags
+    for guild_id, settings in memberships:
+        rules = settings.flags
         drop = rating_drop(
             tracker.id, snapshots, rules.rating_drop, timedelta(days=rules.window_days), now
         )
-        raised += _raise_all(uow, member.guild_id, tracker, (drop, shared, handle), now)
+        raised += _raise_all(uow, guild_id, settings, tracker, (drop, shared, handle), now)
     return raised
 
 
 def flag_after_failure(
-    uow: UnitOfWork, tracker: Tracker, category: str, had_data: bool, now: datetime
+    uow: UnitOfWork,
+    tracker: Tracker,
+    category: str,
+    had_data: bool,
+    now: datetime,
+    guilds: Sequence[tuple[str, GuildSettings]] | None = None,
 ) -> list[str]:
-    """SOURCE_MISSING and STALE in every guild of the owner; the kinds newly raised."""
+    """SOURCE_MISSING and STALE in every guild of the owner; the kinds newly raised
+    (``guilds`` as in :func:`flag_after_scrape`)."""
     missing = source_missing(tracker.id, had_data, category)
     raised: list[str] = []
-    for member in uow.guilds.memberships(tracker.user_id):
-        rules = uow.guilds.settings(member.guild_id).flags
+    for guild_id, settings in _owner_guilds(uow, tracker, guilds):
+        rules = settings.flags
         old = stale(tracker.id, tracker.last_scraped_at, tracker.created_at, rules.stale_days, now)
-        raised += _raise_all(uow, member.guild_id, tracker, (missing, old), now)
+        raised += _raise_all(uow, guild_id, settings, tracker, (missing, old), now)
     return raised

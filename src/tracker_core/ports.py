@@ -246,8 +246,11 @@ class TrackerRepository(Protocol):
         attempt, lease, last scraped, platform user id, ``updated_at``) from ``tracker`` if
         the stored row still holds the lease ``token`` (IN_PROGRESS with that token).
 
-        Returns the stored tracker after the write (the fields other writers own as they are
-        now), or None when the lease is lost (nothing written).
+        Returns the tracker after the write, or None when the lease is lost (nothing
+        written). A store may defer the write to the unit of work's commit, to send it with
+        the writes that follow it: it then returns ``tracker`` as it will be stored (the
+        fields other writers own as the claim read them), and the commit raises
+        LeaseLostError, writing nothing of the unit of work, when the lease turns out lost.
         """
         ...
 
@@ -586,7 +589,11 @@ class UnitOfWork(Protocol):
         ...
 
     def commit(self) -> None:
-        """Send the pending writes and commit; the block may go on in a new transaction."""
+        """Send the pending writes and commit; the block may go on in a new transaction.
+
+        Raises LeaseLostError (nothing of the transaction written) when a deferred
+        ``trackers.save_scrape`` finds its lease lost.
+        """
         ...
 
     def rollback(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from tracker_core.guilds import GuildSettings
 from tracker_core.league import TrackerData, choose_best
 from tracker_core.mmr import MmrConfig, PlayerRating
 from tracker_core.ports import UnitOfWork
@@ -66,20 +67,24 @@ def update_player_ratings(
     user_id: str,
     now: datetime,
     known: Mapping[str, SeasonStats | None] | None = None,
+    guilds: Sequence[tuple[str, GuildSettings]] | None = None,
 ) -> list[PlayerRating]:
     """Recompute and store the user's PlayerRating in every guild they belong to.
 
     The user's trackers and their latest seasons are read once (``known`` as in
-    ``latest_seasons``).
+    ``latest_seasons``). ``guilds``: the user's current guilds with their settings, when the
+    caller has read them already (else they are read).
     """
-    memberships = uow.guilds.memberships(user_id)
-    if not memberships:
+    if guilds is None:
+        guilds = [
+            (m.guild_id, uow.guilds.settings(m.guild_id)) for m in uow.guilds.memberships(user_id)
+        ]
+    if not guilds:
         return []
     seasons = latest_seasons(uow, user_id, known)
     stored = []
-    for member in memberships:
-        config = uow.guilds.settings(member.guild_id).mmr
-        rating = best_rating(uow, member.guild_id, user_id, config, now, seasons)
+    for guild_id, settings in guilds:
+        rating = best_rating(uow, guild_id, user_id, settings.mmr, now, seasons)
         if rating is not None:
             uow.ratings.upsert(rating)
             stored.append(rating)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from tracker_core.errors import LeaseLostError
 from tracker_core.guilds import Guild, GuildMember, GuildSettings, NotificationSettings, User
 from tracker_core.league import EligibilityRules, FlagRules
 from tracker_core.mmr import MmrConfig, MmrInputs, PlayerRating, PlaylistValues
 from tracker_core.model import ScrapingLog, Tracker, TrackerSeason, TrackerSnapshot, TrackerStatus
 from tracker_core.notifications import Notification
+from tracker_core.ports import UnitOfWork
 from tracker_core.schedules import Schedule, ScheduleStatus
 from tracker_core.stats import PlaylistStats, SeasonStats
 
@@ -249,3 +251,16 @@ def rating(guild_id: str, user_id: str, tracker_id: str, mmr: int) -> PlayerRati
         inputs=MmrInputs(ones=1200, twos=1500.5, threes=None, twos_games=300, threes_peak=1700),
         calculated_at=at(9),
     )
+
+
+def saved_scrape(uow: UnitOfWork, tracker: Tracker, token: str) -> Tracker | None:
+    """``trackers.save_scrape`` then the commit, in a unit of work of their own: the tracker, or
+    None when the lease was lost (found at the save, or at the commit of a store that defers
+    the save to it)."""
+    try:
+        with uow:
+            saved = uow.trackers.save_scrape(tracker, token)
+            uow.commit()
+    except LeaseLostError:
+        return None
+    return saved

@@ -322,10 +322,11 @@ def test_save_scrape_writes_the_scrape_fields_while_the_lease_is_held(uow: UnitO
     done = attrs.evolve(claimed)
     done.complete(a.at(4), "platform-42")
     done.source_expires_at = a.at(8)
+    assert a.saved_scrape(uow, done, "wrong") is None
+    returned = a.saved_scrape(uow, done, "tok1")
+    assert returned is not None and returned.id == "ctrk01"
     with uow:
-        assert uow.trackers.save_scrape(done, "wrong") is None
-        stored = uow.trackers.save_scrape(done, "tok1")
-        uow.commit()
+        stored = uow.trackers.get("ctrk01")
     assert stored is not None
     assert stored.display_name == "Renamed"
     assert (stored.scraping_status, stored.last_scraped_at) == (C, a.at(4))
@@ -337,7 +338,8 @@ def test_save_scrape_writes_the_scrape_fields_while_the_lease_is_held(uow: UnitO
         assert uow.trackers.get("ctrk01") == stored
         # the lease is gone: a late renewal or result writes nothing
         assert uow.trackers.renew_lease(renewed, "tok1") is False
-        assert uow.trackers.save_scrape(done, "tok1") is None
+    assert a.saved_scrape(uow, done, "tok1") is None
+    with uow:
         assert uow.trackers.get("ctrk01") == stored
 
 

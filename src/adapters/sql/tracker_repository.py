@@ -17,8 +17,8 @@ from adapters.sql.database import SHORT_LIST, WRITES, Database
 from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tables import LIVE, guild_members, guild_settings, tracker_seasons, trackers
 from adapters.sql.user_repositories import CURRENT_MEMBER, MEMBER_COLUMNS, remember_memberships
-from tracker_core.errors import AlreadyRegisteredError
-from tracker_core.model import Tracker, TrackerQuery, TrackerStatus
+from tracker_core.errors import AlreadyRegisteredError, LeaseLostError
+from tracker_core.model import Tracker, TrackerQuery, TrackerSeason, TrackerStatus
 
 _SORT_COLUMNS = {
     "createdAt": trackers.c.created_at,
@@ -131,11 +131,18 @@ _CLAIM = (
 )
 _CLAIMED = _CLAIM.cte("claimed")
 _CLAIM_WITH_SEASONS = (
-    select(_CLAIMED, *(c.label(f"s_{c.name}") for c in tracker_seasons.c))
-    .outerjoin(tracker_seasons, tracker_seasons.c.tracker_id == _CLAIMED.c.id)
-    .order_by(tracker_seasons.c.season_number.desc())
+    select(_CLAIMED, *(c.label(f"s_{c.name}") for c in tracker_seasons.c), *MEMBER_COLUMNS)
+    .select_from(
+        _CLAIMED.outerjoin(tracker_seasons, tracker_seasons.c.tracker_id == _CLAIMED.c.id)
+        .outerjoin(guild_members, (guild_members.c.user_id == _CLAIMED.c.user_id) & CURRENT_MEMBER)
+        .outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
+    )
+    .order_by(tracker_seasons.c.season_number.desc(), guild_members.c.guild_id)
+    .execution_options(**{WRITES: True})
 )
-"""PostgreSQL: the claim and the claimed tracker's seasons in one statement."""
+"""PostgreSQL: the claim, the claimed tracker's seasons and its owner's current memberships
+with their guilds' settings, in one statement (a row per season and membership: a user is in
+a few guilds)."""
 _SEASON_KEYS = tuple((c.name, f"s_{c.name}") for c in tracker_seasons.c)
 """A season's column names and their labels in ``_CLAIM_WITH_SEASONS``."""
 SEASONS_KEY = "seasons"
@@ -156,20 +163,24 @@ _SAVE_SCRAPE = (
     )
     .returning(*trackers.c)
 )
-_SAVED = _SAVE_SCRAPE.cte("saved")
-_SAVE_SCRAPE_WITH_MEMBERS = (
-    select(_SAVED, *MEMBER_COLUMNS)
-    .select_from(
-        _SAVED.outerjoin(
-            guild_members, (guild_members.c.user_id == _SAVED.c.user_id) & CURRENT_MEMBER
-        ).outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
+_SAVE_SCRAPE_GUARD = (
+    update(trackers)
+    .where(*_HOLDS_LEASE)
+    .values(
+        {
+            **{name: bindparam(name, type_=trackers.c[name].type) for name in _SCRAPE_FIELDS},
+            "version": trackers.c.version + 1,
+        }
     )
-    .order_by(guild_members.c.guild_id)
-    .execution_options(**{WRITES: True})
+    .returning(trackers.c.id)
 )
-"""PostgreSQL: the fenced save and the owner's memberships (the store reads them next) in one
-statement (``WITH saved AS (UPDATE ... RETURNING ...) SELECT ... LEFT JOIN guild_members``)."""
+"""PostgreSQL: the fenced save as the guard of the store's writes (``Database.defer_guarded``):
+the save and everything the scrape stores go in one statement at the commit."""
 _RENEW = update(trackers).where(*_HOLDS_LEASE).values(version=trackers.c.version + 1)
+
+
+def _lost(tracker_id: str) -> LeaseLostError:
+    return LeaseLostError(f"Tracker {tracker_id}: lease lost")
 
 
 def _taken(tracker: Tracker) -> AlreadyRegisteredError:
@@ -238,13 +249,20 @@ class SqlAlchemyTrackerRepository:
         rows = self._db.rows(_CLAIM_WITH_SEASONS, params, alone=True)
         if not rows:
             return None
-        seasons = tuple(
-            mapping.season_from_row({name: row[key] for name, key in _SEASON_KEYS})
-            for row in rows
-            if row["s_id"] is not None
-        )
-        # The job reads them next: ``seasons.for_tracker`` answers from here once.
-        self._db.prime((SEASONS_KEY, tracker_id), _SEASONS, seasons)
+        seasons: dict[str, TrackerSeason] = {}
+        members: dict[str, dict[str, Any]] = {}
+        for row in rows:  # newest season first, then by guild
+            season_id = row["s_id"]
+            if season_id is not None and season_id not in seasons:
+                seasons[season_id] = mapping.season_from_row(
+                    {name: row[key] for name, key in _SEASON_KEYS}
+                )
+            if row["m_guild_id"] is not None:
+                members.setdefault(row["m_guild_id"], row)
+        # The job reads them next: ``seasons.for_tracker`` answers from here once, and
+        # ``guilds.memberships`` (with each guild's settings) in this unit of work.
+        self._db.prime((SEASONS_KEY, tracker_id), _SEASONS, tuple(seasons.values()))
+        remember_memberships(self._db, rows[0]["user_id"], list(members.values()))
         return self._returned(rows[0])
 
     def save_scrape(self, tracker: Tracker, token: str) -> Tracker | None:
@@ -254,11 +272,12 @@ class SqlAlchemyTrackerRepository:
         if self._db.dialect != "postgresql":
             found = self._db.rows(_SAVE_SCRAPE, params)
             return self._returned(found[0] if found else None)
-        found = self._db.rows(_SAVE_SCRAPE_WITH_MEMBERS, params)
-        if not found:
-            return None
-        remember_memberships(self._db, found[0]["user_id"], found)
-        return self._returned(found[0])
+        # Sent with the writes that follow it, at the commit (or before a read): see
+        # ``_SAVE_SCRAPE_GUARD``. The commit raises LeaseLostError if the lease is lost.
+        self._db.defer_guarded(_SAVE_SCRAPE_GUARD, params, functools.partial(_lost, tracker.id))
+        if not tracker.is_deleted:
+            self._db.live_trackers.add(tracker.id)
+        return tracker
 
     def renew_lease(self, tracker: Tracker, token: str) -> bool:
         """One ``UPDATE``; on PostgreSQL, alone in its unit of work, it runs in autocommit."""

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from tracker_core.errors import ConflictError, LeaseLostError, NotFoundError, QueueUnavailableError
-from tracker_core.guilds import processing_allowed
+from tracker_core.guilds import GuildSettings, processing_allowed
 from tracker_core.model import Priority, Tracker, TrackerSeason, TrackerStatus
 from tracker_core.notifications import backoff_seconds
 from tracker_core.policy import Policy
@@ -40,6 +40,10 @@ class ClaimedScrape:
     """The tracker as the claim left it (the job's own copy: see ``leased``)."""
     seasons: tuple[TrackerSeason, ...] = ()
     """Its seasons at the claim, newest first (the lease keeps other writers away)."""
+    guilds: tuple[tuple[str, GuildSettings], ...] = ()
+    """The owner's current guilds with their settings, at the claim: the guilds the result
+    notifies, flags and rates in (a membership that changes while the job fetches counts from
+    the next scrape on)."""
 
     def leased(self) -> Tracker:
         """A copy of the claimed tracker to apply the job's transition to."""
@@ -123,7 +127,8 @@ def refresh_stale(
 def claim_tracker(
     tracker_id: str, *, uow: UnitOfWork, clock: Clock, policy: Policy
 ) -> ClaimedScrape | None:
-    """Claim the tracker for one job with a lease (one compare-and-set), and read its seasons.
+    """Claim the tracker for one job with a lease (one compare-and-set), and read its seasons
+    and its owner's guilds.
 
     None when it is deleted, inactive, not PENDING, not yet due or claimed by another job.
     """
@@ -134,6 +139,10 @@ def claim_tracker(
         if tracker is None:
             return None
         seasons = tuple(uow.seasons.for_tracker(tracker.id))
+        guilds = tuple(
+            (m.guild_id, uow.guilds.settings(m.guild_id))
+            for m in uow.guilds.memberships(tracker.user_id)
+        )
         uow.commit()
     return ClaimedScrape(
         tracker_id=tracker.id,
@@ -144,6 +153,7 @@ def claim_tracker(
         started_at=now,
         tracker=tracker,
         seasons=seasons,
+        guilds=guilds,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -164,44 +164,64 @@ def apply_scrape_result(
     """
     now = clock.now()
     completed = claimed.leased()
-    was_scraped = completed.last_scraped_at is not None
     previous_platform_user_id = completed.platform_user_id
     completed.complete(now, profile.platform_user_id)
     completed.source_expires_at = cache_expiry(
         profile.trn_expires_at, profile.trn_last_updated, now
     )
-    with uow:
-        tracker = uow.trackers.save_scrape(completed, claimed.lease_token)
-        if tracker is None:
-            return False
-        # Reads first: the inserts below are queued and sent together at the commit.
-        guilds = _guild_settings(uow, tracker.user_id)
-        update_player_ratings(
-            uow, tracker.user_id, now, {tracker.id: _newest_after(claimed, profile)}
-        )
-        previous = _store_seasons(uow, claimed, profile, now)
-        current = profile.current() or SeasonStats(
-            profile.current_season, f"Season {profile.current_season}"
-        )
-        _scrape_snapshot(uow, tracker, current, now)
-        changes = attrs.evolve(
-            diff_stats(previous.playlists if previous else None, current.playlists),
-            first=not was_scraped,
-        )
-        _log(
-            uow,
-            claimed,
-            now,
-            status="PARTIAL" if profile.seasons_failed else "SUCCESS",
-            scraped=len(profile.seasons),
-            failed=len(profile.seasons_failed),
-            metadata={"apiUrl": profile.api_url, "upstreamStatus": profile.upstream_status},
-        )
-        _activity(uow, tracker, now, "SCRAPE_SUCCEEDED", "Scrape succeeded")
-        _notify_update(uow, tracker, changes, current, now, guilds)
-        flag_after_scrape(uow, tracker, previous_platform_user_id, now)
-        uow.commit()
+    try:
+        with uow:
+            tracker = uow.trackers.save_scrape(completed, claimed.lease_token)
+            if tracker is None:
+                return False
+            # Reads first: the inserts below are queued and sent together at the commit.
+            update_player_ratings(
+                uow,
+                tracker.user_id,
+                now,
+                {tracker.id: _newest_after(claimed, profile)},
+                claimed.guilds,
+            )
+            _store_result(uow, claimed, profile, tracker, previous_platform_user_id, now)
+            uow.commit()
+    except LeaseLostError:  # found at the commit: nothing was stored
+        return False
     return True
+
+
+def _store_result(
+    uow: UnitOfWork,
+    claimed: ClaimedScrape,
+    profile: FetchedProfile,
+    tracker: Tracker,
+    previous_platform_user_id: str | None,
+    now: datetime,
+) -> None:
+    """The writes of a scrape's result after the save: seasons, snapshot, logs, notifications,
+    flags."""
+    was_scraped = claimed.tracker.last_scraped_at is not None
+    guilds = claimed.guilds
+    previous = _store_seasons(uow, claimed, profile, now)
+    current = profile.current() or SeasonStats(
+        profile.current_season, f"Season {profile.current_season}"
+    )
+    _scrape_snapshot(uow, tracker, current, now)
+    changes = attrs.evolve(
+        diff_stats(previous.playlists if previous else None, current.playlists),
+        first=not was_scraped,
+    )
+    _log(
+        uow,
+        claimed,
+        now,
+        status="PARTIAL" if profile.seasons_failed else "SUCCESS",
+        scraped=len(profile.seasons),
+        failed=len(profile.seasons_failed),
+        metadata={"apiUrl": profile.api_url, "upstreamStatus": profile.upstream_status},
+    )
+    _activity(uow, tracker, now, "SCRAPE_SUCCEEDED", "Scrape succeeded")
+    _notify_update(uow, tracker, changes, current, now, guilds)
+    flag_after_scrape(uow, tracker, previous_platform_user_id, now, guilds)
 
 
 def apply_served_from_storage(claimed: ClaimedScrape, *, uow: UnitOfWork, clock: Clock) -> bool:
@@ -214,23 +234,26 @@ def apply_served_from_storage(claimed: ClaimedScrape, *, uow: UnitOfWork, clock:
     served = claimed.leased()
     served.serve_from_storage(now)
     expires = served.source_expires_at
-    with uow:
-        if uow.trackers.save_scrape(served, claimed.lease_token) is None:
-            return False
-        _log(
-            uow,
-            claimed,
-            now,
-            status="SKIPPED",
-            scraped=0,
-            failed=0,
-            metadata={
-                "servedFromStorage": True,
-                "sourceExpiresAt": expires.isoformat() if expires else None,
-                "requests": 0,
-            },
-        )
-        uow.commit()
+    try:
+        with uow:
+            if uow.trackers.save_scrape(served, claimed.lease_token) is None:
+                return False
+            _log(
+                uow,
+                claimed,
+                now,
+                status="SKIPPED",
+                scraped=0,
+                failed=0,
+                metadata={
+                    "servedFromStorage": True,
+                    "sourceExpiresAt": expires.isoformat() if expires else None,
+                    "requests": 0,
+                },
+            )
+            uow.commit()
+    except LeaseLostError:  # found at the commit: nothing was stored
+        return False
     return True
 
 
@@ -259,26 +282,29 @@ def apply_scrape_failure(
         max_attempts=policy.max_scraping_attempts,
         retry_delay=delay,
     )
-    with uow:
-        tracker = uow.trackers.save_scrape(failed, claimed.lease_token)
-        if tracker is None:
-            return None
-        _keep_fetched_seasons(uow, claimed, error, now)
-        _log(
-            uow,
-            claimed,
-            now,
-            status="FAILED",
-            scraped=0,
-            failed=1,
-            error=error,
-            metadata={"apiUrl": error.api_url, "upstreamStatus": error.upstream_status},
-        )
-        if outcome.became_failed:
-            _activity(uow, tracker, now, "SCRAPE_FAILED", f"Scrape failed: {error.message}")
-            _notify_failure(uow, tracker, error, now)
-        flag_after_failure(uow, tracker, error.category, had_data, now)
-        uow.commit()
+    try:
+        with uow:
+            tracker = uow.trackers.save_scrape(failed, claimed.lease_token)
+            if tracker is None:
+                return None
+            _keep_fetched_seasons(uow, claimed, error, now)
+            _log(
+                uow,
+                claimed,
+                now,
+                status="FAILED",
+                scraped=0,
+                failed=1,
+                error=error,
+                metadata={"apiUrl": error.api_url, "upstreamStatus": error.upstream_status},
+            )
+            if outcome.became_failed:
+                _activity(uow, tracker, now, "SCRAPE_FAILED", f"Scrape failed: {error.message}")
+                _notify_failure(uow, tracker, error, now, claimed.guilds)
+            flag_after_failure(uow, tracker, error.category, had_data, now, claimed.guilds)
+            uow.commit()
+    except LeaseLostError:  # found at the commit: nothing was stored
+        return None
     return outcome
 
 
@@ -351,17 +377,13 @@ def _display(tracker: Tracker) -> str:
     return tracker.display_name or f"{tracker.username} ({tracker.platform})"
 
 
-def _guild_settings(uow: UnitOfWork, user_id: str) -> list[tuple[str, GuildSettings]]:
-    return [(m.guild_id, uow.guilds.settings(m.guild_id)) for m in uow.guilds.memberships(user_id)]
-
-
 def _notify_update(
     uow: UnitOfWork,
     tracker: Tracker,
     changes: ChangeSet,
     current: SeasonStats,
     now: datetime,
-    guilds: list[tuple[str, GuildSettings]],
+    guilds: Sequence[tuple[str, GuildSettings]],
 ) -> None:
     threshold = min((s.notifications.min_rating_change for _, s in guilds), default=1)
     message = describe_update(_display(tracker), changes, current.playlists)
@@ -386,13 +408,19 @@ def _notify_update(
             )
 
 
-def _notify_failure(uow: UnitOfWork, tracker: Tracker, error: FetchError, now: datetime) -> None:
+def _notify_failure(
+    uow: UnitOfWork,
+    tracker: Tracker,
+    error: FetchError,
+    now: datetime,
+    guilds: Sequence[tuple[str, GuildSettings]],
+) -> None:
     message = f"Tracker {_display(tracker)} failed: {error.message}"
     payload = {"category": error.category}
     _outbox(
         uow, tracker, "TRACKER_FAILED", "DISCORD_DM", tracker.user_id, message, payload, now, None
     )
-    for guild_id, settings in _guild_settings(uow, tracker.user_id):
+    for guild_id, settings in guilds:
         hook = settings.notifications.webhook_url
         if hook and settings.notifications.notify_on_failure:
             _outbox(
