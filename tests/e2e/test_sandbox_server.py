@@ -23,7 +23,9 @@ pytestmark = [pytest.mark.timeout(90), pytest.mark.xdist_group("timing")]
 def test_sandbox_server_scrapes_a_registered_tracker(tmp_path: Path) -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    env = clean_env(TRACKERS_DATA_DIR=str(tmp_path / "var"))
+    # Time-compressed: the demo's seeded first scrapes share the request budget with the one
+    # registered here (60 a minute by default, so it waited for them for seconds).
+    env = clean_env(TRACKERS_DATA_DIR=str(tmp_path / "var"), TRN_RATE_LIMIT_PER_MINUTE="600")
     with processes(tmp_path, env) as group:
         group.start("serve", "serve", "--sandbox", "--port", str(port))
         health = wait_for_health(base_url, group)
