@@ -161,6 +161,50 @@ def test_a_lone_claim_on_a_dropped_connection_is_sent_again() -> None:
             engine.dispose()
 
 
+class _ConnectionDroppingFetcher:
+    """Answers like ``inner``, after the server has dropped the job's idle pooled connection
+    (a PostgreSQL restart during the fetch)."""
+
+    def __init__(self, inner: FakeFetcher, database: str) -> None:
+        self._inner, self._database = inner, database
+
+    def fetch_page(self, api_path: str, season: int | None) -> ProfilePage:
+        with pg.admin() as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (self._database,),
+            )
+        return self._inner.fetch_page(api_path, season)
+
+
+@pytest.mark.postgres
+def test_a_store_on_a_dropped_connection_is_sent_again() -> None:
+    """The store's one statement runs alone in autocommit: when the pooled connection was
+    dropped during the fetch, it is sent again on a new connection and the result is kept."""
+    with pg.fresh_database("tracker_store") as url:
+        upgrade_database(url)
+        engine = create_engine_for(url)
+        try:
+            uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+            with uow:
+                uow.users.add(a.user(OWNER))
+                uow.trackers.add(a.tracker("t1", OWNER, "player"))
+                uow.commit()
+            fetcher = FakeFetcher()
+            fetcher.pages[("steam/player", None)] = page(available=(34,))
+            dropping = _ConnectionDroppingFetcher(fetcher, url.rpartition("/")[2])
+            outcome = _scrape(engine, dropping, FixedClock(a.at(0)), "t1")
+            assert outcome.result == "completed"
+            with uow:
+                tracker = uow.trackers.get("t1")
+                assert tracker is not None and tracker.scraping_status == TrackerStatus.COMPLETED
+                assert [s.season_number for s in uow.seasons.for_tracker("t1")] == [34]
+                assert uow.scraping_logs.search("t1", None, 1, 10)[1] == 1
+        finally:
+            engine.dispose()
+
+
 def test_a_source_that_ignores_the_season_parameter_stores_each_season_once(
     engine: Engine,
 ) -> None:

@@ -281,8 +281,18 @@ class Database:
         }
         if not alone and not self._in_transaction:
             self._begin_transaction()
-        with storage_errors():
-            found = self._send(compiled.string, values, fetch=guard is not None)
+        try:
+            with storage_errors():
+                found = self._send(compiled.string, values, fetch=guard is not None)
+        except StorageUnavailableError as exc:
+            if not (alone and _dropped(exc)):
+                raise
+            # Alone, in autocommit: nothing of the unit of work is written yet, so it is sent
+            # again on a new connection (a guard whose first sending did commit before the drop
+            # then matches nothing: the caller sees a lost lease, and the result is stored).
+            self._reconnect()
+            with storage_errors():
+                found = self._send(compiled.string, values, fetch=guard is not None)
         if guard is not None and found != [(1,)]:
             raise guard.lost()
 
