@@ -39,7 +39,12 @@ from adapters.sql.ping import ThreadPing, UnitOfWorkPing, database_ping
 from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.throttle import MemoryThrottle, RedisThrottle
-from adapters.trackergg.budget import InProcessBudget, RateBudget, RedisBudget
+from adapters.trackergg.budget import (
+    BudgetUnavailableError,
+    InProcessBudget,
+    RateBudget,
+    RedisBudget,
+)
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from entrypoints.config import ConfigError, Settings, load_settings
 from entrypoints.shared_metrics import process_metrics
@@ -288,6 +293,20 @@ class ProductionContainer(BaseContainer):
 
 Container = EmbeddedContainer | ProductionContainer
 """The container of either mode (what HTTP views and CLI commands are written against)."""
+
+
+def eta_rate(container: Container) -> int:
+    """The requests per budget window (a minute unless ``TRN_RATE_WINDOW_SECONDS`` says
+    otherwise) that the drain estimate divides by: the budget's effective rate, which 429s
+    lower below ``TRN_RATE_LIMIT_PER_MINUTE`` for a while, or the configured limit when the
+    budget cannot say (Redis away)."""
+    limit = container.settings().trn_rate_limit_per_minute
+    try:
+        rate = container.budget().effective_rate()
+    except BudgetUnavailableError as exc:
+        log.warning("ETA at the configured limit: %s", exc)
+        return limit
+    return max(1, min(limit, int(rate)))
 
 
 def container_for(settings: Settings | None = None) -> Container:

@@ -46,6 +46,20 @@ def test_scraping_status_counts_queue_and_eta(env: Env) -> None:
     }
 
 
+def test_the_eta_divides_by_the_budgets_current_rate(env: Env) -> None:
+    """After a 429 the budget grants fewer requests for a while: the ETA says so."""
+    env.register(USER, "a", "b", "c")
+    env.register(OTHER, "d", "e", "f")  # 6 first scrapes: 24 requests
+    path = f"{BASE}/scraping-status"
+    assert env.client.get(path, as_user=ADMIN).get_json()["etaMinutes"] == 0.4  # at 60/min
+    budget = env.container.budget()
+    budget.pause(0.001)  # tracker.gg answered 429
+    rate = budget.effective_rate()
+    assert rate < 60
+    eta = env.client.get(path, as_user=ADMIN).get_json()["etaMinutes"]
+    assert eta == round(24 / int(rate), 1) and eta > 0.4
+
+
 def test_scraping_logs_filter_and_page(env: Env) -> None:
     tracker_id = env.register(USER)[0]["id"]
     now = env.clock.now()

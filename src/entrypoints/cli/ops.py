@@ -14,6 +14,7 @@ from entrypoints.cli.output import emit, progress_bar
 from entrypoints.cli.services import Services, services
 from entrypoints.cli.views import logs_table, overview_json, overview_table, schedules_table
 from entrypoints.cli.wait import wait_options
+from entrypoints.container import eta_rate
 from entrypoints.responses import api as res
 from entrypoints.responses.base import Json, to_json
 from tracker_core.model import LogStatus, Priority
@@ -194,12 +195,11 @@ def schedule_cancel(schedule_id: str) -> None:
 def status() -> None:
     """Show counts by status, queue depth and ETA.
 
-    The ETA is the time to drain the queue at TRN_RATE_LIMIT_PER_MINUTE.
+    The ETA is the time to drain the queue at the budget's current rate
+    (TRN_RATE_LIMIT_PER_MINUTE, lower for a while after tracker.gg answered 429).
     """
     svc = services()
-    overview = svc.use_cases.scraping_overview(
-        requests_per_minute=svc.settings.trn_rate_limit_per_minute
-    )
+    overview = svc.use_cases.scraping_overview(requests_per_minute=eta_rate(svc.container))
     mode = "embedded" if svc.settings.embedded else "production"
     emit(overview_json(overview, mode), lambda out: out.print(overview_table(overview, mode)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from entrypoints.container import eta_rate
 from entrypoints.http import deps
 from entrypoints.http.requests import AdminTrackersQuery, BatchRefreshBody, EmptyBody, LogsQuery
 from entrypoints.http.routing import RouteTable
@@ -43,9 +44,7 @@ def all_trackers(query: AdminTrackersQuery) -> res.AdminTrackerPage:
 )
 def scraping_status() -> res.ScrapingOverview:
     """How much work is waiting and how long it will take."""
-    overview = deps.use_cases().scraping_overview(
-        requests_per_minute=deps.settings().trn_rate_limit_per_minute
-    )
+    overview = deps.use_cases().scraping_overview(requests_per_minute=eta_rate(deps.container()))
     return res.overview(overview)
 
 

@@ -26,6 +26,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from entrypoints.container import eta_rate
 from entrypoints.http import deps
 from entrypoints.shared_metrics import exposition
 from tracker_core.errors import UnauthorizedError
@@ -161,9 +162,7 @@ def metrics_response() -> Response:
     _check_token(settings.metrics_token)
     metrics: Metrics = current_app.extensions[METRICS_KEY]
     overview = metrics.overview.get(
-        lambda: deps.use_cases().scraping_overview(
-            requests_per_minute=settings.trn_rate_limit_per_minute
-        )
+        lambda: deps.use_cases().scraping_overview(requests_per_minute=eta_rate(deps.container()))
     )
     counts = CollectorRegistry()
     counts.register(_OverviewCollector(overview))

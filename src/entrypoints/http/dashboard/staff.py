@@ -11,6 +11,7 @@ from typing import Any, get_args
 
 from flask import Blueprint, Response, redirect, request, url_for
 
+from entrypoints.container import eta_rate
 from entrypoints.csvcells import sheet_cell
 from entrypoints.http import deps
 from entrypoints.http.auth import require_system_admin
@@ -160,14 +161,15 @@ def admin() -> Response:
     require_system_admin(me)
     settings = deps.settings()
     use_cases = deps.use_cases()
-    rate = settings.trn_rate_limit_per_minute
+    limit = settings.trn_rate_limit_per_minute
+    rate = eta_rate(deps.container())  # the drain estimate's: lower than the limit after a 429
     overview = use_cases.scraping_overview(requests_per_minute=rate)
     failed, failed_total = use_cases.search_scraping_logs(None, "FAILED", 1, FAILED_LOGS_SHOWN)
     return page(
         "dashboard/admin.html",
         overview=overview,
         lanes=[(str(p), overview.lane_depths.get(str(p))) for p in LANES],
-        budget=use_cases.budget_use(requests_per_minute=rate),
+        budget=use_cases.budget_use(requests_per_minute=limit),
         failed=failed,
         failed_total=failed_total,
         categories=use_cases.failure_categories(),
