@@ -184,7 +184,7 @@ def apply_scrape_result(
             )
             _store_result(uow, claimed, profile, tracker, previous_platform_user_id, now)
             uow.commit()
-    except LeaseLostError:  # found at the commit: nothing was stored
+    except LeaseLostError:  # found when the save was sent (commit, or a read): nothing stored
         return False
     return True
 
@@ -252,7 +252,7 @@ def apply_served_from_storage(claimed: ClaimedScrape, *, uow: UnitOfWork, clock:
                 },
             )
             uow.commit()
-    except LeaseLostError:  # found at the commit: nothing was stored
+    except LeaseLostError:  # found when the save was sent (commit, or a read): nothing stored
         return False
     return True
 
@@ -303,7 +303,7 @@ def apply_scrape_failure(
                 _notify_failure(uow, tracker, error, now, claimed.guilds)
             flag_after_failure(uow, tracker, error.category, had_data, now, claimed.guilds)
             uow.commit()
-    except LeaseLostError:  # found at the commit: nothing was stored
+    except LeaseLostError:  # found when the save was sent (commit, or a read): nothing stored
         return None
     return outcome
 
