@@ -18,6 +18,7 @@ from tracker_core.guilds import GuildSettings
 from tracker_core.model import Tracker
 from tracker_core.notifications import Notification
 from tracker_core.ports import UnitOfWork
+from tracker_core.ratings import guilds_of
 
 SNAPSHOTS_READ = 500  # newest snapshots read for a drop; far more than a window holds
 
@@ -74,17 +75,6 @@ def _raise_all(
     return raised
 
 
-def _owner_guilds(
-    uow: UnitOfWork, tracker: Tracker, guilds: Sequence[tuple[str, GuildSettings]] | None
-) -> Sequence[tuple[str, GuildSettings]]:
-    if guilds is not None:
-        return guilds
-    return [
-        (m.guild_id, uow.guilds.settings(m.guild_id))
-        for m in uow.guilds.memberships(tracker.user_id)
-    ]
-
-
 def flag_after_scrape(
     uow: UnitOfWork,
     tracker: Tracker,
@@ -95,7 +85,7 @@ def flag_after_scrape(
     """RATING_DROP, SHARED_ACCOUNT and HANDLE_CHANGED in every guild of the owner; the kinds
     newly raised. ``guilds``: the owner's current guilds with their settings, when the caller
     has read them already (else they are read)."""
-    memberships = _owner_guilds(uow, tracker, guilds)
+    memberships = guilds_of(uow, tracker.user_id) if guilds is None else guilds
     if not memberships:
         return []
     snapshots = uow.snapshots.for_tracker(tracker.id, limit=SNAPSHOTS_READ)
@@ -128,7 +118,7 @@ def flag_after_failure(
     (``guilds`` as in :func:`flag_after_scrape`)."""
     missing = source_missing(tracker.id, had_data, category)
     raised: list[str] = []
-    for guild_id, settings in _owner_guilds(uow, tracker, guilds):
+    for guild_id, settings in guilds_of(uow, tracker.user_id) if guilds is None else guilds:
         rules = settings.flags
         old = stale(tracker.id, tracker.last_scraped_at, tracker.created_at, rules.stale_days, now)
         raised += _raise_all(uow, guild_id, settings, tracker, (missing, old), now)

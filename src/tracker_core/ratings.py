@@ -62,6 +62,12 @@ def best_rating(
     )
 
 
+def guilds_of(uow: UnitOfWork, user_id: str) -> list[tuple[str, GuildSettings]]:
+    """The user's current guilds (neither banned nor deleted), each with its settings, by guild
+    id: where the user is rated, notified and flagged."""
+    return [(m.guild_id, uow.guilds.settings(m.guild_id)) for m in uow.guilds.memberships(user_id)]
+
+
 def update_player_ratings(
     uow: UnitOfWork,
     user_id: str,
@@ -76,9 +82,7 @@ def update_player_ratings(
     caller has read them already (else they are read).
     """
     if guilds is None:
-        guilds = [
-            (m.guild_id, uow.guilds.settings(m.guild_id)) for m in uow.guilds.memberships(user_id)
-        ]
+        guilds = guilds_of(uow, user_id)
     if not guilds:
         return []
     seasons = latest_seasons(uow, user_id, known)

@@ -86,13 +86,8 @@ def _scrape(engine: Engine, fetcher: ProfileFetcher, clock: FixedClock, tracker_
     )
 
 
-@pytest.mark.parametrize("in_guild", [False, True], ids=["no-guild", "guild"])
-def test_a_one_season_scrape_stays_within_its_statement_budget(
-    engine: Engine, in_guild: bool
-) -> None:
-    wire = pg.WireTrace(engine) if engine.dialect.name == "postgresql" else None
-    clock = FixedClock(a.at(0))
-    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+def _add_owner_and_tracker(uow: SqlAlchemyUnitOfWork, *, in_guild: bool) -> None:
+    """OWNER with tracker ``t1``; with ``in_guild``, a member of GUILD (MMR and a webhook)."""
     with uow:
         uow.users.add(a.user(OWNER))
         uow.trackers.add(a.tracker("t1", OWNER, "player"))
@@ -101,6 +96,16 @@ def test_a_one_season_scrape_stays_within_its_statement_budget(
             uow.guilds.save_member(a.member(GUILD, OWNER))
             uow.guilds.save_settings(GUILD, attrs.evolve(a.custom_settings(), mmr=MmrConfig()))
         uow.commit()
+
+
+@pytest.mark.parametrize("in_guild", [False, True], ids=["no-guild", "guild"])
+def test_a_one_season_scrape_stays_within_its_statement_budget(
+    engine: Engine, in_guild: bool
+) -> None:
+    wire = pg.WireTrace(engine) if engine.dialect.name == "postgresql" else None
+    clock = FixedClock(a.at(0))
+    uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
+    _add_owner_and_tracker(uow, in_guild=in_guild)
     fetcher = FakeFetcher()
     fetcher.pages[("steam/player", None)] = page(available=(34,))
     sent: list[str] = []
@@ -285,14 +290,7 @@ def test_a_result_whose_lease_was_lost_stores_nothing(engine: Engine, in_guild: 
     (PostgreSQL sends the save with the inserts, each taking its rows only from the save)."""
     clock = FixedClock(a.at(0))
     uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
-    with uow:
-        uow.users.add(a.user(OWNER))
-        uow.trackers.add(a.tracker("t1", OWNER, "player"))
-        if in_guild:
-            uow.guilds.add(a.guild(GUILD))
-            uow.guilds.save_member(a.member(GUILD, OWNER))
-            uow.guilds.save_settings(GUILD, attrs.evolve(a.custom_settings(), mmr=MmrConfig()))
-        uow.commit()
+    _add_owner_and_tracker(uow, in_guild=in_guild)
     fetcher = FakeFetcher()
     fetcher.pages[("steam/player", None)] = page(available=(34,))
     outcome = _scrape(engine, _LeaseStealingFetcher(fetcher, engine), clock, "t1")

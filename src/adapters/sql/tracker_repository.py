@@ -152,7 +152,7 @@ _HOLDS_LEASE = (
     trackers.c.lease_token == bindparam("held_token"),
     trackers.c.scraping_status == _IN_PROGRESS,
 )
-_SAVE_SCRAPE = (
+_FENCED_SAVE = (
     update(trackers)
     .where(*_HOLDS_LEASE)
     .values(
@@ -161,19 +161,10 @@ _SAVE_SCRAPE = (
             "version": trackers.c.version + 1,
         }
     )
-    .returning(*trackers.c)
 )
-_SAVE_SCRAPE_GUARD = (
-    update(trackers)
-    .where(*_HOLDS_LEASE)
-    .values(
-        {
-            **{name: bindparam(name, type_=trackers.c[name].type) for name in _SCRAPE_FIELDS},
-            "version": trackers.c.version + 1,
-        }
-    )
-    .returning(trackers.c.id)
-)
+_SAVE_SCRAPE = _FENCED_SAVE.returning(*trackers.c)
+"""SQLite: the fenced save, returning the saved row."""
+_SAVE_SCRAPE_GUARD = _FENCED_SAVE.returning(trackers.c.id)
 """PostgreSQL: the fenced save as the guard of the store's writes (``Database.defer_guarded``):
 the save and everything the scrape stores go in one statement at the commit."""
 _RENEW = update(trackers).where(*_HOLDS_LEASE).values(version=trackers.c.version + 1)

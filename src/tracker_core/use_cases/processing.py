@@ -14,6 +14,7 @@ from tracker_core.model import Priority, Tracker, TrackerSeason, TrackerStatus
 from tracker_core.notifications import backoff_seconds
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
+from tracker_core.ratings import guilds_of
 from tracker_core.use_cases.common import enqueue_after_commit, log
 
 
@@ -139,10 +140,7 @@ def claim_tracker(
         if tracker is None:
             return None
         seasons = tuple(uow.seasons.for_tracker(tracker.id))
-        guilds = tuple(
-            (m.guild_id, uow.guilds.settings(m.guild_id))
-            for m in uow.guilds.memberships(tracker.user_id)
-        )
+        guilds = tuple(guilds_of(uow, tracker.user_id))
         uow.commit()
     return ClaimedScrape(
         tracker_id=tracker.id,
