@@ -10,7 +10,8 @@ Two comparisons, each side writing to the same new PostgreSQL database:
   2 statements). The tracker.gg simulator runs in its own process on 127.0.0.1, so only the
   client's work counts. ``minimal``: an ``httpx`` GET of the profile, ``parse_profile``, then
   one psycopg transaction (UPDATE the tracker, INSERT the snapshot). ``job``: ``run_scrape``
-  with the real ``TrackerGgFetcher`` (budget, transport, classification, parse) and
+  with the real ``TrackerGgFetcher`` as the worker builds it (its own HTTP client; budget,
+  transport, classification, parse) and
   ``SqlAlchemyUnitOfWork`` (claim, fetch, store: seasons, snapshot, status, logs,
   notifications, ratings) of a refresh (one season).
 - **parse only** (stricter: no HTTP on either side; both parse the same 45 KB fixture bytes),
@@ -176,7 +177,8 @@ def main() -> int:
             uow.trackers.add(a.tracker("m1", OWNER, "minimal"))
             uow.commit()
         parsing, clock = ParsingFetcher(payload), Clock()
-        http = TrackerGgFetcher(api_base, budget=InProcessBudget(10_000_000), client=client)
+        # Its own HTTP client, as the worker's (the minimal side GETs with a plain client).
+        http = TrackerGgFetcher(api_base, budget=InProcessBudget(10_000_000))
         profile_url = http.api_url("steam/player", None)
 
         def fetched() -> ProfilePage:
@@ -214,6 +216,7 @@ def main() -> int:
                 tracker = uow.trackers.get(tracker_id)
                 assert tracker is not None and tracker.scraping_status == TrackerStatus.COMPLETED
         engine.dispose()
+        http.close()
 
     def spread(values: list[float]) -> str:
         return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"

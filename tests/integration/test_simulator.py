@@ -17,6 +17,7 @@ from adapters.trackergg.budget import BudgetExhaustedError, InProcessBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from adapters.trackergg.parser import parse_profile
 from adapters.trackergg.simulator import API_PREFIX, Behaviour, TrnSimulator
+from adapters.trackergg.transport import BROWSER_HEADERS
 from tracker_core.errors import (
     ChallengeBlockedError,
     FetchError,
@@ -252,6 +253,26 @@ def test_stopped_simulator_is_a_network_error(transport: str, budget: InProcessB
     with fetcher, pytest.raises(FetchNetworkError) as caught:
         fetcher.fetch_page("psn/alice", None)
     assert caught.value.retryable is True
+
+
+@pytest.mark.parametrize("own_client", [True, False])
+def test_direct_requests_carry_the_browser_headers(
+    simulator: TrnSimulator, budget: InProcessBudget, own_client: bool
+) -> None:
+    """The fetcher's own client carries them (set once); an injected one gets them per
+    request. FlareSolverr is asked without them: it fetches as its own browser."""
+    client = None if own_client else httpx.Client()
+    with TrackerGgFetcher(simulator.base_url, budget=budget, client=client) as direct:
+        direct.fetch_page("psn/nssbali_", None)
+    with make_fetcher(simulator, "flaresolverr", budget) as solver:
+        solver.fetch_page("psn/nssbali_", None)
+    if client is not None:
+        client.close()
+    sent, solved = simulator.requests
+    for name, value in BROWSER_HEADERS.items():
+        assert sent.headers[name.lower()] == value
+    assert (sent.via, solved.via) == ("direct", "flaresolverr")
+    assert "origin" not in solved.headers and "referer" not in solved.headers
 
 
 def test_flaresolverr_envelope_escapes_the_json_like_chrome(simulator: TrnSimulator) -> None:

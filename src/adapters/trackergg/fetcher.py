@@ -16,6 +16,7 @@ import httpx
 from adapters.trackergg.budget import BudgetExhaustedError, BudgetUnavailableError, RateBudget
 from adapters.trackergg.parser import load_document, parse_profile
 from adapters.trackergg.transport import (
+    BROWSER_HEADERS,
     DirectTransport,
     FlareSolverrTransport,
     Transport,
@@ -70,12 +71,17 @@ class TrackerGgFetcher:
         self._budget_wait = budget_wait_seconds
         self._max_retry_after = max_retry_after_seconds
         self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(follow_redirects=False)
-        self._transport: Transport = (
-            FlareSolverrTransport(self._client, flaresolverr_url, timeout_seconds)
-            if flaresolverr_url
-            else DirectTransport(self._client, timeout_seconds)
-        )
+        self._transport: Transport
+        if flaresolverr_url:
+            self._client = client or httpx.Client(follow_redirects=False)
+            self._transport = FlareSolverrTransport(self._client, flaresolverr_url, timeout_seconds)
+        elif client is None:
+            # Its own client carries the browser headers: none to merge per request.
+            self._client = httpx.Client(follow_redirects=False, headers=BROWSER_HEADERS)
+            self._transport = DirectTransport(self._client, timeout_seconds, headers=None)
+        else:
+            self._client = client
+            self._transport = DirectTransport(self._client, timeout_seconds)
 
     def fetch_page(self, api_path: str, season: int | None) -> ProfilePage:
         """Fetch and parse ``{api_base_url}/{api_path}`` (``?season=`` when given).

@@ -60,7 +60,8 @@ class Rule:
 
 @attrs.frozen
 class RecordedRequest:
-    """One request received: when (simulator clock, wall clock), what, tracker.gg's status."""
+    """One request received: when (simulator clock, wall clock), what, tracker.gg's status,
+    and the HTTP headers it came with (names lower-cased)."""
 
     at: float
     wall: float
@@ -68,6 +69,7 @@ class RecordedRequest:
     path: str
     via: Literal["direct", "flaresolverr"]
     status: int
+    headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -362,7 +364,9 @@ class _Handler(BaseHTTPRequestHandler):
         answer = self._simulator.answer(self.path)
         if answer.delay:
             time.sleep(answer.delay)
-        request = RecordedRequest(at, wall, "GET", self.path, "direct", answer.status)
+        request = RecordedRequest(
+            at, wall, "GET", self.path, "direct", answer.status, self._headers()
+        )
         self._simulator.record(request)
         headers = {**answer.headers, "Content-Type": answer.content_type}
         self._send(answer.status, answer.body, headers)
@@ -384,9 +388,14 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.delay:
             time.sleep(answer.delay)
         status, body = flaresolverr_envelope(url, answer, started_ms=int(wall * 1000))
-        request = RecordedRequest(at, wall, "POST", target, "flaresolverr", answer.status)
+        request = RecordedRequest(
+            at, wall, "POST", target, "flaresolverr", answer.status, self._headers()
+        )
         self._simulator.record(request)
         self._send(status, body, {"Content-Type": "application/json"})
+
+    def _headers(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.headers.items()}
 
     @property
     def _simulator(self) -> TrnSimulator:
