@@ -23,6 +23,7 @@ from tracker_core.model import (
     AuditEntry,
     Priority,
     ScrapingLog,
+    StoredSeasons,
     Tracker,
     TrackerQuery,
     TrackerSeason,
@@ -357,6 +358,10 @@ class FakeSeasonRepository(_Repo):
     def for_tracker(self, tracker_id: str) -> list[TrackerSeason]:
         found = [s for (t, _), s in self.s.seasons.items() if t == tracker_id]
         return copy.deepcopy(sorted(found, key=lambda s: -s.season_number))
+
+    def for_scrape(self, tracker_id: str) -> StoredSeasons:
+        found = self.for_tracker(tracker_id)
+        return StoredSeasons(frozenset(s.season_number for s in found), next(iter(found), None))
 
     def upsert(self, season: TrackerSeason) -> None:
         self.s.seasons[(season.tracker_id, season.season_number)] = copy.deepcopy(season)

@@ -266,6 +266,16 @@ class TrackerSeason:
         return self.stats.season_number
 
 
+@attrs.frozen
+class StoredSeasons:
+    """What a scrape of a tracker compares its result with: the numbers of the seasons stored,
+    and the newest of them in full (a refresh rewrites only the current season, and compares it
+    with its stored version or, when a new season has begun, with the newest one stored)."""
+
+    numbers: frozenset[int] = frozenset()
+    newest: TrackerSeason | None = None
+
+
 SnapshotSource = Literal["SCRAPE", "MANUAL"]
 
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         AuditEntry,
         Priority,
         ScrapingLog,
+        StoredSeasons,
         Tracker,
         TrackerQuery,
         TrackerSeason,
@@ -310,6 +311,11 @@ class SeasonRepository(Protocol):
 
     def for_tracker(self, tracker_id: str) -> list[TrackerSeason]:
         """The tracker's seasons, newest season first."""
+        ...
+
+    def for_scrape(self, tracker_id: str) -> StoredSeasons:
+        """The numbers of the tracker's stored seasons and the newest one in full (without
+        decoding every past season)."""
         ...
 
     def upsert(self, season: TrackerSeason) -> None:

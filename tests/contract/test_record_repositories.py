@@ -12,7 +12,7 @@ from tests.contract import aggregates as a
 from tests.contract.aggregates import G1, G2, U1, U2, U3
 from tests.contract.conftest import Backend
 from tracker_core.errors import ConflictError
-from tracker_core.model import ActivityLog
+from tracker_core.model import ActivityLog, StoredSeasons
 from tracker_core.notifications import DeliveryStatus
 from tracker_core.ports import UnitOfWork
 from tracker_core.schedules import Schedule, ScheduleStatus
@@ -70,6 +70,22 @@ def test_seasons_upsert_many_keeps_the_id_and_creation_of_a_stored_season(uow: U
     with uow:  # not committed: nothing of it was kept
         assert [s.season_number for s in uow.seasons.for_tracker(tracker_id)] == [35, 34, 33]
         assert uow.snapshots.for_tracker(tracker_id) == []
+
+
+def test_seasons_for_a_scrape_are_their_numbers_and_the_newest_in_full(
+    uow: UnitOfWork,
+) -> None:
+    tracker_id = _seed_tracker(uow)
+    seasons = [a.season(f"cs{n}", tracker_id, n, rating=1000 + n) for n in (31, 34, 33)]
+    with uow:
+        assert uow.seasons.for_scrape(tracker_id) == StoredSeasons()
+        uow.seasons.upsert_many(seasons)
+        uow.commit()
+    with uow:
+        assert uow.seasons.for_scrape(tracker_id) == StoredSeasons(
+            frozenset({31, 33, 34}), seasons[1]
+        )
+        assert uow.seasons.for_scrape("cunknown") == StoredSeasons()
 
 
 def test_snapshots_newest_first_by_season_and_limit(uow: UnitOfWork) -> None:

@@ -28,7 +28,7 @@ from adapters.sql import (
 )
 from adapters.sql.tables import trackers
 from tracker_core.mmr import MmrConfig
-from tracker_core.model import TrackerStatus
+from tracker_core.model import StoredSeasons, TrackerStatus
 from tracker_core.policy import Policy
 from tracker_core.ports import ProfileFetcher
 from tracker_core.stats import ProfilePage
@@ -237,14 +237,18 @@ def test_a_source_that_ignores_the_season_parameter_stores_each_season_once(
 def test_the_memberships_the_claim_returns_are_those_a_read_finds(
     engine: Engine, memberships: int
 ) -> None:
-    """The claim reads the owner's memberships in its own statement on PostgreSQL (a row per
-    season and membership): the unit of work then answers exactly what separate reads answer
-    (current memberships only, in guild order, each guild's settings; each season once, newest
-    first)."""
+    """The claim reads the owner's memberships and the tracker's seasons (their numbers, the
+    newest in full) in its own statement on PostgreSQL (a row per membership): the unit of work
+    then answers exactly what separate reads answer (current memberships only, in guild order,
+    each guild's settings; the seasons as ``for_scrape`` reads them alone)."""
     clock = FixedClock(a.at(0))
     uow = SqlAlchemyUnitOfWork(create_session_factory(engine))
     guilds = [f"30000000000000000{n}" for n in range(4)]
-    seasons = [a.season("s33", "t1", 33), a.season("s34", "t1", 34, rating=1900)]
+    seasons = [
+        a.season("s33", "t1", 33),
+        a.season("s34", "t1", 34, rating=1900),
+        a.season("s31", "t1", 31, rating=1700),
+    ]
     with uow:
         uow.users.add(a.user(OWNER))
         uow.trackers.add(a.tracker("t1", OWNER, "player"))
@@ -259,11 +263,13 @@ def test_the_memberships_the_claim_returns_are_those_a_read_finds(
     with uow:
         expected = uow.guilds.memberships(OWNER)
         expected_settings = [uow.guilds.settings(m.guild_id) for m in expected]
+        expected_seasons = uow.seasons.for_scrape("t1")
     assert len(expected) == memberships
+    assert expected_seasons == StoredSeasons(frozenset({31, 33, 34}), seasons[1])
     with uow:
         claimed = uow.trackers.claim("t1", clock.now(), timedelta(minutes=5), "token-1")
         assert claimed is not None
-        assert uow.seasons.for_tracker("t1") == seasons[::-1]
+        assert uow.seasons.for_scrape("t1") == expected_seasons
         assert uow.guilds.memberships(OWNER) == expected
         assert [uow.guilds.settings(m.guild_id) for m in expected] == expected_settings
         uow.commit()

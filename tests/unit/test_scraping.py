@@ -260,6 +260,34 @@ def test_a_new_season_is_compared_with_the_last_one_not_announced_as_first(uow, 
     assert sorted(n for (_, n) in uow.committed.seasons) == [34, 35]
 
 
+def test_a_current_season_gone_back_is_compared_with_its_own_stored_version(uow, clock):
+    """tracker.gg's current season goes back from 35 to 34, both stored: 34 is compared with
+    its stored stats (read then: the claim holds only the newest in full), keeps its id and
+    creation, and 35 stays the newest."""
+    tid = setup_tracker(uow, clock)
+    fetcher = FakeFetcher()
+    fetcher.pages[("steam/player", None)] = page(available=(34,))
+    scrape(tid, uow, fetcher, clock)
+    stored_34 = uow.committed.seasons[(tid, 34)]
+    uow.committed.trackers[tid].scraping_status = TrackerStatus.PENDING
+    fetcher.pages[("steam/player", None)] = page(
+        current=35, available=(34, 35), stats=season(35, twos=(1400, 5), threes=(1400, 3))
+    )
+    scrape(tid, uow, fetcher, clock)
+    uow.committed.trackers[tid].scraping_status = TrackerStatus.PENDING
+    clock.advance(hours=1)
+    fetcher.pages[("steam/player", None)] = page(
+        current=34, available=(34, 35), stats=season(34, twos=(1510, 111), threes=(1400, 80))
+    )
+    scrape(tid, uow, fetcher, clock)
+    messages = [n.message for n in uow.committed.notifications.values()]
+    assert "2v2: 1500 → 1510 (+10)" in messages[-1]  # against 34 as stored, not 35's 1400
+    again = uow.committed.seasons[(tid, 34)]
+    assert (again.id, again.created_at) == (stored_34.id, stored_34.created_at)
+    assert again.stats.playlist("2v2").rating == 1510
+    assert uow.committed.seasons[(tid, 35)].stats.playlist("2v2").rating == 1400
+
+
 class SlowFetcher(FakeFetcher):
     """Each page takes ``seconds`` of the clock (a long wait for budget)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, insert, or_, select
 
@@ -21,11 +21,13 @@ from adapters.sql.tables import (
     tracker_seasons,
     tracker_snapshots,
 )
+from adapters.sql.tracker_repository import SEASONS_KEY
 from tracker_core.mmr import PlayerRating
 from tracker_core.model import (
     ActivityLog,
     AuditEntry,
     ScrapingLog,
+    StoredSeasons,
     TrackerSeason,
     TrackerSnapshot,
 )
@@ -43,15 +45,21 @@ class SqlAlchemySeasonRepository:
         self._db = db
 
     def for_tracker(self, tracker_id: str) -> list[TrackerSeason]:
-        primed = self._db.take(("seasons", tracker_id))  # read by a claim just now
-        if primed is not None:
-            return list(primed)
         statement = (
             select(tracker_seasons)
             .where(tracker_seasons.c.tracker_id == tracker_id)
             .order_by(tracker_seasons.c.season_number.desc())
         )
         return [mapping.season_from_row(row) for row in self._db.execute(statement).mappings()]
+
+    def for_scrape(self, tracker_id: str) -> StoredSeasons:
+        """PostgreSQL: read by the claim just now (``SqlAlchemyTrackerRepository.claim``).
+        Elsewhere (SQLite, in process), from every season, in one statement."""
+        primed = self._db.take((SEASONS_KEY, tracker_id))
+        if primed is not None:
+            return cast(StoredSeasons, primed)
+        found = self.for_tracker(tracker_id)
+        return StoredSeasons(frozenset(s.season_number for s in found), next(iter(found), None))
 
     def upsert(self, season: TrackerSeason) -> None:
         values = mapping.season_to_row(season)

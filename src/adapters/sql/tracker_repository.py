@@ -18,7 +18,7 @@ from adapters.sql.status_counts import StatusCountsCache
 from adapters.sql.tables import LIVE, guild_members, guild_settings, tracker_seasons, trackers
 from adapters.sql.user_repositories import CURRENT_MEMBER, MEMBER_COLUMNS, remember_memberships
 from tracker_core.errors import AlreadyRegisteredError, LeaseLostError
-from tracker_core.model import Tracker, TrackerQuery, TrackerSeason, TrackerStatus
+from tracker_core.model import StoredSeasons, Tracker, TrackerQuery, TrackerStatus
 
 _SORT_COLUMNS = {
     "createdAt": trackers.c.created_at,
@@ -130,19 +130,37 @@ _CLAIM = (
     .returning(*trackers.c)
 )
 _CLAIMED = _CLAIM.cte("claimed")
+_NEWEST_SEASON = (
+    select(tracker_seasons)
+    .where(tracker_seasons.c.tracker_id == _CLAIMED.c.id)
+    .order_by(tracker_seasons.c.season_number.desc())
+    .limit(1)
+    .lateral("newest")
+)
+_SEASON_NUMBERS = (
+    select(func.array_agg(tracker_seasons.c.season_number))
+    .where(tracker_seasons.c.tracker_id == _CLAIMED.c.id)
+    .scalar_subquery()
+)
 _CLAIM_WITH_SEASONS = (
-    select(_CLAIMED, *(c.label(f"s_{c.name}") for c in tracker_seasons.c), *MEMBER_COLUMNS)
+    select(
+        _CLAIMED,
+        _SEASON_NUMBERS.label("s_numbers"),
+        *(c.label(f"s_{c.name}") for c in _NEWEST_SEASON.c),
+        *MEMBER_COLUMNS,
+    )
     .select_from(
-        _CLAIMED.outerjoin(tracker_seasons, tracker_seasons.c.tracker_id == _CLAIMED.c.id)
+        _CLAIMED.outerjoin(_NEWEST_SEASON, true())
         .outerjoin(guild_members, (guild_members.c.user_id == _CLAIMED.c.user_id) & CURRENT_MEMBER)
         .outerjoin(guild_settings, guild_settings.c.guild_id == guild_members.c.guild_id)
     )
-    .order_by(tracker_seasons.c.season_number.desc(), guild_members.c.guild_id)
+    .order_by(guild_members.c.guild_id)
     .execution_options(**{WRITES: True})
 )
-"""PostgreSQL: the claim, the claimed tracker's seasons and its owner's current memberships
-with their guilds' settings, in one statement (a row per season and membership: a user is in
-a few guilds)."""
+"""PostgreSQL: the claim, the numbers of the claimed tracker's seasons and the newest of them
+in full (a refresh compares with that one only: the past seasons' stats are not decoded), and
+its owner's current memberships with their guilds' settings, in one statement (a row per
+membership: a user is in a few guilds)."""
 _SEASON_KEYS = tuple((c.name, f"s_{c.name}") for c in tracker_seasons.c)
 """A season's column names and their labels in ``_CLAIM_WITH_SEASONS``."""
 SEASONS_KEY = "seasons"
@@ -233,28 +251,24 @@ class SqlAlchemyTrackerRepository:
     def claim(self, tracker_id: str, now: datetime, lease: timedelta, token: str) -> Tracker | None:
         """One ``UPDATE ... RETURNING`` whose condition is ``Tracker.can_be_claimed``; on
         PostgreSQL, alone in its unit of work, it runs in autocommit, and the same statement
-        returns the tracker's seasons (``WITH claimed AS (UPDATE ...) SELECT ... LEFT JOIN``)."""
+        returns what ``seasons.for_scrape`` and ``guilds.memberships`` answer next
+        (``WITH claimed AS (UPDATE ...) SELECT ... LEFT JOIN``)."""
         params = {"claim_id": tracker_id, "now": now, "until": now + lease, "token": token}
         if self._db.dialect != "postgresql":
             return self._returned(self._db.execute_alone(_CLAIM, params).mappings().first())
         rows = self._db.rows(_CLAIM_WITH_SEASONS, params, alone=True)
         if not rows:
             return None
-        seasons: dict[str, TrackerSeason] = {}
-        members: dict[str, dict[str, Any]] = {}
-        for row in rows:  # newest season first, then by guild
-            season_id = row["s_id"]
-            if season_id is not None and season_id not in seasons:
-                seasons[season_id] = mapping.season_from_row(
-                    {name: row[key] for name, key in _SEASON_KEYS}
-                )
-            if row["m_guild_id"] is not None:
-                members.setdefault(row["m_guild_id"], row)
-        # The job reads them next: ``seasons.for_tracker`` answers from here once, and
+        first = rows[0]
+        newest = None
+        if first["s_id"] is not None:
+            newest = mapping.season_from_row({name: first[key] for name, key in _SEASON_KEYS})
+        # The job reads them next: ``seasons.for_scrape`` answers from here once, and
         # ``guilds.memberships`` (with each guild's settings) in this unit of work.
-        self._db.prime((SEASONS_KEY, tracker_id), _SEASONS, tuple(seasons.values()))
-        remember_memberships(self._db, rows[0]["user_id"], list(members.values()))
-        return self._returned(rows[0])
+        stored = StoredSeasons(frozenset(first["s_numbers"] or ()), newest)
+        self._db.prime((SEASONS_KEY, tracker_id), _SEASONS, stored)
+        remember_memberships(self._db, first["user_id"], rows)
+        return self._returned(first)
 
     def save_scrape(self, tracker: Tracker, token: str) -> Tracker | None:
         values = {name: getattr(tracker, name) for name in _SCRAPE_FIELDS}

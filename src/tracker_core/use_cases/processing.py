@@ -10,7 +10,7 @@ import attrs
 
 from tracker_core.errors import ConflictError, LeaseLostError, NotFoundError, QueueUnavailableError
 from tracker_core.guilds import GuildSettings, processing_allowed
-from tracker_core.model import Priority, Tracker, TrackerSeason, TrackerStatus
+from tracker_core.model import Priority, StoredSeasons, Tracker, TrackerStatus
 from tracker_core.notifications import backoff_seconds
 from tracker_core.policy import Policy
 from tracker_core.ports import Clock, JobQueue, UnitOfWork
@@ -39,8 +39,9 @@ class ClaimedScrape:
     started_at: datetime
     tracker: Tracker
     """The tracker as the claim left it (the job's own copy: see ``leased``)."""
-    seasons: tuple[TrackerSeason, ...] = ()
-    """Its seasons at the claim, newest first (the lease keeps other writers away)."""
+    seasons: StoredSeasons = attrs.field(factory=StoredSeasons)
+    """Its stored seasons at the claim: their numbers, the newest in full (the lease keeps
+    other writers away)."""
     guilds: tuple[tuple[str, GuildSettings], ...] = ()
     """The owner's current guilds with their settings, at the claim: the guilds the result
     notifies, flags and rates in (a membership that changes while the job fetches counts from
@@ -139,7 +140,7 @@ def claim_tracker(
         tracker = uow.trackers.claim(tracker_id, now, policy.lease, token)
         if tracker is None:
             return None
-        seasons = tuple(uow.seasons.for_tracker(tracker.id))
+        seasons = uow.seasons.for_scrape(tracker.id)
         guilds = tuple(guilds_of(uow, tracker.user_id))
         uow.commit()
     return ClaimedScrape(

@@ -74,7 +74,7 @@ def run_scrape(
             first_scrape=claimed.first_scrape,
             initial_seasons=policy.initial_seasons,
             before_next_page=lambda: renew_lease(claimed, uow=uow, clock=clock, policy=policy),
-            stored={s.season_number for s in claimed.seasons},
+            stored=claimed.seasons.numbers,
         )
     except LeaseLostError:
         return ScrapeOutcome(tracker_id, "skipped")
@@ -96,10 +96,9 @@ def _store_seasons(
     Returns what the new current season is compared with: its stored version, or, when a new
     season has just begun, the newest season stored before it.
     """
-    stored = claimed.seasons
-    existing = {s.season_number: s for s in stored}
-    current = existing.get(profile.current_season)
-    previous = current.stats if current else (stored[0].stats if stored else None)
+    newest = claimed.seasons.newest
+    current = _stored_current(uow, claimed, profile.current_season)
+    previous = current.stats if current else (newest.stats if newest else None)
     uow.seasons.upsert_many(
         [
             TrackerSeason(
@@ -111,15 +110,27 @@ def _store_seasons(
                 updated_at=now,
             )
             for stats in _written(claimed, profile)
-            for old in (existing.get(stats.season_number),)
+            for old in (current if stats.season_number == profile.current_season else None,)
         ]
     )
     return previous
 
 
+def _stored_current(uow: UnitOfWork, claimed: ClaimedScrape, number: int) -> TrackerSeason | None:
+    """The stored version of the fetched current season, if any. It is the newest stored
+    season, unless tracker.gg's current season went back to an older one: that one is read."""
+    newest = claimed.seasons.newest
+    if number not in claimed.seasons.numbers:
+        return None
+    if newest is not None and newest.season_number == number:
+        return newest
+    found = uow.seasons.for_tracker(claimed.tracker_id)
+    return next((s for s in found if s.season_number == number), None)
+
+
 def _written(claimed: ClaimedScrape, profile: FetchedProfile) -> list[SeasonStats]:
     """The fetched seasons to store: the current one and those not stored yet."""
-    stored = {s.season_number for s in claimed.seasons}
+    stored = claimed.seasons.numbers
     return [
         stats
         for stats in profile.seasons
@@ -128,8 +139,10 @@ def _written(claimed: ClaimedScrape, profile: FetchedProfile) -> list[SeasonStat
 
 
 def _newest_after(claimed: ClaimedScrape, profile: FetchedProfile) -> SeasonStats | None:
-    """The tracker's newest season once this scrape is stored."""
-    seasons = {s.season_number: s.stats for s in claimed.seasons}
+    """The tracker's newest season once this scrape is stored (the newest stored one is the
+    newest of all stored, so it is all of them that can still be the newest)."""
+    newest = claimed.seasons.newest
+    seasons = {newest.season_number: newest.stats} if newest else {}
     seasons.update((stats.season_number, stats) for stats in _written(claimed, profile))
     return seasons[max(seasons)] if seasons else None
 
@@ -313,7 +326,7 @@ def _keep_fetched_seasons(
 ) -> None:
     """Store the earlier seasons a rate limit interrupted a first scrape after: past seasons
     never change, so the retry need not ask for them again."""
-    stored = {s.season_number for s in claimed.seasons}
+    stored = claimed.seasons.numbers
     uow.seasons.upsert_many(
         [
             TrackerSeason(
