@@ -411,3 +411,36 @@ def test_three_processes_share_the_redis_budget(backlog_runs: BacklogRuns) -> No
 @pytest.mark.timeout(RUN_TIMEOUT_SECONDS + 60)
 def test_three_threads_share_the_in_process_budget(backlog_runs: BacklogRuns) -> None:
     assert_budget_kept_and_used(backlog_runs.in_process.result(timeout=RUN_TIMEOUT_SECONDS))
+
+
+@pytest.mark.redis
+def test_redis_success_at_the_limit_costs_no_round_trip(
+    redis_url: str, redis_key_prefix: str
+) -> None:
+    """The take answers the rate with the grant: a success then asks Redis only when the rate
+    is below the limit (there is something to raise)."""
+    key = redis_key_prefix + "budget"
+    control = RateControl(600, step=100, recovery_seconds=0)
+    client, other_client = redis.Redis.from_url(redis_url), redis.Redis.from_url(redis_url)
+    sent: list[str] = []
+    evalsha = client.evalsha
+
+    def counting(sha: str, numkeys: int, *args: Any) -> Any:
+        sent.append(str(args[numkeys]))  # the action
+        return evalsha(sha, numkeys, *args)
+
+    client.evalsha = counting  # type: ignore[method-assign]
+    budget = RedisBudget(client, 600, key, control=control)
+    other = RedisBudget(other_client, 600, key, control=control)
+    budget.acquire(timeout=2)
+    budget.succeeded()
+    assert sent == ["take"]
+    other.pause(0)  # another process's 429: the shared rate halves
+    budget.succeeded()  # granted before the 429: not counted
+    assert other.effective_rate() == 300.0
+    budget.acquire(timeout=2)  # its takes see the lowered rate (it may wait for a slot)
+    budget.succeeded()
+    assert sent[-1] == "success" and set(sent[:-1]) == {"take"}
+    assert other.effective_rate() == 400.0
+    for c in (client, other_client):
+        c.close()

@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
 
@@ -162,8 +162,9 @@ class InProcessBudget:
 # (requests per window) and the pause end and last rate change (microseconds), shared by every
 # process. ARGV[1]: "take", "pause", "success" or "rate"; ARGV[2..6]: limit, lowest rate,
 # factor, step, recovery period (microseconds); ARGV[7]: the window plus margin (take) or the
-# pause length (pause), in microseconds. "take" answers 0 when granted, else the microseconds
-# to wait for the TAT; "pause" answers 0; "success" and "rate" answer the rate (as text).
+# pause length (pause), in microseconds. "take" answers {0, rate} when granted (the rate as
+# text), else {microseconds to wait for the TAT, rate}; "pause" answers 0; "success" and "rate"
+# answer the rate (as text).
 # The same rule as tracker_core.source (on_rate_limited, on_success), on Redis's clock.
 _GCRA_LUA = """
 local t = redis.call('TIME')
@@ -204,12 +205,13 @@ if action == 'pause' then
   new_tat = paused
   if new_tat <= tat then return 0 end
 else
-  if tat > now then return tat - now end
+  if tat > now then return {tat - now, tostring(rate)} end
   new_tat = now + tonumber(ARGV[7]) / rate
 end
 local ttl_ms = math.floor((new_tat - now) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', ttl_ms)
-return 0
+if action == 'pause' then return 0 end
+return {0, tostring(rate)}
 """
 
 
@@ -240,6 +242,8 @@ class RedisBudget:
         self._script = redis_client.register_script(_GCRA_LUA)
         self._clock = clock
         self._sleep = sleep
+        self._at_limit = False
+        """The last take found the shared rate at the limit: a success has nothing to raise."""
 
     def effective_rate(self) -> float:
         """Requests per window granted now, as every process sees it."""
@@ -251,22 +255,34 @@ class RedisBudget:
 
     def pause(self, seconds: float) -> None:
         """Let no request through, in any process, for ``seconds``; lower the shared rate."""
+        self._at_limit = False
         self._call("pause", max(0.0, seconds))
 
     def succeeded(self) -> None:
         """An answer without 429: the shared rate recovers by a step per recovery period.
 
+        No round trip when the grant of this request found the rate at the limit (the common
+        case: there is nothing to raise). If another process lowered it in between, this
+        success is not counted, and the next one after a take that sees the lowered rate is: the
+        rate still recovers by a step per recovery period while requests succeed.
         Redis being away here costs one recovery step, not the fetched page: logged, not raised.
         """
+        if self._at_limit:
+            return
         try:
             self._call("success", 0.0)
         except BudgetUnavailableError as exc:
             log.warning("tracker.gg rate not raised after a success: %s", exc)
 
     def _try_take(self) -> float:
-        return int(self._call("take", self._span)) / 1_000_000
+        answer = self._call("take", self._span)
+        if not isinstance(answer, list) or len(answer) != 2:
+            raise BudgetUnavailableError(f"rate budget answered {answer!r}")
+        wait, rate = answer
+        self._at_limit = float(rate) >= self.control.limit
+        return int(wait) / 1_000_000
 
-    def _call(self, action: str, seconds: float) -> bytes | str | int:
+    def _call(self, action: str, seconds: float) -> Any:
         control = self.control
         args: list[str | int] = [
             action,
@@ -279,7 +295,7 @@ class RedisBudget:
             STATE_TTL_MS,
         ]
         try:
-            answer: bytes | str | int = self._script(keys=[self.key, self.state_key], args=args)
+            answer: Any = self._script(keys=[self.key, self.state_key], args=args)
         except redis.RedisError as exc:
             raise BudgetUnavailableError(f"rate budget unavailable: {exc}") from exc
         return answer
