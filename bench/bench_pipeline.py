@@ -4,7 +4,11 @@ Reports trackers/second and CPU milliseconds per tracker of the worker processes
 ratio of that per-tracker CPU cost to an RQ no-op job run by the same workers in the same run.
 Needs PostgreSQL and Redis on loopback; creates and drops its own database and keys.
 
-    .venv/bin/python bench/bench_pipeline.py [--trackers 2000]
+    .venv/bin/python bench/bench_pipeline.py [--trackers 2000] [--rounds 3]
+
+Each round starts the workers on an empty queue (their start-up CPU, subtracted from the
+others), then on ``--trackers`` no-op jobs, then on as many new trackers' first scrapes;
+the ratio is taken per round, and its median and range reported.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -63,9 +68,12 @@ def run_workers(env: dict[str, str], count: int = 2) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trackers", type=int, default=2000)
-    n = parser.parse_args().trackers
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    n = args.trackers
     client = redis.Redis.from_url(REDIS_URL)
     name = f"bench-pipeline-{uuid.uuid4().hex[:8]}"
+    rounds: list[tuple[float, float, float, float, float]] = []
     with TrnSimulator() as sim, fresh_database("tracker_bench_pipeline") as url:
         upgrade_database(url)
         values = {
@@ -79,19 +87,27 @@ def main() -> None:
         env = {**os.environ, **values}
         c = require_production(container_for(load_settings(values)), "the benchmark")
         try:
-            _, startup_cpu = run_workers(env)  # empty queue: imports and connections only
             noop = RqJobQueue(c.redis(), queue_name=name, job_func="builtins.str")
-            noop.enqueue([f"c{i:024d}" for i in range(n)], Priority.DEFAULT)
-            noop_wall, noop_cpu = run_workers(env)
-            for i in range(n):
-                register_trackers(
-                    RegisterTrackers(user_id=str(10**17 + i), urls=(URL.format(f"bench{i}"),)),
-                    uow=c.uow(),
-                    queue=c.queue(),
-                    clock=c.clock(),
-                    policy=c.policy(),
-                )
-            wall, cpu = run_workers(env)
+            for r in range(args.rounds):
+                # Each round measures the start-up, the no-op jobs and the scrapes (n new
+                # trackers: first scrapes), so that the noise of this shared machine falls on
+                # every ratio alike rather than on one phase of a single run.
+                _, startup_cpu = run_workers(env)  # empty queue: imports and connections only
+                noop.enqueue([f"c{r}{i:023d}" for i in range(n)], Priority.DEFAULT)
+                noop_wall, noop_cpu = run_workers(env)
+                for i in range(n):
+                    register_trackers(
+                        RegisterTrackers(
+                            user_id=str(10**17 + r * n + i),
+                            urls=(URL.format(f"bench{r}x{i}"),),
+                        ),
+                        uow=c.uow(),
+                        queue=c.queue(),
+                        clock=c.clock(),
+                        policy=c.policy(),
+                    )
+                wall, cpu = run_workers(env)
+                rounds.append((startup_cpu, noop_wall, noop_cpu, wall, cpu))
             uow = c.uow()
             with uow:
                 counts = uow.trackers.status_counts()
@@ -99,16 +115,31 @@ def main() -> None:
             c.engine().dispose()
             for key in client.scan_iter(f"*{name}*"):
                 client.delete(key)
-    per_tracker = (cpu - startup_cpu) / n * 1000
-    per_noop = (noop_cpu - startup_cpu) / n * 1000
+
+    def spread(values: list[float], digits: int = 2) -> str:
+        return (
+            f"{statistics.median(values):.{digits}f} "
+            f"({min(values):.{digits}f}-{max(values):.{digits}f})"
+        )
+
+    per_tracker = [(cpu - start) / n * 1000 for start, _, _, _, cpu in rounds]
+    per_noop = [(noop_cpu - start) / n * 1000 for start, _, noop_cpu, _, _ in rounds]
+    ratios = [t / o for t, o in zip(per_tracker, per_noop, strict=True)]
     print(
-        f"trackers: {n}, 2 workers, simulator without limit; statuses: "
-        f"{ {str(k): v for k, v in counts.items() if v} }"
+        f"trackers: {n} per round, {args.rounds} rounds, 2 workers, simulator without limit; "
+        f"statuses: { {str(k): v for k, v in counts.items() if v} }"
     )
-    print(f"worker startup (2 processes, empty queue): {startup_cpu * 1000:.0f} ms CPU")
-    print(f"scrape pipeline: {n / wall:.1f} trackers/s, {per_tracker:.2f} ms CPU per tracker")
-    print(f"RQ no-op job:    {n / noop_wall:.1f} jobs/s, {per_noop:.2f} ms CPU per job")
-    print(f"ratio per-tracker CPU / no-op job CPU: {per_tracker / per_noop:.1f}x")
+    startups = [start * 1000 for start, *_ in rounds]
+    print(f"worker startup (2 processes, empty queue): {spread(startups, 0)} ms CPU")
+    print(
+        f"scrape pipeline: {spread([n / r[3] for r in rounds], 1)} trackers/s, "
+        f"{spread(per_tracker)} ms CPU per tracker"
+    )
+    print(
+        f"RQ no-op job:    {spread([n / r[1] for r in rounds], 1)} jobs/s, "
+        f"{spread(per_noop)} ms CPU per job"
+    )
+    print(f"ratio per-tracker CPU / no-op job CPU, median (min-max): {spread(ratios)}")
 
 
 if __name__ == "__main__":
