@@ -473,6 +473,37 @@ def test_a_burst_works_the_lanes_highest_first_while_the_worker_beats(
     assert no_quiet_filter_left()
 
 
+def test_a_job_whose_record_redis_lost_while_it_ran_ends_in_one_warning(
+    conn: fakeredis.FakeRedis,
+    queue: RqJobQueue,
+    queue_name: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis restarted without data while the first job ran: RQ finds no record to finish. It
+    did not fail (its work is stored), so one warning, no traceback; the next job runs."""
+    caplog.set_level(logging.INFO)
+    seen: list[str] = []
+
+    def lose_first(tracker_id: str, job: Job) -> None:
+        seen.append(tracker_id)
+        if tracker_id == "first":
+            conn.delete(job.key)
+
+    on_job(queue_name, lose_first)
+    queue.enqueue(["first"], Priority.HIGH)
+    queue.enqueue(["second"], Priority.DEFAULT)
+
+    assert work_lanes(queue, conn, burst=True) == 0
+
+    assert seen == ["first", "second"]
+    lost = [m for m in messages(caplog, "trackers.worker") if "lost in Redis" in m]
+    assert lost == [
+        f"job {queue.job_id('first')}: its record was lost in Redis while it ran (done)"
+    ]
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert not conn.exists(Job.key_for(queue.job_id("first")))  # no half record left behind
+
+
 def hold_scheduler_locks(conn: redis.Redis, queue_name: str) -> None:
     """As another worker's scheduler does."""
     for lane in ("high", "default", "low"):

@@ -20,8 +20,11 @@ from multiprocessing.context import ForkProcess
 from typing import Any
 
 import redis
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 from rq import scheduler as rq_scheduler
+from rq.exceptions import InvalidJobOperation
+from rq.job import Job
+from rq.registry import StartedJobRegistry
 
 from adapters.queue.rq_queue import RqJobQueue
 from entrypoints.container import ProductionContainer
@@ -259,6 +262,28 @@ class _LaneWorker(SimpleWorker):
         # the flag it checks before each dequeue
         self._stop_requested = True
         super().handle_warm_shutdown_request()  # type: ignore[no-untyped-call]  # rq leaves it untyped
+
+    def handle_job_success(
+        self, job: Job, queue: Queue, started_job_registry: StartedJobRegistry
+    ) -> None:
+        """RQ's bookkeeping of a finished job; one warning line, not a traceback, when Redis
+        lost the job's record while it ran (a restart without data).
+
+        The job's work is done and stored (a scrape commits to the database before it
+        returns), but RQ reads the job's status from its record while cleaning up and raises
+        when the record is gone; its failure handling would then log a traceback for a job
+        that did not fail. Nothing of the job is left in Redis to record (the fields written
+        since the loss are dropped).
+        """
+        try:
+            super().handle_job_success(job, queue, started_job_registry)
+        except InvalidJobOperation:
+            # Gone, or left with only the fields written since (RQ's heartbeat of the job):
+            # no status. Any other invalid operation is RQ's to report.
+            if self.connection.hexists(job.key, "status"):
+                raise
+            self.connection.delete(job.key)  # what is left of it has nothing to tell
+            log.warning("job %s: its record was lost in Redis while it ran (done)", job.id)
 
     def _start_scheduler(self, burst: bool = False, *args: Any, **kwargs: Any) -> None:
         """RQ's scheduler, forked as :class:`_QuietScheduler` (as RQ does, same locks)."""
