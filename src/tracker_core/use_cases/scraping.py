@@ -139,8 +139,8 @@ def _written(claimed: ClaimedScrape, profile: FetchedProfile) -> list[SeasonStat
 
 
 def _newest_after(claimed: ClaimedScrape, profile: FetchedProfile) -> SeasonStats | None:
-    """The tracker's newest season once this scrape is stored (the newest stored one is the
-    newest of all stored, so it is all of them that can still be the newest)."""
+    """The tracker's newest season once this scrape is stored (of the stored seasons, only
+    the newest can be it)."""
     newest = claimed.seasons.newest
     seasons = {newest.season_number: newest.stats} if newest else {}
     seasons.update((stats.season_number, stats) for stats in _written(claimed, profile))
