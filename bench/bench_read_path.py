@@ -17,9 +17,11 @@ project's redacting logger, to /dev/null):
   psycopg; ``SELECT 1`` + the queue-depth pipeline for health).
 
 The load generator is wrk (C, epoll; one thread, 50 keep-alive connections; a Lua script
-spreads the requests over 200 users with valid RS256 tokens). Each round runs, back to back,
-API ``/api/trackers/me``, bare ``/me``, API ``/health``, bare ``/health`` for ``--seconds``
-each, as one-second wrk runs (``--slice``), each opening its 50 connections again: gunicorn's
+spreads the requests over 200 users with valid RS256 tokens). Each round runs
+API ``/api/trackers/me`` and bare ``/me``, then API ``/health`` and bare ``/health``, for
+``--seconds`` each, as one-second wrk runs in which the two sides take turns (each first in
+turn, so that a drift of this shared machine's speed within a round falls on both alike),
+each opening its 50 connections again: gunicorn's
 two processes race to accept a burst of connections, and one of them sometimes takes all 50
 and keeps them (then one core serves the whole run, whichever app it is). Short runs give
 both apps many draws of that race instead of one. Reported: requests/s, p99 latency (median
@@ -149,24 +151,38 @@ def run_wrk(url: str, script: Path, seconds: int) -> tuple[int, float, int]:
     return requests, p99, int(bad.group(1)) if bad else 0
 
 
-def measure(url: str, script: Path, seconds: int, master: int) -> tuple[float, ...]:
-    """(requests/s, p99 ms, server CPU ms per request, busier worker's share of the CPU) over
-    ``seconds`` one-second wrk runs."""
-    requests, p99s = 0, []
-    before = worker_cpu(master)
-    started = time.monotonic()
-    for _ in range(seconds):
-        done, p99, bad = run_wrk(url, script, 1)
+class Tally:
+    """One side's one-second wrk runs of a round: requests, wall time, p99s, and the CPU its
+    gunicorn processes spent during them (by pid)."""
+
+    def __init__(self, url: str, script: Path, master: int) -> None:
+        self.url, self.script, self.master = url, script, master
+        self.requests, self.elapsed, self.p99s = 0, 0.0, []
+        self.spent: dict[int, float] = {}
+
+    def run_slice(self) -> None:
+        before = worker_cpu(self.master)
+        started = time.monotonic()
+        done, p99, bad = run_wrk(self.url, self.script, 1)
+        self.elapsed += time.monotonic() - started
         if bad:
-            raise RuntimeError(f"{bad} non-2xx answers from {url}")
-        requests += done
-        p99s.append(p99)
-    elapsed = time.monotonic() - started
-    spent = {pid: cpu - before.get(pid, 0.0) for pid, cpu in worker_cpu(master).items()}
-    workers = sorted((cpu for pid, cpu in spent.items() if pid != master), reverse=True)
-    total = sum(spent.values())
-    busier = workers[0] / sum(workers) if workers and sum(workers) else 1.0
-    return requests / elapsed, statistics.median(p99s), total / requests * 1000, busier
+            raise RuntimeError(f"{bad} non-2xx answers from {self.url}")
+        for pid, cpu in worker_cpu(self.master).items():
+            self.spent[pid] = self.spent.get(pid, 0.0) + cpu - before.get(pid, 0.0)
+        self.requests += done
+        self.p99s.append(p99)
+
+    def result(self) -> tuple[float, ...]:
+        """(requests/s, p99 ms, server CPU ms per request, busier worker's share of the CPU)."""
+        spent = self.spent
+        workers = sorted((cpu for pid, cpu in spent.items() if pid != self.master), reverse=True)
+        busier = workers[0] / sum(workers) if workers and sum(workers) else 1.0
+        return (
+            self.requests / self.elapsed,
+            statistics.median(self.p99s),
+            sum(spent.values()) / self.requests * 1000,
+            busier,
+        )
 
 
 def keys() -> tuple[rsa.RSAPrivateKey, str]:
@@ -248,11 +264,15 @@ def main() -> int:
             for target in case:
                 run_wrk(target, script, 1)
         results: dict[tuple[str, str], list[tuple[float, ...]]] = {}
-        for _ in range(args.rounds):
+        for r in range(args.rounds):
             for name, (api_url, bare_url) in cases.items():
-                for side, target, master in (("api", api_url, api), ("bare", bare_url, bare)):
-                    measured = measure(target, script, args.seconds, master)
-                    results.setdefault((name, side), []).append(measured)
+                sides = {"api": Tally(api_url, script, api), "bare": Tally(bare_url, script, bare)}
+                for n in range(args.seconds):  # the two sides take turns, each first in turn
+                    order = ("api", "bare") if (r + n) % 2 == 0 else ("bare", "api")
+                    for side in order:
+                        sides[side].run_slice()
+                for side, tally in sides.items():
+                    results.setdefault((name, side), []).append(tally.result())
     return report(results, args.rounds, args.seconds)
 
 
