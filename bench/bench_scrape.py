@@ -8,10 +8,11 @@ Two comparisons, each side writing to the same new PostgreSQL database:
 
 - **with the GET** (the issue's definition of a minimal scrape: GET + parse + one transaction of
   2 statements). The tracker.gg simulator runs in its own process on 127.0.0.1, so only the
-  client's work counts. ``minimal``: an ``httpx`` GET of the profile, ``parse_profile``, then
-  one psycopg transaction (UPDATE the tracker, INSERT the snapshot). ``job``: ``run_scrape``
-  with the real ``TrackerGgFetcher`` as the worker builds it (its own HTTP client; budget,
-  transport, classification, parse) and
+  client's work counts. ``minimal``: an ``httpx`` GET of the profile (the issue's floor, as
+  the before numbers measured it; a stricter line GETs with urllib3, as the job now does),
+  ``parse_profile``, then one psycopg transaction (UPDATE the tracker, INSERT the
+  snapshot). ``job``: ``run_scrape`` with the real ``TrackerGgFetcher`` as the worker builds
+  it (its own connection pool; budget, transport, classification, parse) and
   ``SqlAlchemyUnitOfWork`` (claim, fetch, store: seasons, snapshot, status, logs,
   notifications, ratings) of a refresh (one season).
 - **parse only** (stricter: no HTTP on either side; both parse the same 45 KB fixture bytes),
@@ -19,7 +20,7 @@ Two comparisons, each side writing to the same new PostgreSQL database:
 
 Reported: CPU ms (``time.process_time``) per scrape, median and range over the rounds, the
 ratios job / minimal (goal: at most 2 for the first), and the round trips of one job (libpq
-trace). Within a round the four sides take turns in slices of ``--slice`` scrapes, so that a
+trace). Within a round the five sides take turns in slices of ``--slice`` scrapes, so that a
 burst of noise on this shared machine falls on every side alike rather than on one.
 """
 
@@ -39,6 +40,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import urllib3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -186,6 +188,13 @@ def main() -> int:
             response.raise_for_status()
             return parse_profile(response.content, season=None, api_url=profile_url)
 
+        pool = urllib3.PoolManager(retries=False)
+
+        def fetched_pooled() -> ProfilePage:
+            response = pool.request("GET", profile_url, redirect=False)
+            assert response.status == 200
+            return parse_profile(response.data, season=None, api_url=profile_url)
+
         def parsed() -> ProfilePage:
             return parse_profile(payload, season=None, api_url="https://api.example/p")
 
@@ -199,6 +208,7 @@ def main() -> int:
         runs: dict[str, Callable[[int], float]] = {
             "job get": lambda n: jobs(uow, http, clock, n, "t1"),
             "minimal get": lambda n: minimal(conn, fetched, n),
+            "minimal urllib3": lambda n: minimal(conn, fetched_pooled, n),
             "job parse": lambda n: jobs(uow, parsing, clock, n, "t2"),
             "minimal parse": lambda n: minimal(conn, parsed, n),
         }
@@ -232,6 +242,9 @@ def main() -> int:
     ratio = statistics.median(with_get)
     verdict = "ok" if ratio <= 2 else "MISSED"
     print(f"ratio job / minimal, with the GET: {spread(with_get)} (goal <= 2.0) {verdict}")
+    pooled = [j / m for j, m in zip(sides["job get"], sides["minimal urllib3"], strict=True)]
+    print(f"minimal, its GET on urllib3 as the job's:      {spread(sides['minimal urllib3'])}")
+    print(f"ratio job / minimal on urllib3 (stricter): {spread(pooled)}")
     print(f"minimal, parse only (no HTTP):                {spread(sides['minimal parse'])}")
     print(f"scrape job, parse only (no HTTP):             {spread(sides['job parse'])}")
     print(f"ratio job / minimal, parse only (stricter): {spread(parse_only)}")

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.profiles import examples
 
-from adapters.trackergg.parser import as_int, parse_profile
+from adapters.trackergg.parser import as_int, decode_json, parse_profile
 from adapters.trackergg.transport import unwrap_flaresolverr
 from tracker_core.errors import InvalidPayloadError, ProfileNotFoundError
 from tracker_core.stats import PlaylistStats, ProfilePage, RankedPlaylist
@@ -471,3 +471,45 @@ def test_parser_never_raises_when_segments_exist(
         for field in ("rank_value", "division_value", "rating", "matches_played", "win_streak"):
             assert getattr(stats, field) is None or type(getattr(stats, field)) is int
         assert stats.rank is None or isinstance(stats.rank, str)
+
+
+any_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**64, max_value=2**80)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=6)
+    | st.sampled_from(["\ud800", "\udfff", "\ufeff"]),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(any_json, st.booleans(), st.booleans())
+def test_decode_json_gives_what_json_loads_gives(value: Any, as_bytes: bool, bom: bool) -> None:
+    """The fast decoder gives the same value as ``json.loads`` for any JSON text, the ones it
+    refuses itself (NaN, infinities, lone surrogates, a byte-order mark) included."""
+    text = ("\ufeff" if bom else "") + json.dumps(value, ensure_ascii=False)
+    payload: bytes | str = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    try:
+        expected = json.loads(payload)
+    except ValueError:
+        with pytest.raises(ValueError):
+            decode_json(payload)
+        return
+    # dumps compares NaN with NaN, and ints with floats by type.
+    assert json.dumps(decode_json(payload)) == json.dumps(expected)
+
+
+@given(st.text(max_size=12) | st.binary(max_size=12))
+def test_decode_json_raises_value_error_where_json_loads_does(payload: str | bytes) -> None:
+    try:
+        expected = json.loads(payload)
+    except ValueError:
+        with pytest.raises(ValueError):
+            decode_json(payload)
+        return
+    assert json.dumps(decode_json(payload)) == json.dumps(expected)

@@ -12,6 +12,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from tracker_core.errors import InvalidPayloadError, ProfileNotFoundError
 from tracker_core.stats import (
     RANKED_PLAYLISTS,
@@ -86,7 +88,7 @@ def load_document(
     document: Any = payload
     if not isinstance(payload, dict):
         try:
-            document = json.loads(payload)
+            document = decode_json(payload)
         except (ValueError, TypeError) as exc:
             raise InvalidPayloadError(
                 f"API changed: the answer is not JSON ({exc})",
@@ -105,6 +107,22 @@ def load_document(
             _error_message(errors), upstream_status=upstream_status, api_url=api_url
         )
     return document
+
+
+def decode_json(payload: bytes | str) -> Any:
+    """``json.loads(payload)``, the same value, in about half the CPU for a profile.
+
+    msgspec decodes what is standard JSON; what it refuses (``NaN``, a lone surrogate, a
+    number beyond a float, a byte-order mark, or anything malformed) goes to ``json.loads``,
+    which accepts it as before or raises its own ``ValueError``.
+    """
+    try:
+        return _DECODER.decode(payload)
+    except (msgspec.MsgspecError, ValueError):  # ValueError: a surrogate msgspec cannot code
+        return json.loads(payload)
+
+
+_DECODER = msgspec.json.Decoder()
 
 
 def _error_message(errors: list[Any]) -> str:
