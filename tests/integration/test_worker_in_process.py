@@ -107,13 +107,28 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[FakeFork]:
 
 @pytest.fixture(autouse=True)
 def _stop_leftover_pubsub_threads() -> Iterator[None]:
-    """RQ listens for commands on a pubsub thread per worker; a worker whose teardown failed
-    (Redis lost) leaves its thread behind (see the busy-worker outage test)."""
+    """RQ listens for commands on a pubsub thread per worker; should a test leave one running
+    (the tests below check that none is), it must not outlive the test."""
     before = set(threading.enumerate())
     yield
     for thread in set(threading.enumerate()) - before:
         if isinstance(thread, PubSubWorkerThread):
             thread.stop()
+
+
+@pytest.fixture
+def pubsub_threads() -> Callable[[], list[PubSubWorkerThread]]:
+    """The RQ command threads started since the fixture was set up that are still alive."""
+    before = set(threading.enumerate())
+
+    def alive() -> list[PubSubWorkerThread]:
+        return [
+            thread
+            for thread in threading.enumerate()
+            if isinstance(thread, PubSubWorkerThread) and thread not in before
+        ]
+
+    return alive
 
 
 @pytest.fixture
@@ -641,6 +656,7 @@ def test_redis_lost_under_a_busy_worker_starts_a_fresh_worker_once_it_is_back(
     queue: RqJobQueue,
     queue_name: str,
     caplog: pytest.LogCaptureFixture,
+    pubsub_threads: Callable[[], list[PubSubWorkerThread]],
 ) -> None:
     caplog.set_level(logging.INFO)
     seen: list[tuple[str, str, bool]] = []
@@ -684,6 +700,11 @@ def test_redis_lost_under_a_busy_worker_starts_a_fresh_worker_once_it_is_back(
     assert count(caplog, "trackers.worker", "listening on") == 2
     assert heartbeats(conn, queue) == []
     assert no_quiet_filter_left()
+    # The lost worker could not unsubscribe; its command thread still ends (within a wake-up,
+    # or RQ's 2 s pause after a failed reconnect), closing its connection: none per outage.
+    for thread in pubsub_threads():
+        thread.join(timeout=10)
+    assert pubsub_threads() == []
 
 
 def test_a_sigterm_while_busy_finishes_the_job_then_exits_0(
@@ -816,6 +837,7 @@ def test_a_sigterm_while_idle_on_real_redis_exits_0(
     forks: list[FakeFork],
     signal_guard: Unhandled,
     caplog: pytest.LogCaptureFixture,
+    pubsub_threads: Callable[[], list[PubSubWorkerThread]],
 ) -> None:
     """RQ waits for a job in a blocking BLPOP; the signal ends the wait and the worker."""
     caplog.set_level(logging.INFO)
@@ -845,6 +867,7 @@ def test_a_sigterm_while_idle_on_real_redis_exits_0(
     assert count(caplog, "trackers.worker", "listening on") == 1
     assert count(caplog, "trackers.worker", "quit unexpectedly") == 0
     assert heartbeats(real_redis, queue) == []
+    assert pubsub_threads() == []  # the command thread ended before the worker returned
 
 
 def test_run_worker_works_the_lanes_of_the_configured_queue_on_the_container_s_redis(
