@@ -420,7 +420,8 @@ def test_waiting_for_redis_doubles_the_delay_up_to_the_cap_and_says_so_twice(
     assert wait_for_redis(conn, stop, backoff_start=0.25, backoff_cap=3.0)
     assert stop.waits == [0.25, 0.5, 1.0, 2.0, 3.0, 3.0]
     assert messages(caplog, "trackers.worker") == [
-        "Redis unavailable (ConnectionError); waiting for it, retrying every 0.2 s up to 3 s",
+        "Redis unavailable (ConnectionError); waiting for it, retrying after 0.25 s, "
+        "the wait doubling up to 3 s",
         "Redis reachable again; worker resuming",
     ]
 
@@ -591,7 +592,8 @@ def test_started_while_redis_is_down_the_worker_waits_then_works(
     assert ran == ["t1"]
     lines = messages(caplog, "trackers.worker")
     assert lines[:2] == [
-        "Redis unavailable (ConnectionError); waiting for it, retrying every 0.5 s up to 2 s",
+        "Redis unavailable (ConnectionError); waiting for it, retrying after 0.5 s, "
+        "the wait doubling up to 2 s",
         "Redis reachable again; worker resuming",
     ]
     assert sum("listening on" in line for line in lines) == 1

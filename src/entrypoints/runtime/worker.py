@@ -141,7 +141,8 @@ def wait_for_redis(
         except _REDIS_DOWN as exc:
             if not waited:
                 log.warning(
-                    "Redis unavailable (%s); waiting for it, retrying every %.1f s up to %.0f s",
+                    "Redis unavailable (%s); waiting for it, retrying after %g s, "
+                    "the wait doubling up to %g s",
                     type(exc).__name__,
                     delay,
                     backoff_cap,
