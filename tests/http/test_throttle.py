@@ -11,7 +11,7 @@ from dependency_injector import providers
 
 from adapters.throttle import MemoryThrottle, RedisThrottle
 from entrypoints.container import Container
-from tests.http.conftest import USER, Env
+from tests.http.conftest import OTHER, USER, Env, Keys
 
 
 def test_memory_window_resets_after_ttl() -> None:
@@ -79,3 +79,41 @@ def test_production_mode_throttles_in_redis(make_env: Callable[..., Env]) -> Non
     response = second.client.get("/api/trackers/me", as_user=USER)
     assert response.status_code == 429
     assert "Retry-After" in response.headers
+
+
+# The dashboard's pages
+
+
+def test_dashboard_pages_count_per_signed_in_user_with_the_user_s_api_calls(
+    make_env: Callable[..., Env], keys: Keys
+) -> None:
+    env = make_env(throttle_limit=3)
+    browser = env.client.flask
+    browser.set_cookie("auth_token", keys.token(USER))
+    assert browser.get("/").status_code == 200
+    assert env.client.get("/api/trackers/me", as_user=USER).status_code == 200  # same count
+    assert browser.get("/trackers/new").status_code == 200
+
+    refused = browser.get("/")
+    assert refused.status_code == 429
+    assert refused.mimetype == "text/html"  # the dashboard's error page, not the API's JSON
+    assert "Too Many Requests" in refused.get_data(as_text=True)
+    wait = int(refused.headers["Retry-After"])
+    assert 1 <= wait <= 60
+    assert env.client.get("/api/trackers/me", as_user=USER).status_code == 429
+    # static files are not counted; another user has a window of their own
+    assert browser.get("/static/dashboard/dashboard.css").status_code == 200
+    browser.set_cookie("auth_token", keys.token(OTHER))
+    assert browser.get("/").status_code == 200
+
+
+def test_dashboard_pages_signed_out_count_per_address(make_env: Callable[..., Env]) -> None:
+    env = make_env(throttle_limit=2)
+    browser = env.client.flask
+    here, there = {"REMOTE_ADDR": "192.0.2.1"}, {"REMOTE_ADDR": "192.0.2.2"}
+    # signed out, outside the sandbox, the page says how to sign in (401)
+    assert [browser.get("/sign-in", environ_base=here).status_code for _ in range(2)] == [401] * 2
+    refused = browser.get("/", environ_base=here)
+    assert refused.status_code == 429  # before the page's own sign-in redirect
+    assert "Retry-After" in refused.headers
+    assert browser.get("/sign-in", environ_base=there).status_code == 401

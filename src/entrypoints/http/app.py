@@ -155,13 +155,14 @@ def create_app(container: Container) -> Flask:
     app.extensions[CONTAINER_KEY] = container
     install_health(app, RecentChecks(settings.health_cache_seconds))
     app.extensions[OPENAPI_KEY] = build_document(all_routes())
-    app.extensions[GUARD_KEY] = Guard(
+    guard = Guard(
         tokens=VerifiedTokens(
             load_public_key(settings.jwt_public_key), settings.system_admin_user_ids
         ),
         bot_key=settings.bot_api_key,
         throttle=container.throttle(),
     )
+    app.extensions[GUARD_KEY] = guard
     install_error_handlers(app)
     install_metrics(app, settings.metrics_cache_seconds)
     install_cors(app, settings.frontend_url)
@@ -172,6 +173,6 @@ def create_app(container: Container) -> Flask:
         if hook is not None:
             blueprint.before_request(hook)
         app.register_blueprint(blueprint)
-    install_dashboard(app, settings.jwt_public_key)
+    install_dashboard(app, settings.jwt_public_key, guard.throttle)
     app.after_request(audit.record)
     return app
