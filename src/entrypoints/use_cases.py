@@ -9,7 +9,7 @@ process) are built once per container, so callers pass only what the user asked 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -384,6 +384,12 @@ class UseCases:
     def guild_roster(self, viewer: Viewer, guild_id: str) -> Roster:
         """See :func:`tracker_core.use_cases.roster.guild_roster`."""
         return roster.guild_roster(viewer, guild_id, uow=self.uow())
+
+    def member_names(
+        self, viewer: Viewer, guild_id: str, user_ids: Iterable[str]
+    ) -> dict[str, str]:
+        """See :func:`tracker_core.use_cases.roster.member_names`."""
+        return roster.member_names(viewer, guild_id, user_ids, uow=self.uow())
 
     def staff_guilds(self, viewer: Viewer) -> list[Guild]:
         """See :func:`tracker_core.use_cases.roster.staff_guilds`."""

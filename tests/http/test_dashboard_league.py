@@ -20,7 +20,7 @@ from tests.http.test_league import STAFF_MEMBER, THIRD, _flag, seed, tid
 from tests.http.test_league import league as league
 from tests.http.test_league_sql import STAFF_MEMBER as SQL_STAFF
 from tests.http.test_league_sql import sql_env as sql_env
-from tracker_core.guilds import GuildMember
+from tracker_core.guilds import GuildMember, User
 
 BASE = f"/guilds/{GUILD}"
 
@@ -415,3 +415,46 @@ def test_the_league_pages_on_sqlite(sql_env: Env, keys: Keys) -> None:
         )
     )
     assert "Pull #1 → #2" in diff
+
+
+def named(env: Env) -> None:
+    """USER known by their Discord global name, OTHER by a guild nickname over their own name,
+    THIRD by nothing the service has."""
+    store = env.uow.committed
+    now = env.clock.now()
+    store.users[USER] = User(
+        id=USER, username="ada_l", global_name="Ada <L>", created_at=now, updated_at=now
+    )
+    store.users[OTHER] = User(id=OTHER, username="orbit_x", created_at=now, updated_at=now)
+    store.members[(GUILD, OTHER)] = GuildMember(guild_id=GUILD, user_id=OTHER, nickname="Orbit")
+
+
+def test_league_pages_name_members_beside_their_ids(staff: Env) -> None:
+    named(staff)
+    ada, orbit = (
+        f'Ada &lt;L&gt; <span class="muted">{USER}</span>',
+        f'Orbit <span class="muted">{OTHER}</span>',
+    )
+    client = staff.client.flask
+    league_page = html(client.get(f"{BASE}/league"))
+    assert f'<th scope="row">{ada}</th>' in league_page  # escaped
+    assert f'<th scope="row">{orbit}</th>' in league_page  # the nickname in this guild first
+    assert '<span class="visually-hidden"> of Orbit</span>' in league_page
+
+    _flag(staff, OTHER, "RATING_DROP", 1)
+    assert f'<span class="muted">member {orbit}</span>' in html(client.get(f"{BASE}/flags"))
+    manual = html(client.get(f"{BASE}/members/{USER}/manual-ratings"))
+    assert f'<h1>Enter ratings <span class="muted">{ada}</span></h1>' in manual
+
+    first = take_pull(staff, "one")
+    pull_page = html(client.get(f"{BASE}/pulls/{first}", query_string={"overridden": OTHER}))
+    assert f'<th scope="row">{ada}</th>' in pull_page and "✓ Override of Orbit saved." in pull_page
+    # THIRD joins with data and OTHER leaves: the diff names whoever it can, ids alone else
+    seed(staff, THIRD, tid(4), season(34, twos=(1300, 60), threes=(1300, 60)))
+    staff.uow.committed.members[(GUILD, OTHER)] = GuildMember(
+        guild_id=GUILD, user_id=OTHER, nickname="Orbit", is_deleted=True
+    )
+    second = take_pull(staff, "two")
+    diff = html(client.get(f"{BASE}/pulls/diff", query_string={"before": first, "after": second}))
+    assert f'<th scope="row">{THIRD}</th><td>—</td>' in diff  # moved from no data; no name known
+    assert f"<li>{orbit}: " in diff  # a former member keeps the nickname they had

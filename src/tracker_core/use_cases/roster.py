@@ -1,6 +1,9 @@
-"""Read models of the guild staff pages: the guilds a user administers and a guild's roster."""
+"""Read models of the guild staff pages: the guilds a user administers, a guild's roster and
+its members' names."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import attrs
 
@@ -9,6 +12,7 @@ from tracker_core.guilds import Guild, User, is_guild_admin
 from tracker_core.mmr import PlayerRating
 from tracker_core.model import Tracker, TrackerQuery
 from tracker_core.ports import UnitOfWork
+from tracker_core.use_cases.guilds import _staff_settings
 from tracker_core.use_cases.queries import Viewer, list_guild_trackers
 
 ROSTER_LIMIT = 5000
@@ -52,12 +56,42 @@ def staff_guilds(viewer: Viewer, *, uow: UnitOfWork) -> list[Guild]:
     return sorted(found, key=lambda g: (g.name.casefold(), g.id))
 
 
-def _name(user: User | None, nickname: str | None, user_id: str) -> str:
+def display_name(user: User | None, nickname: str | None) -> str | None:
+    """What Discord shows for a member: the guild nickname, else the user's global name, else
+    the username; None when the service knows none of them."""
     if nickname:
         return nickname
     if user is not None:
-        return user.global_name or user.username
-    return user_id
+        return user.global_name or user.username or None
+    return None
+
+
+def _name(user: User | None, nickname: str | None, user_id: str) -> str:
+    return display_name(user, nickname) or user_id
+
+
+def member_names(
+    viewer: Viewer, guild_id: str, user_ids: Iterable[str], *, uow: UnitOfWork
+) -> dict[str, str]:
+    """The display names of ``user_ids`` in the guild, for its staff: the nickname a member
+    has (or had, for a former member) there, else the name of the Discord user. Ids without
+    a known name are left out.
+
+    Raises:
+        NotFoundError: no such guild. ForbiddenError: neither its admin nor a system admin.
+    """
+    wanted = sorted(set(user_ids))
+    with uow:
+        _staff_settings(uow, guild_id, viewer)
+        if not wanted:
+            return {}
+        chosen = set(wanted)
+        nicknames = {
+            m.user_id: m.nickname for m in uow.guilds.members(guild_id) if m.user_id in chosen
+        }
+        users = {u.id: u for u in uow.users.get_many(wanted)}
+    found = {uid: display_name(users.get(uid), nicknames.get(uid)) for uid in wanted}
+    return {uid: name for uid, name in found.items() if name}
 
 
 def guild_roster(viewer: Viewer, guild_id: str, *, uow: UnitOfWork) -> Roster:

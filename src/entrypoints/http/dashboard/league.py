@@ -72,6 +72,7 @@ def _league_page(
         "dashboard/league.html",
         code,
         guild_id=guild_id,
+        names=use_cases.member_names(me.viewer, guild_id, [s.user_id for s in shown]),
         rules=settings.eligibility,
         form=submitted or settings.eligibility.to_dict(),
         stale_days=settings.flags.stale_days,
@@ -125,7 +126,8 @@ def _flags_page(
     me = require_user()
     status = choice("status", FLAG_STATUSES)
     kind = choice("kind", FLAG_KINDS)
-    found = deps.use_cases().list_flags(
+    use_cases = deps.use_cases()
+    found = use_cases.list_flags(
         guild_id, cast(FlagStatus | None, status), cast(FlagKind | None, kind), viewer=me.viewer
     )
     shown, number, pages = page_of(found, FLAGS_PAGE)
@@ -134,6 +136,7 @@ def _flags_page(
         "dashboard/flags.html",
         code,
         guild_id=guild_id,
+        names=use_cases.member_names(me.viewer, guild_id, [fl.user_id for fl in shown]),
         flags=shown,
         total=len(found),
         page_number=number,
@@ -191,6 +194,7 @@ def _manual_page(
         code,
         guild_id=guild_id,
         user_id=user_id,
+        names=use_cases.member_names(me.viewer, guild_id, [user_id]),
         standing=standing,
         trackers=trackers,
         playlists=PLAYLISTS,

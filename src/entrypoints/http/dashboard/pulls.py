@@ -75,18 +75,20 @@ def _pull_page(
     number = request.args.get("page", 1, type=int)
     if number < 1:
         raise ValidationError([FieldError("page", "page must be at least 1")])
-    found = deps.use_cases().get_pull(
-        guild_id, pull_id, row_filter, number, ROWS_PAGE, viewer=me.viewer
-    )
+    use_cases = deps.use_cases()
+    found = use_cases.get_pull(guild_id, pull_id, row_filter, number, ROWS_PAGE, viewer=me.viewer)
     pages = max(1, -(-found.total // ROWS_PAGE))
     if number > pages:
         raise ValidationError([FieldError("page", f"page must be between 1 and {pages}")])
     chosen = {"filter": row_filter} if row_filter else {}
     member = request.args.get("member", "")[:20]
+    overridden = request.args.get("overridden")
+    shown = [r.user_id for r in found.rows] + ([overridden] if overridden else [])
     return page(
         "dashboard/pull.html",
         code,
         guild_id=guild_id,
+        names=use_cases.member_names(me.viewer, guild_id, shown),
         pull=found.pull,
         rows=[
             to_json(js.pull_row(found.pull, r, found.overrides.get(r.user_id))) for r in found.rows
@@ -99,7 +101,7 @@ def _pull_page(
         filters=ROW_FILTERS,
         errors=errors or {},
         values=values or {"userId": member},
-        overridden=request.args.get("overridden"),
+        overridden=overridden,
     )
 
 
@@ -151,11 +153,15 @@ def diff(guild_id: str) -> Response:
     me = require_user()
     before = _pull_id("before", request.args.get("before", ""))
     after = _pull_id("after", request.args.get("after", ""))
-    found = deps.use_cases().compare_pulls(guild_id, before, after, viewer=me.viewer)
+    use_cases = deps.use_cases()
+    found = use_cases.compare_pulls(guild_id, before, after, viewer=me.viewer)
     moved, number, pages = page_of(list(found.diff.moved), MOVED_PAGE)
+    shown = [m.user_id for m in moved]
+    shown += [user_id for user_id, _ in (*found.diff.appeared, *found.diff.disappeared)]
     return page(
         "dashboard/diff.html",
         guild_id=guild_id,
+        names=use_cases.member_names(me.viewer, guild_id, shown),
         a=found.a,
         b=found.b,
         diff=found.diff,
