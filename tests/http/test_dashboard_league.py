@@ -127,10 +127,12 @@ def test_league_pages_are_for_the_guilds_staff(league: Env, keys: Keys) -> None:
         (f"{BASE}/pulls", {"name": "mine"}),
         (f"{BASE}/pulls/{pull_id}/override", {"userId": OTHER, "mmr": "1", "reason": "x"}),
         (f"{BASE}/flags/{flag_id}/resolve", {"resolution": "dismissed"}),
+        (f"{BASE}/flags/settings", {"flags.ratingDrop": "1"}),
         (f"{BASE}/members/{OTHER}/manual-ratings", {"trackerId": tid(3)}),
     ):
         assert post(league, path, form, csrf=csrf).status_code == 403, path
     assert league.uow.committed.pulls == {}
+    assert league.uow.committed.settings[GUILD].flags.rating_drop == 150
     assert league.uow.committed.flags[flag_id].status == "open"
     sign_in(league, keys, ADMIN)  # a system admin may act in any guild
     assert client.get(f"{BASE}/league").status_code == 200
@@ -148,6 +150,7 @@ def test_every_league_form_needs_the_csrf_token_and_this_origin(staff: Env) -> N
         (f"{BASE}/pulls", {"name": "forged"}),
         (f"{BASE}/pulls/{pull_id}/override", {"userId": OTHER, "mmr": "1", "reason": "x"}),
         (f"{BASE}/flags/{flag_id}/resolve", {"resolution": "dismissed"}),
+        (f"{BASE}/flags/settings", {"flags.ratingDrop": "1"}),
         (
             f"{BASE}/members/{OTHER}/manual-ratings",
             {"trackerId": tid(3), "seasonNumber": "34", "playlists.twos.rating": "1",
@@ -166,6 +169,7 @@ def test_every_league_form_needs_the_csrf_token_and_this_origin(staff: Env) -> N
     assert len(store.pulls) == 1 and store.pull_overrides == []
     assert store.flags[flag_id].status == "open"
     assert store.settings[GUILD].eligibility.seasons_counted == 1
+    assert store.settings[GUILD].flags.rating_drop == 150
     assert not [s for s in store.snapshots if s.source == "MANUAL"]
 
 
@@ -458,3 +462,43 @@ def test_league_pages_name_members_beside_their_ids(staff: Env) -> None:
     diff = html(client.get(f"{BASE}/pulls/diff", query_string={"before": first, "after": second}))
     assert f'<th scope="row">{THIRD}</th><td>—</td>' in diff  # moved from no data; no name known
     assert f"<li>{orbit}: " in diff  # a former member keeps the nickname they had
+
+
+def test_flag_thresholds_form_saves_through_the_settings_merge(staff: Env) -> None:
+    path = f"{BASE}/flags/settings"
+    client = staff.client.flask
+    shown = html(client.get(f"{BASE}/flags"))
+    assert 'name="flags.ratingDrop"' in shown and 'value="150"' in shown  # the current rules
+    assert "not notified" in shown
+    form = {
+        "flags.ratingDrop": "200",
+        "flags.windowDays": "7",
+        "flags.staleDays": "3",
+        "flags.notify": "on",
+    }
+    done = post(staff, path, form, csrf=token(staff, f"{BASE}/flags"))
+    assert done.status_code == 303 and "rules_saved=1" in done.headers["Location"]
+    rules = staff.uow.committed.settings[GUILD].flags
+    assert (rules.rating_drop, rules.window_days, rules.stale_days, rules.notify) == (
+        200, 7, 3, True,
+    )  # fmt: skip
+    page = html(client.get(done.headers["Location"]))
+    assert "Thresholds saved" in page and "falls by 200 or more within 7 days" in page
+    (entry,) = audited(staff, path)
+    assert entry["actor"] == STAFF_MEMBER and entry["status"] == 303
+    assert entry["body"] == {
+        "flags": {"ratingDrop": 200, "windowDays": 7, "staleDays": 3, "notify": True}
+    }
+
+    bad = post(staff, path, {**form, "flags.ratingDrop": "0", "flags.staleDays": "soon"})
+    assert bad.status_code == 400
+    page = html(bad)
+    assert 'id="err-flags-ratingDrop"' in page and "must be an integer from 1 to 10000" in page
+    assert 'id="err-flags-staleDays"' in page and 'value="soon"' in page  # kept as typed
+    assert staff.uow.committed.settings[GUILD].flags.rating_drop == 200  # nothing stored
+
+    # a blank number keeps its value; an unchecked box turns notifying off
+    kept = post(staff, path, {"flags.ratingDrop": "", "flags.windowDays": "9"})
+    assert kept.status_code == 303
+    rules = staff.uow.committed.settings[GUILD].flags
+    assert (rules.rating_drop, rules.window_days, rules.notify) == (200, 9, False)

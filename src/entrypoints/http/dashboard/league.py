@@ -122,11 +122,14 @@ def _flags_page(
     code: int = 200,
     failed: str | None = None,
     errors: dict[str, str] | None = None,
+    rule_errors: dict[str, str] | None = None,
+    submitted: dict[str, Any] | None = None,
 ) -> Response:
     me = require_user()
     status = choice("status", FLAG_STATUSES)
     kind = choice("kind", FLAG_KINDS)
     use_cases = deps.use_cases()
+    rules = use_cases.get_settings(guild_id, viewer=me.viewer).flags
     found = use_cases.list_flags(
         guild_id, cast(FlagStatus | None, status), cast(FlagKind | None, kind), viewer=me.viewer
     )
@@ -146,12 +149,42 @@ def _flags_page(
         kinds=FLAG_KINDS,
         failed=failed,
         errors=errors or {},
+        rules=rules,
+        rules_form={**rules.to_dict(), **(submitted or {})},
+        rule_errors=rule_errors or {},
+        rules_saved=request.args.get("rules_saved") == "1",
     )
 
 
 def flags(guild_id: str) -> Response:
     """The guild's review flags, newest first, by status and kind, with a resolve form each."""
     return _flags_page(guild_id)
+
+
+def _flag_rules_patch() -> dict[str, Any]:
+    """The ``flags`` section of the thresholds form (a blank number: unchanged)."""
+    section = {
+        "ratingDrop": forms.whole("flags.ratingDrop"),
+        "windowDays": forms.whole("flags.windowDays"),
+        "staleDays": forms.whole("flags.staleDays"),
+        "notify": request.form.get("flags.notify") == "on",
+    }
+    return {"flags": forms.present(section)}
+
+
+def save_flag_rules(guild_id: str) -> Response:
+    """Save the review flags' thresholds through the settings merge the API uses."""
+    me = require_staff(guild_id)
+    check_form_csrf()
+    patch = _flag_rules_patch()
+    try:
+        forms.remember(patch)
+        deps.use_cases().update_settings(guild_id, patch, viewer=me.viewer)
+    except RuleViolationError as exc:
+        return _flags_page(
+            guild_id, 400, rule_errors=forms.field_errors(exc), submitted=patch["flags"]
+        )
+    return redirect(url_for("dashboard.flags", guild_id=guild_id, rules_saved=1), 303)  # type: ignore[return-value]
 
 
 def resolve(guild_id: str, flag_id: str) -> Response:
@@ -268,6 +301,9 @@ def register(blueprint: Blueprint) -> None:
         f"{guild}/league/eligibility", "save_eligibility", save_eligibility, methods=["POST"]
     )
     blueprint.add_url_rule(f"{guild}/flags", "flags", flags, methods=["GET"])
+    blueprint.add_url_rule(
+        f"{guild}/flags/settings", "save_flag_rules", save_flag_rules, methods=["POST"]
+    )
     blueprint.add_url_rule(
         f"{guild}/flags/<flag_id>/resolve", "resolve_flag", resolve, methods=["POST"]
     )
