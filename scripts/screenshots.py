@@ -1,8 +1,10 @@
 """Screenshots of every dashboard page at 390 and 1280 px into docs/img/.
 
 Starts its own ``trackers serve --sandbox`` on a free loopback port, signs in as the demo
-player, adds a tracker, refreshes it twice (so the chart has three points) and photographs
-each page in the system Chromium. Run: ``.venv/bin/python scripts/screenshots.py``.
+player, adds a tracker, refreshes it twice (so the chart has three points), has the bot sync a
+guild and take two numbers pulls (one member overridden in the second, so the diff shows a
+move) and photographs each page in the system Chromium.
+Run: ``.venv/bin/python scripts/screenshots.py``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,24 @@ def demo_guild(base_url: str) -> None:
     httpx.post(url, json=body, headers=headers, timeout=10).raise_for_status()
 
 
+def take_pull(base_url: str, name: str) -> str:
+    """The bot takes a numbers pull of the demo guild; its id."""
+    headers = {"Authorization": f"Bearer {BOT_KEY}"}
+    url = f"{base_url}/internal/guilds/{GUILD}/pulls"
+    response = httpx.post(url, json={"name": name}, headers=headers, timeout=10)
+    response.raise_for_status()
+    pull_id: str = response.json()["id"]
+    return pull_id
+
+
+def override(base_url: str, pull_id: str, user_id: str) -> None:
+    """Staff (through the bot) override a member's MMR in a pull, so that the diff shows a move."""
+    headers = {"Authorization": f"Bearer {BOT_KEY}"}
+    url = f"{base_url}/internal/guilds/{GUILD}/pulls/{pull_id}/members/{user_id}/override"
+    body = {"mmr": 1650, "reason": "placed by staff after review", "actorId": DEMO_STAFF}
+    httpx.put(url, json=body, headers=headers, timeout=10).raise_for_status()
+
+
 def refresh(page: Page) -> None:
     button = page.locator("main form.inline button")
     expect(button).to_be_enabled(timeout=10_000)
@@ -77,6 +97,9 @@ def main() -> None:
         refresh(setup)
         refresh(setup)
         demo_guild(server.base_url)
+        first = take_pull(server.base_url, "Placement")
+        second = take_pull(server.base_url, "Week 1")
+        override(server.base_url, second, DEMO_PLAYER)
         for width in WIDTHS:
             page = new_context(browser, width).new_page()
             page.goto(f"{server.base_url}/sign-in")
@@ -95,10 +118,17 @@ def main() -> None:
                 )
             staff = new_context(browser, width).new_page()
             sign_in(staff, server.base_url, "staff")
+            guild = f"{server.base_url}/guilds/{GUILD}"
             staff_shots = {
                 "roster": f"{server.base_url}/guilds/{GUILD}",
                 "settings": f"{server.base_url}/guilds/{GUILD}/formula?formula=twos*2%2Bones",
                 "schedules": f"{server.base_url}/guilds/{GUILD}/schedules",
+                "league": f"{server.base_url}/guilds/{GUILD}/league",
+                "pulls": f"{server.base_url}/guilds/{GUILD}/pulls",
+                "pull": f"{server.base_url}/guilds/{GUILD}/pulls/{second}",
+                "diff": f"{guild}/pulls/diff?before={first}&after={second}",
+                "flags": f"{server.base_url}/guilds/{GUILD}/flags",
+                "manual": f"{server.base_url}/guilds/{GUILD}/members/{DEMO_PLAYER}/manual-ratings",
             }
             for name, url in staff_shots.items():
                 staff.goto(url)
