@@ -43,7 +43,12 @@ def raw_enqueue(
         for tracker_id in tracker_ids:
             job_id = job_id_for(lane, tracker_id)
             stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            call = (DEFAULT_JOB_FUNC, None, (tracker_id,), {})
+            call: tuple[str, None, tuple[str], dict[str, object]] = (
+                DEFAULT_JOB_FUNC,
+                None,
+                (tracker_id,),
+                {},
+            )
             pipe.hset(
                 f"rq:job:{job_id}",
                 mapping={

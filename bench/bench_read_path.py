@@ -157,7 +157,8 @@ class Tally:
 
     def __init__(self, url: str, script: Path, master: int) -> None:
         self.url, self.script, self.master = url, script, master
-        self.requests, self.elapsed, self.p99s = 0, 0.0, []
+        self.requests, self.elapsed = 0, 0.0
+        self.p99s: list[float] = []
         self.spent: dict[int, float] = {}
 
     def run_slice(self) -> None:

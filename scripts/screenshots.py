@@ -29,7 +29,7 @@ from tests.browser.support import (  # noqa: E402
     wait_for_status,
 )
 
-from entrypoints.http.dashboard.signin import DEMO_PLAYER, DEMO_STAFF  # noqa: E402
+from entrypoints.sandbox import DEMO_PLAYER, DEMO_STAFF  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
 PROFILE = STEAM.format("76561198000000042")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one check command: sets up .venv from requirements/lock.txt if needed, then ruff
-# (format + lint), mypy --strict (src and tests), import-linter and the test suite on
-# pytest-xdist workers (PYTEST_WORKERS, default auto; 0 runs it in one process). Tests marked
-# xdist_group("timing") share one worker. The parallel run must report exactly the tests a
+# (format + lint) and mypy --strict on src, tests, bench and scripts, import-linter and the
+# test suite on pytest-xdist workers (PYTEST_WORKERS, default auto; 0 runs it in one
+# process). Tests marked xdist_group("timing") share one worker. The parallel run must report exactly the tests a
 # serial collection finds (scripts/check_test_count.py). Any failure (including "no tests
 # ran") fails it.
 #
@@ -28,9 +28,10 @@ trap 'rm -rf "$work"' EXIT
 # The serial collection runs beside the linters (it only imports the tests).
 "$VENV/pytest" --collect-only -q -p no:xdist -p no:cacheprovider ${lane[@]+"${lane[@]}"} "$@" >"$work/collected.txt" 2>&1 &
 collecting=$!
-echo "== ruff format --check"; "$VENV/ruff" format --check src tests bench
-echo "== ruff check"; "$VENV/ruff" check src tests bench
+echo "== ruff format --check"; "$VENV/ruff" format --check src tests bench scripts
+echo "== ruff check"; "$VENV/ruff" check src tests bench scripts
 echo "== mypy --strict"; "$VENV/mypy"
+echo "== mypy --strict (bench, scripts)"; "$VENV/mypy" bench scripts
 echo "== lint-imports"; "$VENV/lint-imports"
 if ! wait "$collecting"; then
   echo "== serial collection failed:"; tail -n 30 "$work/collected.txt"; exit 1
