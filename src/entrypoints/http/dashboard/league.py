@@ -8,6 +8,7 @@ validated by the API's own request classes (:mod:`forms`) and audited like the A
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -104,17 +105,35 @@ def _eligibility_patch() -> dict[str, Any]:
     return {"eligibility": forms.present(section)}
 
 
-def save_eligibility(guild_id: str) -> Response:
-    """Save the eligibility rules through the settings merge the API uses; back to the page."""
+def _save_section(
+    guild_id: str,
+    section: str,
+    patch_of: Callable[[], dict[str, Any]],
+    refused: Callable[[dict[str, str], dict[str, Any]], Response],
+    saved: str,
+) -> Response:
+    """Save one section of a staff form through the settings merge the API uses, then back to
+    ``saved``; a refused value renders ``refused(errors, the section as submitted)`` (400)."""
     me = require_staff(guild_id)
     check_form_csrf()
-    patch = _eligibility_patch()
+    patch = patch_of()
     try:
         forms.remember(patch)
         deps.use_cases().update_settings(guild_id, patch, viewer=me.viewer)
     except RuleViolationError as exc:
-        return _league_page(guild_id, 400, forms.field_errors(exc), patch["eligibility"])
-    return redirect(url_for("dashboard.league", guild_id=guild_id, saved=1), 303)  # type: ignore[return-value]
+        return refused(forms.field_errors(exc), patch[section])
+    return redirect(saved, 303)  # type: ignore[return-value]
+
+
+def save_eligibility(guild_id: str) -> Response:
+    """Save the eligibility rules; back to the league page."""
+    return _save_section(
+        guild_id,
+        "eligibility",
+        _eligibility_patch,
+        lambda errors, submitted: _league_page(guild_id, 400, errors, submitted),
+        url_for("dashboard.league", guild_id=guild_id, saved=1),
+    )
 
 
 def _flags_page(
@@ -173,18 +192,16 @@ def _flag_rules_patch() -> dict[str, Any]:
 
 
 def save_flag_rules(guild_id: str) -> Response:
-    """Save the review flags' thresholds through the settings merge the API uses."""
-    me = require_staff(guild_id)
-    check_form_csrf()
-    patch = _flag_rules_patch()
-    try:
-        forms.remember(patch)
-        deps.use_cases().update_settings(guild_id, patch, viewer=me.viewer)
-    except RuleViolationError as exc:
-        return _flags_page(
-            guild_id, 400, rule_errors=forms.field_errors(exc), submitted=patch["flags"]
-        )
-    return redirect(url_for("dashboard.flags", guild_id=guild_id, rules_saved=1), 303)  # type: ignore[return-value]
+    """Save the review flags' thresholds; back to the flags page."""
+    return _save_section(
+        guild_id,
+        "flags",
+        _flag_rules_patch,
+        lambda errors, submitted: _flags_page(
+            guild_id, 400, rule_errors=errors, submitted=submitted
+        ),
+        url_for("dashboard.flags", guild_id=guild_id, rules_saved=1),
+    )
 
 
 def resolve(guild_id: str, flag_id: str) -> Response:
