@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
+from adapters.background_http import BackgroundHttpServer
+
 _CHANNELS = re.compile(r"/api/v10/users/@me/channels")
 _MESSAGES = re.compile(r"/api/v10/channels/(\d+)/messages")
 _WEBHOOK = re.compile(r"/api/webhooks/(\d+)/([\w-]+)")
@@ -57,15 +59,12 @@ class FakeDiscord:
         self._nonces: dict[str, tuple[float, dict[str, Any]]] = {}
         self._ids = itertools.count(100_000_000_000_000_001)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._serving = BackgroundHttpServer(server, "fake-discord")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.root_url
 
     @property
     def api_url(self) -> str:
@@ -94,7 +93,7 @@ class FakeDiscord:
         return [r for r in self.requests if re.fullmatch(pattern, r.path)]
 
     def __enter__(self) -> Self:
-        self._thread.start()
+        self._serving.start()
         return self
 
     def __exit__(
@@ -103,9 +102,7 @@ class FakeDiscord:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
+        self._serving.stop()
 
     def answer(self, seen: Seen) -> Answer:
         """What Discord would answer (called by the request handler)."""

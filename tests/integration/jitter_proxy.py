@@ -19,6 +19,8 @@ from types import TracebackType
 from typing import Self, cast
 from urllib.parse import urlsplit
 
+from adapters.background_http import BackgroundHttpServer
+
 _FORWARDED = ("Content-Type", "Retry-After")
 
 
@@ -34,15 +36,13 @@ class JitterProxy:
         self.delays: list[float] = []
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: BackgroundHttpServer | None = None
 
     @property
     def root_url(self) -> str:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the proxy is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.root_url
 
     def next_delay(self) -> float:
         """The hold of the next request (the seeded sequence, in the order requests come)."""
@@ -54,22 +54,13 @@ class JitterProxy:
     def start(self) -> Self:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.proxy = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="jitter-proxy"
-        )
-        self._thread.daemon = True
-        self._thread.start()
+        self._serving = BackgroundHttpServer(server, "jitter-proxy").start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def __enter__(self) -> Self:
         return self.start()

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from adapters.background_http import BackgroundHttpServer
 from adapters.trackergg.budget import InProcessBudget
 from adapters.trackergg.fetcher import TrackerGgFetcher
 from adapters.trackergg.transport import BROWSER_HEADERS, PooledDirectTransport
@@ -50,14 +51,8 @@ def http_server(answer: Answer) -> Iterator[tuple[str, list[dict[str, str]], set
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api", seen, ports
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with BackgroundHttpServer(server, "upstream") as serving:
+        yield f"{serving.root_url}/api", seen, ports
 
 
 def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, **headers: str) -> None:

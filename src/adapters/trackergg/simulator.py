@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
+from adapters.background_http import BackgroundHttpServer
 from adapters.trackergg.synthetic import ProfileFactory, not_found_payload
 
 API_PREFIX = "/api/v2/rocket-league/standard/profile"
@@ -126,16 +127,14 @@ class TrnSimulator:
         self._rules: list[Rule] = []
         self._served: deque[float] = deque()
         self._requests: list[RecordedRequest] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: BackgroundHttpServer | None = None
 
     @property
     def root_url(self) -> str:
         """``http://host:port`` of the running server."""
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the simulator is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._serving.root_url
 
     @property
     def base_url(self) -> str:
@@ -157,23 +156,14 @@ class TrnSimulator:
         """Start serving in a background thread."""
         server = _Server(self._address, _Handler)
         server.simulator = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="trn-simulator"
-        )
-        self._thread.daemon = True
-        self._thread.start()
+        self._serving = BackgroundHttpServer(server, "trn-simulator").start()
         return self
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def __enter__(self) -> Self:
         return self.start()
