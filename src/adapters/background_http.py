@@ -53,3 +53,44 @@ class BackgroundHttpServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class Served:
+    """A service that can be started and stopped again (or used as a context manager), each
+    start serving a new server from :meth:`make_server` on a thread named :attr:`thread_name`."""
+
+    thread_name = "http"
+    _serving: BackgroundHttpServer | None = None
+
+    def make_server(self) -> HTTPServer:
+        """A new server bound to this service's address."""
+        raise NotImplementedError
+
+    @property
+    def root_url(self) -> str:
+        """``http://host:port`` of the running server."""
+        if self._serving is None:
+            raise RuntimeError(f"the {self.thread_name} is not running")
+        return self._serving.root_url
+
+    def start(self) -> Self:
+        """Start serving in a background thread."""
+        self._serving = BackgroundHttpServer(self.make_server(), self.thread_name).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -15,17 +15,18 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self, cast
+from typing import cast
 from urllib.parse import urlsplit
 
-from adapters.background_http import BackgroundHttpServer
+from adapters.background_http import Served
 
 _FORWARDED = ("Content-Type", "Retry-After")
 
 
-class JitterProxy:
+class JitterProxy(Served):
     """``http://127.0.0.1:<port>`` forwarding to ``upstream`` (``http://host:port``)."""
+
+    thread_name = "jitter-proxy"
 
     def __init__(self, upstream: str, *, max_delay: float, seed: int = 0) -> None:
         parts = urlsplit(upstream)
@@ -36,13 +37,6 @@ class JitterProxy:
         self.delays: list[float] = []
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self._serving: BackgroundHttpServer | None = None
-
-    @property
-    def root_url(self) -> str:
-        if self._serving is None:
-            raise RuntimeError("the proxy is not running")
-        return self._serving.root_url
 
     def next_delay(self) -> float:
         """The hold of the next request (the seeded sequence, in the order requests come)."""
@@ -51,27 +45,10 @@ class JitterProxy:
             self.delays.append(delay)
             return delay
 
-    def start(self) -> Self:
+    def make_server(self) -> _Server:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.proxy = self
-        self._serving = BackgroundHttpServer(server, "jitter-proxy").start()
-        return self
-
-    def stop(self) -> None:
-        if self._serving is not None:
-            self._serving.stop()
-            self._serving = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return server
 
 
 class _Server(ThreadingHTTPServer):

@@ -22,13 +22,12 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Literal, Self, cast, get_args
+from typing import Any, Literal, cast, get_args
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import attrs
 
-from adapters.background_http import BackgroundHttpServer
+from adapters.background_http import Served
 from adapters.trackergg.synthetic import ProfileFactory, not_found_payload
 
 API_PREFIX = "/api/v2/rocket-league/standard/profile"
@@ -89,7 +88,7 @@ class Answer:
         return "text/html; charset=utf-8" if self.body.startswith("<") else "application/json"
 
 
-class TrnSimulator:
+class TrnSimulator(Served):
     """A tracker.gg + FlareSolverr look-alike on 127.0.0.1 (port 0 picks a free port).
 
     ``per_minute_limit`` requests are served per ``window_seconds`` (60 s, one minute, unless a
@@ -100,6 +99,8 @@ class TrnSimulator:
     ``cache_seconds``; a request after the expiry refreshes it. Without, the template's own
     (long past) times are served.
     """
+
+    thread_name = "trn-simulator"
 
     def __init__(
         self,
@@ -127,14 +128,6 @@ class TrnSimulator:
         self._rules: list[Rule] = []
         self._served: deque[float] = deque()
         self._requests: list[RecordedRequest] = []
-        self._serving: BackgroundHttpServer | None = None
-
-    @property
-    def root_url(self) -> str:
-        """``http://host:port`` of the running server."""
-        if self._serving is None:
-            raise RuntimeError("the simulator is not running")
-        return self._serving.root_url
 
     @property
     def base_url(self) -> str:
@@ -152,29 +145,10 @@ class TrnSimulator:
         with self._lock:
             return list(self._requests)
 
-    def start(self) -> Self:
-        """Start serving in a background thread."""
+    def make_server(self) -> _Server:
         server = _Server(self._address, _Handler)
         server.simulator = self
-        self._serving = BackgroundHttpServer(server, "trn-simulator").start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._serving is not None:
-            self._serving.stop()
-            self._serving = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return server
 
     def set_rule(
         self,
