@@ -545,7 +545,8 @@ class FakeAuditLog(_Repo):
                 created_at=row["at"],
             )
             for row in reversed(self.s.audit)
-            if row["path"] in paths and 200 <= row["status"] < 300
+            if row["path"] in paths
+            and (200 <= row["status"] < 300 or (row["status"] == 303 and row["actor"] is not None))
         ]
         return found[(page - 1) * limit : page * limit], len(found)
 

@@ -554,7 +554,11 @@ class AuditLogRepository(Protocol):
     def successes(
         self, paths: Sequence[str], page: int, limit: int
     ) -> tuple[list[AuditEntry], int]:
-        """Successful (2xx) calls of any of ``paths``, newest first, paged; with the total."""
+        """Successful calls of any of ``paths``, newest first, paged; with the total.
+
+        Successful: a 2xx answer, or a 303 to a call with an actor (a signed-in form post that
+        the dashboard answers by redirecting to the saved page; its sign-in redirect has no
+        actor)."""
         ...
 
 

@@ -196,6 +196,20 @@ def test_audit_successes_of_paths_newest_first(uow: UnitOfWork) -> None:
         assert [e.body for e in found] == [{"n": 1}] and total == 3
 
 
+def test_audit_successes_count_a_signed_in_form_s_redirect(uow: UnitOfWork) -> None:
+    """A dashboard form that saved answers 303 with its actor; a 303 without one (the sign-in
+    redirect of a signed-out browser) and other redirects' statuses are not successes."""
+    with uow:
+        uow.audit.add(U1, "POST", "/f", 303, {"n": 1}, a.at(1))
+        uow.audit.add(None, "POST", "/f", 303, {"n": 2}, a.at(2))
+        uow.audit.add(U1, "POST", "/f", 302, {"n": 3}, a.at(3))
+        uow.audit.add(U1, "POST", "/f", 400, {"n": 4}, a.at(4))
+        uow.commit()
+    with uow:
+        found, total = uow.audit.successes(["/f"], 1, 10)
+        assert total == 1 and [(e.actor, e.status, e.body) for e in found] == [(U1, 303, {"n": 1})]
+
+
 def test_schedule_round_trip_and_compare_and_set(uow: UnitOfWork) -> None:
     done = a.finished_schedule("csched1", G1)
     pending = a.schedule("csched2", G1, 5)

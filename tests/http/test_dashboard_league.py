@@ -502,3 +502,37 @@ def test_flag_thresholds_form_saves_through_the_settings_merge(staff: Env) -> No
     assert kept.status_code == 303
     rules = staff.uow.committed.settings[GUILD].flags
     assert (rules.rating_drop, rules.window_days, rules.notify) == (200, 9, False)
+
+
+def test_the_dashboard_s_settings_forms_are_in_the_settings_history(staff: Env) -> None:
+    """A change made in the dashboard is a change of the settings like one made by the API:
+    the history lists it with its actor and the JSON patch it applied."""
+    guild = f"/api/guilds/{GUILD}/settings"
+    staff.client.patch(guild, as_user=STAFF_MEMBER, json={"flags": {"staleDays": 5}})
+    eligibility_form = {
+        "eligibility.minGames.twos": "40",
+        "eligibility.combinedPlaylists": ["twos", "threes"],
+    }
+    weights = {f"weights.{k}": "0.25" for k in ("ones", "twos", "threes", "fours")}
+    games = {f"minGamesPlayed.{k}": "10" for k in ("ones", "twos", "threes", "fours")}
+    mmr_form = {"algorithm": "WEIGHTED_AVERAGE", "processing": "on", **weights, **games}
+    for path, form in (
+        (f"{BASE}/league/eligibility", eligibility_form),
+        (f"{BASE}/flags/settings", {"flags.ratingDrop": "120"}),
+        (f"{BASE}/settings", mmr_form),
+    ):
+        staff.clock.advance(minutes=1)
+        assert post(staff, path, form).status_code == 303, path
+    refused = post(staff, f"{BASE}/flags/settings", {"flags.ratingDrop": "0"})
+    assert refused.status_code == 400  # not a change
+
+    history = staff.client.get(f"{guild}/history", as_user=STAFF_MEMBER).get_json()
+    assert history["pagination"]["total"] == 4
+    assert [e["userId"] for e in history["data"]] == [STAFF_MEMBER] * 4
+    mmr, flags, eligibility, api = (e["changes"] for e in history["data"])  # newest first
+    assert mmr["mmrCalculation"]["algorithm"] == "WEIGHTED_AVERAGE"
+    assert set(mmr["mmrCalculation"]["weights"].values()) == {0.25}
+    assert mmr["trackerProcessing"] == {"enabled": True}
+    assert flags == {"flags": {"ratingDrop": 120, "notify": False}}
+    assert eligibility["eligibility"]["minGames"] == {"twos": 40}
+    assert api == {"flags": {"staleDays": 5}}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 
 from adapters.sql import mapping
 from adapters.sql.database import Database
@@ -36,6 +36,8 @@ from tracker_core.schedules import Schedule, ScheduleStatus
 
 _SEASON_KEYS = ("tracker_id", "season_number")
 _KEEP = ("id", "created_at")
+SEE_OTHER = 303
+"""A dashboard form's answer when it saved (with an actor: not the sign-in redirect)."""
 
 
 class SqlAlchemySeasonRepository:
@@ -295,7 +297,11 @@ class SqlAlchemyAuditLog:
     def successes(
         self, paths: Sequence[str], page: int, limit: int
     ) -> tuple[list[AuditEntry], int]:
-        where = (audit_logs.c.path.in_(list(paths)), audit_logs.c.status.between(200, 299))
+        succeeded = or_(
+            audit_logs.c.status.between(200, 299),
+            and_(audit_logs.c.status == SEE_OTHER, audit_logs.c.actor.is_not(None)),
+        )
+        where = (audit_logs.c.path.in_(list(paths)), succeeded)
         total = self._db.execute(
             select(func.count()).select_from(audit_logs).where(*where)
         ).scalar_one()

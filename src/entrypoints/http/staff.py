@@ -27,11 +27,15 @@ STAFF = (NotFoundError, ForbiddenError)
 
 
 def settings_paths(guild_id: str) -> tuple[str, ...]:
-    """Every path whose successful calls change a guild's settings (both sides of the API)."""
+    """Every path whose successful calls change a guild's settings: both sides of the API and
+    the dashboard's settings forms (each audits the JSON patch it applies)."""
     return (
         f"/internal/guilds/{guild_id}/settings",
         f"/api/guilds/{guild_id}/settings",
         f"/api/guilds/{guild_id}/settings/reset",
+        f"/guilds/{guild_id}/settings",
+        f"/guilds/{guild_id}/league/eligibility",
+        f"/guilds/{guild_id}/flags/settings",
     )
 
 

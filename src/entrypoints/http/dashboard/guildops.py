@@ -15,6 +15,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 
 from entrypoints.http import deps
 from entrypoints.http.auth import Principal
+from entrypoints.http.dashboard import forms
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
@@ -118,7 +119,9 @@ def save_settings(guild_id: str) -> Response:
     """Save the processing switch and the MMR settings; back to the settings page."""
     me = require_staff(guild_id)
     check_form_csrf()
-    deps.use_cases().update_settings(guild_id, _settings_patch(), viewer=me.viewer)
+    patch = _settings_patch()
+    forms.remember(patch)  # the audit row (and the settings history) keep the JSON patch
+    deps.use_cases().update_settings(guild_id, patch, viewer=me.viewer)
     target = url_for("dashboard.formula", guild_id=guild_id, saved=1)
     return redirect(target, 303)  # type: ignore[return-value]
 
