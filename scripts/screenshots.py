@@ -38,7 +38,8 @@ ROLE = "400000000000000004"
 
 
 def demo_guild(base_url: str) -> None:
-    """The bot syncs a guild: demo-staff holds its admin role, demo-player is a member."""
+    """The bot syncs a guild (demo-staff holds its admin role, demo-player is a member) and
+    changes two of its settings (for the settings history)."""
     body = {
         "guild": {"id": GUILD, "name": "Demo League", "ownerId": DEMO_STAFF},
         "roles": {"admin": [{"id": ROLE, "name": "Staff"}]},
@@ -50,6 +51,9 @@ def demo_guild(base_url: str) -> None:
     headers = {"Authorization": f"Bearer {BOT_KEY}"}
     url = f"{base_url}/internal/guilds/{GUILD}/sync"
     httpx.post(url, json=body, headers=headers, timeout=10).raise_for_status()
+    settings = {"notifications": {"minRatingChange": 10}, "flags": {"staleDays": 5}}
+    url = f"{base_url}/internal/guilds/{GUILD}/settings"
+    httpx.patch(url, json=settings, headers=headers, timeout=10).raise_for_status()
 
 
 def take_pull(base_url: str, name: str) -> str:
@@ -128,6 +132,7 @@ def main() -> None:
                 "pull": f"{server.base_url}/guilds/{GUILD}/pulls/{second}",
                 "diff": f"{guild}/pulls/diff?before={first}&after={second}",
                 "flags": f"{server.base_url}/guilds/{GUILD}/flags",
+                "history": f"{guild}/settings/history",
                 "manual": f"{server.base_url}/guilds/{GUILD}/members/{DEMO_PLAYER}/manual-ratings",
             }
             for name, url in staff_shots.items():

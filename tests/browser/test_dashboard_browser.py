@@ -255,6 +255,12 @@ def test_staff_roster_and_live_formula_validation_then_admin_overview(
     expect(page.locator("#formula-result")).to_contain_text("Valid formula")
     expect(page.locator("#formula-result")).to_contain_text("On the sample data it gives")
     assert no_horizontal_scroll(page) and _axe_serious(page) == []
+    page.fill("#min-change", str(width))
+    page.click("button:has-text('Save notifications')")
+    expect(page.locator("main")).to_contain_text("Notification settings saved")
+    page.click("text=Settings history")
+    expect(page.locator("main")).to_contain_text(f'"minRatingChange": {width}')
+    assert no_horizontal_scroll(page) and _axe_serious(page) == []
     assert console.errors == []
     context.close()
 

@@ -233,3 +233,84 @@ def test_a_big_roster_is_paged_within_the_page_budget(env: Env, keys: Keys) -> N
     assert beyond.status_code == 400 and "page must be between 1 and 5" in html(beyond)
     rows = client.get(f"/guilds/{GUILD}/roster.csv").get_data(as_text=True).splitlines()
     assert len(rows) == 452
+
+
+HOOK = "https://discord.com/api/webhooks/555/SECRET-hook-token"
+
+
+def test_notifications_form_keeps_the_webhook_token_hidden_and_saves(env: Env, keys: Keys) -> None:
+    league(env)
+    sign_in(env, keys)
+    client = env.client.flask
+    path = f"/guilds/{GUILD}/settings/notifications"
+    token = csrf_of(client.get(f"/guilds/{GUILD}/formula"))
+    form = {
+        "csrf_token": token,
+        "notifications.webhookUrl": HOOK,
+        "notifications.minRatingChange": "25",
+        "notifications.notifyOnFailure": "on",
+    }
+    saved = client.post(path, data=form)
+    assert saved.status_code == 303 and "saved=notifications" in saved.headers["Location"]
+    stored = env.uow.committed.settings[GUILD].notifications
+    assert (stored.webhook_url, stored.min_rating_change, stored.notify_on_failure) == (
+        HOOK, 25, True,
+    )  # fmt: skip
+    page = html(client.get(saved.headers["Location"]))
+    assert "Notification settings saved" in page
+    assert (
+        "SECRET" not in page and 'value="https://discord.com/api/webhooks/555/[REDACTED]"' in page
+    )
+
+    # the page's masked URL sent back (or a blank field) keeps the stored webhook
+    masked = {**form, "notifications.webhookUrl": "https://discord.com/api/webhooks/555/[REDACTED]"}
+    assert (
+        client.post(path, data={**masked, "notifications.minRatingChange": "30"}).status_code == 303
+    )
+    assert client.post(path, data={**form, "notifications.webhookUrl": ""}).status_code == 303
+    assert env.uow.committed.settings[GUILD].notifications.webhook_url == HOOK
+
+    bad = client.post(
+        path,
+        data={**form, "notifications.webhookUrl": "discord", "notifications.minRatingChange": "-1"},
+    )
+    assert bad.status_code == 400
+    text = html(bad)
+    assert (
+        'id="err-notifications-minRatingChange"' in text
+        or 'id="err-notifications-webhookUrl"' in text
+    )
+    assert env.uow.committed.settings[GUILD].notifications.min_rating_change == 25  # unchanged
+
+    unticked = {k: v for k, v in form.items() if k != "notifications.notifyOnFailure"}
+    removed = client.post(path, data={**unticked, "notifications.removeWebhook": "on"})
+    assert removed.status_code == 303
+    stored = env.uow.committed.settings[GUILD].notifications
+    assert stored.webhook_url is None and stored.notify_on_failure is False
+    sign_in(env, keys, OTHER)
+    assert client.post(path, data=form).status_code == 403
+
+
+def test_settings_history_page_lists_every_change_with_its_actor(env: Env, keys: Keys) -> None:
+    league(env)
+    env.uow.committed.users[USER] = User(
+        id=USER, username="staffer", created_at=NOW, updated_at=NOW
+    )
+    sign_in(env, keys)
+    client = env.client.flask
+    env.client.patch(
+        f"/internal/guilds/{GUILD}/settings", bot=True, json={"notifications": {"webhookUrl": HOOK}}
+    )
+    env.clock.advance(minutes=1)
+    token = csrf_of(client.get(f"/guilds/{GUILD}/formula"))
+    form = {"csrf_token": token, "notifications.minRatingChange": "40"}
+    assert client.post(f"/guilds/{GUILD}/settings/notifications", data=form).status_code == 303
+
+    page = html(client.get(f"/guilds/{GUILD}/settings/history"))
+    assert "2 changes, newest first" in page
+    assert page.index("&#34;minRatingChange&#34;: 40") < page.index("&#34;webhookUrl&#34;")
+    assert f'staffer <span class="muted">{USER}</span>' in page and "<td>dashboard</td>" in page
+    assert "<td>bot</td>" in page and "SECRET" not in page  # the audit keeps no token
+    assert client.get(f"/guilds/{GUILD}/settings/history?page=0").status_code == 400
+    sign_in(env, keys, OTHER)
+    assert client.get(f"/guilds/{GUILD}/settings/history").status_code == 403

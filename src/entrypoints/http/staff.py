@@ -34,6 +34,7 @@ def settings_paths(guild_id: str) -> tuple[str, ...]:
         f"/api/guilds/{guild_id}/settings",
         f"/api/guilds/{guild_id}/settings/reset",
         f"/guilds/{guild_id}/settings",
+        f"/guilds/{guild_id}/settings/notifications",
         f"/guilds/{guild_id}/league/eligibility",
         f"/guilds/{guild_id}/flags/settings",
     )

@@ -7,7 +7,9 @@ rule), then calls the same use cases as the bot's ``/internal`` routes.
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,11 +21,14 @@ from entrypoints.http.dashboard import forms
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
-from tracker_core.errors import FieldError, NotFoundError, ValidationError
+from entrypoints.http.dashboard.staff import settings_page
+from entrypoints.http.staff import settings_paths
+from tracker_core.errors import FieldError, NotFoundError, RuleViolationError, ValidationError
 from tracker_core.mmr import PLAYLIST_KEYS
 from tracker_core.use_cases.schedules import CreateSchedule
 
 WHEN_FORMAT = "%Y-%m-%dT%H:%M"
+HISTORY_PAGE = 50
 NOTE_MAX = 200
 
 
@@ -35,6 +40,26 @@ def require_staff(guild_id: str) -> Principal:
     me = require_user()
     deps.use_cases().get_settings(guild_id, viewer=me.viewer)
     return me
+
+
+def save_section(
+    guild_id: str,
+    section: str,
+    patch_of: Callable[[], dict[str, Any]],
+    refused: Callable[[dict[str, str], dict[str, Any]], Response],
+    saved: str,
+) -> Response:
+    """Save one section of a staff form through the settings merge the API uses, then back to
+    ``saved``; a refused value renders ``refused(errors, the section as submitted)`` (400)."""
+    me = require_staff(guild_id)
+    check_form_csrf()
+    patch = patch_of()
+    try:
+        forms.remember(patch)
+        deps.use_cases().update_settings(guild_id, patch, viewer=me.viewer)
+    except RuleViolationError as exc:
+        return refused(forms.field_errors(exc), patch[section])
+    return redirect(saved, 303)  # type: ignore[return-value]
 
 
 def process(guild_id: str) -> Response:
@@ -126,11 +151,76 @@ def save_settings(guild_id: str) -> Response:
     return redirect(target, 303)  # type: ignore[return-value]
 
 
+def _notifications_patch() -> dict[str, Any]:
+    """The ``notifications`` section of the settings page's second form: a blank webhook (or
+    its masked form, as the page shows it) keeps the stored one, the box removes it."""
+    section: dict[str, Any] = forms.present(
+        {
+            "webhookUrl": forms.text("notifications.webhookUrl"),
+            "minRatingChange": forms.whole("notifications.minRatingChange"),
+            "notifyOnFailure": request.form.get("notifications.notifyOnFailure") == "on",
+        }
+    )
+    if request.form.get("notifications.removeWebhook") == "on":
+        section["webhookUrl"] = None
+    return {"notifications": section}
+
+
+def save_notifications(guild_id: str) -> Response:
+    """Save the guild's notification settings; back to the settings page."""
+    return save_section(
+        guild_id,
+        "notifications",
+        _notifications_patch,
+        lambda errors, submitted: settings_page(guild_id, 400, errors, submitted),
+        url_for("dashboard.formula", guild_id=guild_id, saved="notifications"),
+    )
+
+
+def settings_history(guild_id: str) -> Response:
+    """Every change of the guild's settings (API, bot, dashboard), newest first."""
+    me = require_staff(guild_id)
+    number = request.args.get("page", 1, type=int)
+    if number < 1:
+        raise ValidationError([FieldError("page", "page must be at least 1")])
+    use_cases = deps.use_cases()
+    found, total = use_cases.settings_history(
+        guild_id, settings_paths(guild_id), number, HISTORY_PAGE, viewer=me.viewer
+    )
+    actors = [e.actor for e in found if e.actor and e.actor.isdigit()]
+    return page(
+        "dashboard/history.html",
+        guild_id=guild_id,
+        changes=[(e, _where(e.path), json.dumps(e.body, indent=1, sort_keys=True)) for e in found],
+        names=use_cases.member_names(me.viewer, guild_id, actors),
+        total=total,
+        page_number=number,
+        pages=max(1, -(-total // HISTORY_PAGE)),
+    )
+
+
+def _where(path: str) -> str:
+    if path.startswith("/internal/"):
+        return "bot"
+    if path.startswith("/api/"):
+        return "reset (API)" if path.endswith("/reset") else "API"
+    return "dashboard"
+
+
 def register(blueprint: Blueprint) -> None:
     """The staff action routes."""
     blueprint.add_url_rule("/guilds/<guild_id>/process", "process", process, methods=["POST"])
     blueprint.add_url_rule(
         "/guilds/<guild_id>/settings", "save_settings", save_settings, methods=["POST"]
+    )
+    blueprint.add_url_rule(
+        "/guilds/<guild_id>/settings/notifications",
+        "save_notifications",
+        save_notifications,
+        methods=["POST"],
+    )
+    blueprint.add_url_rule(
+        "/guilds/<guild_id>/settings/history", "settings_history", settings_history, methods=["GET"]
     )
     blueprint.add_url_rule("/guilds/<guild_id>/schedules", "schedules", schedules, methods=["GET"])
     blueprint.add_url_rule(

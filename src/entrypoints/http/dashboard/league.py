@@ -8,7 +8,6 @@ validated by the API's own request classes (:mod:`forms`) and audited like the A
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -16,7 +15,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 from entrypoints.http import deps
 from entrypoints.http.constraints import CUID_PATTERN
 from entrypoints.http.dashboard import forms
-from entrypoints.http.dashboard.guildops import require_staff
+from entrypoints.http.dashboard.guildops import require_staff, save_section
 from entrypoints.http.dashboard.pages import require_user
 from entrypoints.http.dashboard.render import page
 from entrypoints.http.dashboard.session import check_form_csrf
@@ -105,29 +104,9 @@ def _eligibility_patch() -> dict[str, Any]:
     return {"eligibility": forms.present(section)}
 
 
-def _save_section(
-    guild_id: str,
-    section: str,
-    patch_of: Callable[[], dict[str, Any]],
-    refused: Callable[[dict[str, str], dict[str, Any]], Response],
-    saved: str,
-) -> Response:
-    """Save one section of a staff form through the settings merge the API uses, then back to
-    ``saved``; a refused value renders ``refused(errors, the section as submitted)`` (400)."""
-    me = require_staff(guild_id)
-    check_form_csrf()
-    patch = patch_of()
-    try:
-        forms.remember(patch)
-        deps.use_cases().update_settings(guild_id, patch, viewer=me.viewer)
-    except RuleViolationError as exc:
-        return refused(forms.field_errors(exc), patch[section])
-    return redirect(saved, 303)  # type: ignore[return-value]
-
-
 def save_eligibility(guild_id: str) -> Response:
     """Save the eligibility rules; back to the league page."""
-    return _save_section(
+    return save_section(
         guild_id,
         "eligibility",
         _eligibility_patch,
@@ -193,7 +172,7 @@ def _flag_rules_patch() -> dict[str, Any]:
 
 def save_flag_rules(guild_id: str) -> Response:
     """Save the review flags' thresholds; back to the flags page."""
-    return _save_section(
+    return save_section(
         guild_id,
         "flags",
         _flag_rules_patch,

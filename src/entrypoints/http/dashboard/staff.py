@@ -130,21 +130,36 @@ def _formula_result(text: str) -> dict[str, Any]:
     return {"formula": text, "check": calc.check_formula(text), "test": calc.try_formula(text)}
 
 
-def formula(guild_id: str) -> Response:
-    """The guild's MMR settings and a custom formula checked and tried on sample data."""
+def settings_page(
+    guild_id: str,
+    code: int = 200,
+    errors: dict[str, str] | None = None,
+    submitted: dict[str, Any] | None = None,
+) -> Response:
+    """The settings page; ``errors`` and ``submitted`` are those of its notifications form."""
     me = require_user()
     current = deps.use_cases().get_settings(guild_id, viewer=me.viewer)
     text = request.args.get("formula", current.mmr.custom_formula or "")
+    shown = current.to_dict(redact=True)["notifications"]  # the webhook's token masked
     return page(
         "dashboard/formula.html",
+        code,
         guild_id=guild_id,
         mmr=current.mmr,
         processing=current.tracker_processing_enabled,
         algorithms=ALGORITHMS,
         playlists=PLAYLIST_KEYS,
-        saved=request.args.get("saved") == "1",
+        saved=request.args.get("saved"),
+        notifications={**shown, **(submitted or {})},
+        errors=errors or {},
         **_formula_result(text),
     )
+
+
+def formula(guild_id: str) -> Response:
+    """The guild's settings: processing, MMR (a custom formula checked and tried on sample
+    data) and notifications."""
+    return settings_page(guild_id)
 
 
 def formula_check(guild_id: str) -> Response:
