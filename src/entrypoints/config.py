@@ -51,6 +51,7 @@ class Settings:
     frontend_url: str | None = None
     login_url: str | None = None
     throttle_limit: int = 100
+    trusted_proxies: int = 0
     throttle_ttl_ms: int = 60000
     max_body_bytes: int = 64 * 1024
     inline_workers: int = 2
@@ -166,6 +167,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "LOGIN_URL": ("login_url", _url),
     "THROTTLE_LIMIT": ("throttle_limit", _int(1)),
     "THROTTLE_TTL": ("throttle_ttl_ms", _int(1)),
+    "TRUSTED_PROXIES": ("trusted_proxies", _int(0)),
     "MAX_BODY_BYTES": ("max_body_bytes", _int(1024)),
     "TRACKERS_INLINE_WORKERS": ("inline_workers", _int(1)),
     "TRACKER_RECONCILE_SECONDS": ("reconcile_seconds", _float),

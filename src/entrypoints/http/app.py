@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 from flask import Flask, current_app, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters.throttle import Throttle, check
 from entrypoints.config import Settings
@@ -174,5 +175,10 @@ def create_app(container: Container) -> Flask:
             blueprint.before_request(hook)
         app.register_blueprint(blueprint)
     install_dashboard(app, settings.jwt_public_key, guard.throttle)
+    if settings.trusted_proxies:
+        # The client's address and scheme as the reverse proxies in front saw them: per-address
+        # throttling counts each client, and the CSRF origin check sees https behind TLS.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.after_request(audit.record)
     return app
