@@ -12,7 +12,28 @@ POLL_SECONDS = 0.05
 """How often ``serve_forever`` looks at its stop flag (a stop waits at most this long)."""
 
 
-class BackgroundHttpServer:
+class _StartStop:
+    """``with`` = :meth:`start` … :meth:`stop`."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class BackgroundHttpServer(_StartStop):
     """Serves ``server`` on a daemon thread named ``name`` between :meth:`start` and
     :meth:`stop` (or as a context manager); :meth:`stop` closes the listening socket."""
 
@@ -43,19 +64,8 @@ class BackgroundHttpServer:
             self._thread.join(timeout=5)
         self.server.server_close()
 
-    def __enter__(self) -> Self:
-        return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class Served:
+class Served(_StartStop):
     """A service that can be started and stopped again (or used as a context manager), each
     start serving a new server from :meth:`make_server` on a thread named :attr:`thread_name`."""
 
@@ -83,14 +93,3 @@ class Served:
         if self._serving is not None:
             self._serving.stop()
             self._serving = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
