@@ -520,6 +520,51 @@ def test_a_job_whose_record_redis_lost_while_it_ran_ends_in_one_warning(
     assert not conn.exists(Job.key_for(queue.job_id("first")))  # no half record left behind
 
 
+def test_redis_gone_for_rq_s_bookkeeping_of_a_finished_job_is_one_warning(
+    server: fakeredis.FakeServer,
+    conn: fakeredis.FakeRedis,
+    queue: RqJobQueue,
+    queue_name: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis drops as the first job's function returns and is back a moment later: RQ's
+    heartbeat of the finished job fails, and RQ reports the job as having raised. Its work is
+    stored, so one warning, not RQ's traceback; the worker goes on to the next job."""
+    caplog.set_level(logging.INFO)
+    seen: list[str] = []
+
+    def drop_redis_after_first(tracker_id: str, _job: Job) -> None:
+        seen.append(tracker_id)
+        if tracker_id == "first":
+            server.connected = False
+
+    heartbeat = Job.heartbeat
+
+    def heartbeat_then_redis_back(job: Job, *args: Any, **kwargs: Any) -> None:
+        try:
+            heartbeat(job, *args, **kwargs)
+        finally:
+            server.connected = True  # a restart: back for RQ's next step
+
+    monkeypatch.setattr(Job, "heartbeat", heartbeat_then_redis_back)
+    on_job(queue_name, drop_redis_after_first)
+    queue.enqueue(["first"], Priority.HIGH)
+    queue.enqueue(["second"], Priority.DEFAULT)
+
+    assert work_lanes(queue, conn, burst=True) == 0
+
+    assert seen == ["first", "second"]
+    assert (
+        messages(caplog, "trackers.worker").count(
+            f"job {queue.job_id('first')}: Redis went away while RQ recorded it (ConnectionError)"
+        )
+        == 1
+    )
+    assert not [r for r in caplog.records if "Traceback" in r.getMessage() or r.exc_info]
+    assert count(caplog, "rq.worker", "exception raised while executing") == 0
+
+
 def hold_scheduler_locks(conn: redis.Redis, queue_name: str) -> None:
     """As another worker's scheduler does."""
     for lane in ("high", "default", "low"):

@@ -301,6 +301,24 @@ class _LaneWorker(SimpleWorker):
             if self.pubsub_thread is not None:
                 self.pubsub_thread.stop()
 
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        """RQ's report of a job that raised; one warning line instead of a traceback when the
+        exception is Redis going away.
+
+        That happens when Redis drops between the job's function and RQ's bookkeeping of it
+        (a heartbeat of the job, then the move to a registry): the scrape is committed to the
+        database before it returns, so nothing of the job failed but its record. Redis must
+        have answered again for RQ to get this far; the next bookkeeping step decides whether
+        this worker goes on or is replaced.
+        """
+        error = exc_info[1] if len(exc_info) > 1 else None
+        if isinstance(error, _CONNECTION_LOST):
+            log.warning(
+                "job %s: Redis went away while RQ recorded it (%s)", job.id, type(error).__name__
+            )
+            return
+        super().handle_exception(job, *exc_info)
+
     def handle_job_success(
         self, job: Job, queue: Queue, started_job_registry: StartedJobRegistry
     ) -> None:
