@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.redis_support import closed_port
+from tests.integration.ports import ReservedPort
 
 
 def _as_server_user() -> dict[str, Any]:
@@ -36,7 +36,8 @@ def _as_server_user() -> dict[str, Any]:
 
 class PrivatePostgres:
     def __init__(self) -> None:
-        self.port = closed_port()
+        self._port = ReservedPort()
+        self.port = self._port.port
         self.root = Path(tempfile.mkdtemp(prefix="private-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
@@ -94,6 +95,7 @@ class PrivatePostgres:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        self._port.release()
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

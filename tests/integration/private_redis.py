@@ -1,7 +1,8 @@
 """A private redis-server the test owns: it may stop, kill and restart it (never the shared one).
 
-It listens on a free loopback port, keeps nothing on disk (``--save ''``) and is stopped by its
-PID, so a restart comes back empty, as a Redis without persistence does.
+It listens on a reserved loopback port (:mod:`tests.integration.ports`), keeps nothing on disk
+(``--save ''``) and is stopped by its PID, so a restart comes back empty, as a Redis without
+persistence does. A start checks that the server answering on the port is its own.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from pathlib import Path
 
 import pytest
 import redis
-from tests.integration.redis_support import closed_port
+from tests.integration.ports import ReservedPort
 
 
 class PrivateRedis:
     def __init__(self, workdir: Path) -> None:
-        self.port = closed_port()
+        self._port = ReservedPort()
+        self.port = self._port.port
         self.workdir = workdir
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -39,7 +41,9 @@ class PrivateRedis:
         deadline = time.monotonic() + 10
         while True:
             try:
-                client.ping()
+                answering = client.info("server")["process_id"]
+                # a server that is not this one (the port taken while it was down) is an error
+                assert answering == self.proc.pid, f"port {self.port} is answered by another server"
                 break
             except redis.ConnectionError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -49,6 +53,11 @@ class PrivateRedis:
                 time.sleep(0.02)
             finally:
                 client.close()
+
+    def release(self) -> None:
+        """Stop the server and give up its port."""
+        self.stop()
+        self._port.release()
 
     def stop(self) -> None:
         """Stop the server (by its PID) and wait until it is gone."""
@@ -71,4 +80,4 @@ def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
     try:
         yield server
     finally:
-        server.stop()
+        server.release()

@@ -62,6 +62,7 @@ class Worker:
             os.killpg(self.proc.pid, signal.SIGKILL)  # the worker and RQ's scheduler beside it
             self.proc.wait(10)
         self.log_file.close()
+        print(f"--- worker log ---\n{self.log()}")  # pytest shows it when the test failed
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def test_a_worker_started_while_redis_is_down_waits_then_works(
         _wait(lambda: worker.count("Redis unavailable") == 1, 20, "the waiting line")
         assert worker.proc.poll() is None
         server.start()
-        _queue(server, queue_name, "record").enqueue(["t1"], Priority.DEFAULT)
+        assert _queue(server, queue_name, "record").enqueue(["t1"], Priority.DEFAULT) == 1
         took = _wait(lambda: (workdir / "ran-t1").exists(), 20, "the job to run")
         print(f"started while Redis was down: a job ran {took:.1f} s after Redis came up")
         assert worker.proc.poll() is None
@@ -109,7 +110,7 @@ def test_busy_and_idle_workers_survive_redis_restarts(
     server.start()
     worker = Worker(server.url, queue_name, workdir)
     try:
-        _queue(server, queue_name, "busy_until_go").enqueue(["busy"], Priority.DEFAULT)
+        assert _queue(server, queue_name, "busy_until_go").enqueue(["busy"], Priority.DEFAULT) == 1
         _wait(lambda: (workdir / "started-busy").exists(), 20, "the busy job to start")
 
         server.stop()  # Redis dies under a busy worker
@@ -117,7 +118,7 @@ def test_busy_and_idle_workers_survive_redis_restarts(
         _wait(lambda: (workdir / "ran-busy").exists(), 20, "the busy job's own work to end")
         _wait(lambda: worker.count("Redis unavailable") >= 1, 20, "the worker to notice")
         server.start()  # back, empty
-        _queue(server, queue_name, "record").enqueue(["after-busy"], Priority.DEFAULT)
+        assert _queue(server, queue_name, "record").enqueue(["after-busy"], Priority.DEFAULT) == 1
         took = _wait(lambda: (workdir / "ran-after-busy").exists(), 30, "a job after the outage")
         print(f"busy worker: a job ran {took:.1f} s after Redis came back")
         assert worker.proc.poll() is None
@@ -129,7 +130,7 @@ def test_busy_and_idle_workers_survive_redis_restarts(
         server.stop()  # Redis dies under an idle worker
         _wait(lambda: worker.count("could not connect to Redis") == before + 1, 30, "the idle one")
         server.start()
-        _queue(server, queue_name, "record").enqueue(["after-idle"], Priority.DEFAULT)
+        assert _queue(server, queue_name, "record").enqueue(["after-idle"], Priority.DEFAULT) == 1
         took = _wait(
             lambda: (workdir / "ran-after-idle").exists(), 30, "a job after the 2nd outage"
         )
@@ -155,7 +156,9 @@ def test_a_sigterm_stops_the_worker_with_exit_0(
     try:
         _wait(lambda: worker.count("*** Listening on") == 1, 30, "the worker to listen")
         if busy:
-            _queue(server, queue_name, "busy_until_go").enqueue(["busy"], Priority.DEFAULT)
+            assert (
+                _queue(server, queue_name, "busy_until_go").enqueue(["busy"], Priority.DEFAULT) == 1
+            )
             _wait(lambda: (workdir / "started-busy").exists(), 20, "the busy job to start")
         worker.proc.send_signal(signal.SIGTERM)
         if busy:
