@@ -5,14 +5,16 @@ it stops and starts; here the same code runs in-process and fast, so coverage co
 fakeredis stands for Redis (its server's ``connected`` flag is an outage), the loop's ``stop``
 event is time-compressed (each wait is recorded and returns at once), jobs call back into the
 test (tests/integration/worker_jobs.py), RQ's scheduler process is not forked (what would run
-in it is recorded), and signals are real, sent to this process while the worker's handlers are
-installed (``signal_guard`` restores the previous handlers).
+in it is recorded; one test forks a stand-in to stop), and signals are real, sent to this
+process while the worker's handlers are installed (``signal_guard`` restores the previous
+handlers).
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -20,6 +22,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkProcess
 from pathlib import Path
 from typing import Any
 
@@ -979,3 +983,46 @@ def test_a_stopped_scheduler_process_ends_normally(
     assert scheduler.status == RQScheduler.Status.STOPPED
     assert [conn.get(RQScheduler.get_locking_key(lane.name)) for lane in queue.lanes] == [None] * 3
     assert count(caplog, "rq.scheduler", "has stopped") == 1
+
+
+def _ignores_sigterm(pipe: Connection) -> None:
+    """A scheduler process that never ends by itself (as one stuck after its fork would)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    pipe.send("ready")
+    time.sleep(60)
+
+
+def _ends_on_sigterm(pipe: Connection) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not a handler inherited from the test
+    pipe.send("ready")
+    time.sleep(60)
+
+
+@pytest.mark.parametrize("stuck", [False, True], ids=["stops", "stuck"])
+def test_a_worker_s_teardown_waits_a_bounded_time_for_its_scheduler(
+    conn: fakeredis.FakeRedis,
+    queue: RqJobQueue,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    stuck: bool,
+) -> None:
+    monkeypatch.setattr(runtime_worker, "SCHEDULER_STOP_SECONDS", 0.5)
+    worker = runtime_worker._LaneWorker(queue.lanes, connection=conn, stop=threading.Event())
+    worker.scheduler = _QuietScheduler(queue.lanes, connection=conn)
+    ours, theirs = multiprocessing.Pipe()
+    process = ForkProcess(target=_ignores_sigterm if stuck else _ends_on_sigterm, args=(theirs,))
+    worker.scheduler._process = process  # type: ignore[assignment]  # rq types it as None
+    process.start()
+    try:
+        assert ours.recv() == "ready"  # its SIGTERM handling is in place
+        started = time.monotonic()
+        worker.stop_scheduler()
+        took = time.monotonic() - started
+    finally:
+        if process.exitcode is None:
+            process.kill()
+            process.join()
+    assert process.exitcode == (-signal.SIGKILL if stuck else -signal.SIGTERM)
+    assert took < 10
+    killed = count(caplog, "trackers.worker", "did not stop within 0.5 s of SIGTERM; killing it")
+    assert killed == (1 if stuck else 0)

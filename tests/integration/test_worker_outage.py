@@ -70,6 +70,12 @@ def setup(private_redis: PrivateRedis, tmp_path: Path) -> Iterator[tuple[Private
     yield private_redis, tmp_path, f"outage-{uuid.uuid4().hex[:8]}"
 
 
+def _blocked_clients(server: PrivateRedis) -> int:
+    with server.client() as client:
+        blocked: int = client.info("clients")["blocked_clients"]
+    return blocked
+
+
 def _queue(server: PrivateRedis, queue_name: str, job: str) -> RqJobQueue:
     return RqJobQueue(server.client(), queue_name=queue_name, job_func=f"{JOBS}.{job}")
 
@@ -124,6 +130,9 @@ def test_busy_and_idle_workers_survive_redis_restarts(
         assert worker.proc.poll() is None
 
         _wait(lambda: worker.count("Job OK") == 1, 20, "the job's bookkeeping to end")
+        # idle: RQ's worker is back in its wait for a job, a BLPOP (after a job it still talks to
+        # Redis outside that wait, and an outage then ends that RQ worker, as under a busy one)
+        _wait(lambda: _blocked_clients(server) == 1, 20, "RQ's worker to wait for a job")
         before = worker.count("could not connect to Redis")
         assert before <= 1  # at most once for the first outage, however many retries
 

@@ -11,13 +11,15 @@ worker has no heartbeat dead.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from multiprocessing.context import ForkProcess
-from typing import Any
+from typing import Any, cast
 
 import redis
 from rq import Queue, SimpleWorker
@@ -38,6 +40,9 @@ BACKOFF_START = 0.5
 BACKOFF_CAP = 30.0
 PUBSUB_WAKE_SECONDS = 1.0
 """How often RQ's command thread wakes to see whether it was stopped (RQ's own: 60 s)."""
+SCHEDULER_STOP_SECONDS = 5.0
+"""How long a worker's teardown waits for its scheduler process after SIGTERM before SIGKILL
+(RQ's own waits for ever)."""
 
 
 class _QuietReconnects(logging.Filter):
@@ -300,6 +305,30 @@ class _LaneWorker(SimpleWorker):
         finally:
             if self.pubsub_thread is not None:
                 self.pubsub_thread.stop()
+
+    def stop_scheduler(self) -> None:
+        """RQ's stop of the scheduler process (SIGTERM, then wait for it), the wait bounded by
+        :data:`SCHEDULER_STOP_SECONDS`, after which it is killed.
+
+        RQ waits for ever; a scheduler that does not end (stuck in a lock it inherited from
+        the fork, say) would then hang this worker's teardown, and with it the worker, which
+        takes no job again and is not replaced. The scheduler's locks expire by themselves.
+        """
+        # rq types it as None; _QuietScheduler.start sets a ForkProcess
+        process = cast("ForkProcess | None", self.scheduler._process if self.scheduler else None)
+        if process is None or not process.pid:
+            return
+        with contextlib.suppress(OSError):  # already gone
+            os.kill(process.pid, signal.SIGTERM)
+        process.join(SCHEDULER_STOP_SECONDS)
+        if process.exitcode is None:
+            log.warning(
+                "scheduler process %s did not stop within %g s of SIGTERM; killing it",
+                process.pid,
+                SCHEDULER_STOP_SECONDS,
+            )
+            process.kill()
+            process.join()
 
     def handle_exception(self, job: Job, *exc_info: Any) -> None:
         """RQ's report of a job that raised; one warning line instead of a traceback when the
