@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
-from flask import Blueprint, Response, jsonify, request
+import msgspec
+from flask import Blueprint, Response, request
 from werkzeug.routing import BaseConverter, Map
 
 from entrypoints.http import audit
@@ -188,9 +189,7 @@ def _name(method: str, rule: str) -> str:
 
 def answer(data: Any, status: int) -> Response:
     """A JSON answer with a status other than the route's default (declared in ``also``)."""
-    response = jsonify(to_json(data))
-    response.status_code = status
-    return response
+    return Response(_encode(to_json(data)), status, mimetype="application/json")
 
 
 def read_body(cls: type) -> Any:
@@ -205,6 +204,26 @@ def read_body(cls: type) -> Any:
     data = parse_json(raw)
     audit.remember_body(data)
     return structure(data, cls)
+
+
+def _plain(value: Any) -> Any:
+    """msgspec's hook for what it does not encode itself: subclasses of int, float and str
+    (e.g. a member count as the bot sent it) are encoded as their base type, as Flask did."""
+    for base in (bool, int, float, str):
+        if isinstance(value, base):
+            return base(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_plain)
+
+
+def _encode(data: Any) -> bytes:
+    """JSON of ``to_json``'s output (JSON's own types: instants are strings already), by
+    msgspec: about a fifth of the CPU of Flask's ``jsonify``, which sorts every object's keys.
+    UTF-8 rather than ``\\u`` escapes, the keys in the order of the response's fields. A
+    float that is not finite becomes null (Flask wrote ``NaN``, which is not JSON)."""
+    return _ENCODER.encode(data)
 
 
 def _wrap(meta: Route, view: View) -> View:
@@ -223,9 +242,7 @@ def _wrap(meta: Route, view: View) -> View:
         result = view(**kwargs)
         if isinstance(result, Response):
             return result
-        response = jsonify(to_json(result))
-        response.status_code = meta.status
-        return response
+        return Response(_encode(to_json(result)), meta.status, mimetype="application/json")
 
     handle.__name__ = view.__name__
     handle.__doc__ = view.__doc__
