@@ -40,9 +40,11 @@ BACKOFF_START = 0.5
 BACKOFF_CAP = 30.0
 PUBSUB_WAKE_SECONDS = 1.0
 """How often RQ's command thread wakes to see whether it was stopped (RQ's own: 60 s)."""
-SCHEDULER_STOP_SECONDS = 5.0
+SCHEDULER_STOP_SECONDS = 10.0
 """How long a worker's teardown waits for its scheduler process after SIGTERM before SIGKILL
-(RQ's own waits for ever)."""
+(RQ's own waits for ever). Longer than a scheduler takes to end while Redis is down (its client
+retries a command for up to about 4 s, and the scheduler checks for a stop every second), so
+an outage alone kills none."""
 
 
 class _QuietReconnects(logging.Filter):
