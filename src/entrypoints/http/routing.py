@@ -209,7 +209,7 @@ def read_body(cls: type) -> Any:
 def _plain(value: Any) -> Any:
     """msgspec's hook for what it does not encode itself: subclasses of int, float and str
     (e.g. a member count as the bot sent it) are encoded as their base type, as Flask did."""
-    for base in (bool, int, float, str):
+    for base in (int, float, str):
         if isinstance(value, base):
             return base(value)
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")

@@ -11,9 +11,7 @@ worker has no heartbeat dead.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import signal
 import sys
 import threading
@@ -320,8 +318,7 @@ class _LaneWorker(SimpleWorker):
         process = cast("ForkProcess | None", self.scheduler._process if self.scheduler else None)
         if process is None or not process.pid:
             return
-        with contextlib.suppress(OSError):  # already gone
-            os.kill(process.pid, signal.SIGTERM)
+        process.terminate()  # SIGTERM; nothing if it is gone already
         process.join(SCHEDULER_STOP_SECONDS)
         if process.exitcode is None:
             log.warning(
